@@ -1,0 +1,61 @@
+/// Builds a one-dimensional array literal: `{"a","b c",NULL}`.
+func encodeArrayLiteral(_ elements: [String?]) -> String {
+    var out = "{"
+    for (index, element) in elements.enumerated() {
+        if index > 0 { out += "," }
+        guard let element else {
+            out += "NULL"
+            continue
+        }
+        out += "\""
+        for character in element {
+            if character == "\"" || character == "\\" { out += "\\" }
+            out.append(character)
+        }
+        out += "\""
+    }
+    return out + "}"
+}
+
+/// Parses a one-dimensional array literal as PostgreSQL prints it in text format.
+func parseArrayLiteral(_ text: String) throws -> [String?] {
+    var bytes = Array(text.utf8)[...]
+    // An explicit lower bound, e.g. `[0:2]={1,2,3}`, is skipped.
+    if bytes.first == UInt8(ascii: "["), let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
+        bytes = bytes[(equals + 1)...]
+    }
+    guard bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else {
+        throw PostgresError(.decoding, "not an array literal: \(text.prefix(60))")
+    }
+    let body = bytes.dropFirst().dropLast()
+    if body.isEmpty { return [] }
+    if body.first == UInt8(ascii: "{") {
+        throw PostgresError(.decoding, "multi-dimensional arrays are not supported")
+    }
+    var elements: [String?] = []
+    var index = body.startIndex
+    while index <= body.endIndex {
+        var current: [UInt8] = []
+        var quoted = false
+        if index < body.endIndex, body[index] == UInt8(ascii: "\"") {
+            quoted = true
+            index += 1
+            while index < body.endIndex, body[index] != UInt8(ascii: "\"") {
+                if body[index] == UInt8(ascii: "\\") { index += 1 }
+                guard index < body.endIndex else { break }
+                current.append(body[index])
+                index += 1
+            }
+            index += 1  // closing quote
+        } else {
+            while index < body.endIndex, body[index] != UInt8(ascii: ",") {
+                current.append(body[index])
+                index += 1
+            }
+        }
+        let element = String(decoding: current, as: UTF8.self)
+        elements.append(!quoted && element == "NULL" ? nil : element)
+        index += 1  // the comma
+    }
+    return elements
+}

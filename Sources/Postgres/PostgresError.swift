@@ -1,0 +1,77 @@
+/// An error from the `Postgres` module, carrying everything needed to act on it.
+///
+/// Server errors carry the SQLSTATE and the server's fields; every error that
+/// came from running a statement carries the statement's SQL text (never its
+/// bound values, which may be confidential).
+public struct PostgresError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The server rejected the statement (see `sqlState`).
+        case server
+        /// The connection could not be opened or was lost.
+        case connection
+        /// A value could not be decoded into the requested Swift type.
+        case decoding
+        /// No connection became free within the pool's acquire timeout.
+        case poolTimeout
+        /// The pool was closed.
+        case poolClosed
+        /// A migration file is invalid or was changed after it was applied.
+        case migration
+        /// The caller used the API in a way it does not support.
+        case usage
+    }
+
+    public var kind: Kind
+    public var message: String
+    public var sqlState: String?
+    public var detail: String?
+    public var hint: String?
+    public var constraint: String?
+    public var table: String?
+    public var column: String?
+    public var query: String?
+
+    public init(
+        _ kind: Kind, _ message: String, sqlState: String? = nil, detail: String? = nil, hint: String? = nil,
+        constraint: String? = nil, table: String? = nil, column: String? = nil, query: String? = nil
+    ) {
+        self.kind = kind
+        self.message = message
+        self.sqlState = sqlState
+        self.detail = detail
+        self.hint = hint
+        self.constraint = constraint
+        self.table = table
+        self.column = column
+        self.query = query
+    }
+
+    /// True when the connection this error came from can no longer be used.
+    public var isConnectionFailure: Bool {
+        kind == .connection || sqlState.map { $0.hasPrefix("08") || $0 == "57P01" || $0 == "57P02" } ?? false
+    }
+
+    public var description: String {
+        var text = "PostgresError(\(kind)"
+        if let sqlState { text += " \(sqlState)" }
+        text += "): \(message)"
+        if let detail { text += " detail: \(detail)" }
+        if let hint { text += " hint: \(hint)" }
+        if let constraint { text += " constraint: \(constraint)" }
+        if let query { text += " query: \(query.prefix(500))" }
+        return text
+    }
+}
+
+/// Well-known SQLSTATE codes callers commonly branch on.
+public enum SQLState {
+    public static let uniqueViolation = "23505"
+    public static let foreignKeyViolation = "23503"
+    public static let checkViolation = "23514"
+    public static let notNullViolation = "23502"
+    public static let serializationFailure = "40001"
+    public static let deadlockDetected = "40P01"
+    public static let queryCanceled = "57014"
+    public static let syntaxError = "42601"
+    public static let undefinedTable = "42P01"
+}

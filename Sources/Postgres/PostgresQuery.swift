@@ -1,0 +1,68 @@
+import Foundation
+
+/// A statement with its bound parameters.
+///
+/// Interpolated values always travel as parameters (`$1`, `$2`, …), never as
+/// SQL text, so `"SELECT * FROM t WHERE name = \(name)"` is safe whatever
+/// `name` holds. `\(unescaped: text)` is the one explicit door for raw SQL,
+/// for identifiers the program itself controls.
+public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    public var sql: String
+    public var parameters: [PostgresParameter]
+    public var parameterTypes: [PostgresTypeOID]
+
+    public init(unsafeSQL sql: String, parameters: [any PostgresEncodable] = []) {
+        self.sql = sql
+        self.parameters = parameters.map { $0.postgresParameter() }
+        self.parameterTypes = parameters.map { type(of: $0).postgresType }
+    }
+
+    public init(stringLiteral value: String) {
+        self.init(unsafeSQL: value)
+    }
+
+    public init(stringInterpolation: StringInterpolation) {
+        sql = stringInterpolation.sql
+        parameters = stringInterpolation.parameters
+        parameterTypes = stringInterpolation.parameterTypes
+    }
+
+    /// The SQL text only: bound values are never printed, they may be secret.
+    public var description: String { sql }
+
+    public struct StringInterpolation: StringInterpolationProtocol {
+        var sql = ""
+        var parameters: [PostgresParameter] = []
+        var parameterTypes: [PostgresTypeOID] = []
+
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            sql.reserveCapacity(literalCapacity + interpolationCount * 3)
+            parameters.reserveCapacity(interpolationCount)
+        }
+
+        public mutating func appendLiteral(_ literal: String) {
+            sql += literal
+        }
+
+        public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value) {
+            parameters.append(value.postgresParameter())
+            parameterTypes.append(Value.postgresType)
+            sql += "$\(parameters.count)"
+        }
+
+        /// Raw SQL text. Only for text the program controls, such as an identifier it generated.
+        public mutating func appendInterpolation(unescaped text: String) {
+            sql += text
+        }
+
+        /// A quoted identifier (`"name"`), safe for any name.
+        public mutating func appendInterpolation(identifier name: String) {
+            sql += quoteIdentifier(name)
+        }
+    }
+}
+
+/// Quotes an identifier so it is used verbatim: `my "table"` → `"my ""table"""`.
+public func quoteIdentifier(_ name: String) -> String {
+    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

@@ -1,0 +1,76 @@
+# Shared helpers for deploy/local/*: installing what is missing and running a
+# private PostgreSQL cluster. Sourced, not executed.
+
+log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Debian packages tipwire needs to build, run and test.
+TIPWIRE_APT_PACKAGES=(libpq-dev librdkafka-dev postgresql postgresql-contrib kcat python3 python3-pip ca-certificates)
+# Python packages used by the interop tests as independent Kafka and schema checkers.
+TIPWIRE_PIP_PACKAGES=(aiokafka jsonschema)
+
+ensure_packages() {
+    local missing=()
+    for package in "${TIPWIRE_APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    if ((${#missing[@]})); then
+        [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root or install them: apt-get install -y ${missing[*]}"
+        log "installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+    command -v swift >/dev/null || die "swift is not on PATH (Swift 6.1 or later is required)"
+}
+
+ensure_python_packages() {
+    local missing=()
+    for package in "${TIPWIRE_PIP_PACKAGES[@]}"; do
+        python3 -c "import $package" 2>/dev/null || missing+=("$package")
+    done
+    if ((${#missing[@]})); then
+        log "installing Python packages ${missing[*]}"
+        python3 -m pip install --quiet --disable-pip-version-check "${missing[@]}" \
+            || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${missing[@]}"
+    fi
+}
+
+pg_bin() {
+    local newest
+    newest=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1)
+    [ -n "$newest" ] || die "no PostgreSQL server under /usr/lib/postgresql"
+    echo "/usr/lib/postgresql/$newest/bin"
+}
+
+# Runs a command as the cluster's owner: `postgres` when we are root (initdb refuses root).
+as_owner() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# init_cluster DIR: creates a cluster in DIR/data owned by the right user.
+init_cluster() {
+    local dir=$1
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir"
+    as_owner "$(pg_bin)/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-instructions >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log" >&2; die "initdb failed in $dir"; }
+}
+
+# start_cluster DIR PORT [extra postgres options]
+start_cluster() {
+    local dir=$1 port=$2 extra=${3:-}
+    as_owner "$(pg_bin)/pg_ctl" -D "$dir/data" -w -t 60 -l "$dir/postgres.log" \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 $extra" start >/dev/null \
+        || { tail -n 20 "$dir/postgres.log" >&2; die "PostgreSQL did not start (log: $dir/postgres.log)"; }
+}
+
+stop_cluster() {
+    local dir=$1
+    [ -f "$dir/data/postmaster.pid" ] && as_owner "$(pg_bin)/pg_ctl" -D "$dir/data" -w -m fast stop >/dev/null 2>&1
+    return 0
+}
