@@ -5,7 +5,7 @@ log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Debian packages tipwire needs to build, run and test.
-TIPWIRE_APT_PACKAGES=(libpq-dev librdkafka-dev postgresql postgresql-contrib kcat python3 python3-pip ca-certificates)
+TIPWIRE_APT_PACKAGES=(libpq-dev librdkafka-dev postgresql postgresql-contrib kcat curl python3 python3-pip ca-certificates)
 # Python packages used by the interop tests as independent Kafka and schema checkers.
 TIPWIRE_PIP_PACKAGES=(aiokafka jsonschema)
 

@@ -1,0 +1,71 @@
+import CRdKafka
+import Foundation
+import Logging
+
+/// Creates and lists topics.
+public final class KafkaAdmin: Sendable {
+    private let client: RdKafkaClient
+    private let queue = DispatchQueue(label: "kafka.admin")
+
+    public init(bootstrapServers: String, settings: [String: String] = [:], logger: Logger = Logger(label: "kafka.admin")) throws {
+        var values = ["bootstrap.servers": bootstrapServers]
+        values.merge(settings) { $1 }
+        client = try RdKafkaClient(type: RD_KAFKA_PRODUCER, settings: values, context: ClientContext(logger: logger))
+    }
+
+    /// Creates a topic. With `ifNotExists`, an existing topic is not an error.
+    public func createTopic(
+        _ name: String, partitions: Int, replicationFactor: Int = 1, config: [String: String] = [:], ifNotExists: Bool = true,
+        timeout: Duration = .seconds(30)
+    ) async throws {
+        let handle = SendableHandle(client.handle)
+        try await runBlocking(on: queue) {
+            var errorBuffer = [CChar](repeating: 0, count: 512)
+            guard let topic = rd_kafka_NewTopic_new(name, Int32(partitions), Int32(replicationFactor), &errorBuffer, errorBuffer.count) else {
+                throw KafkaError(configuration: cBufferText(errorBuffer), context: "create topic \(name)")
+            }
+            defer { rd_kafka_NewTopic_destroy(topic) }
+            for (key, value) in config { rd_kafka_NewTopic_set_config(topic, key, value) }
+            let resultQueue = rd_kafka_queue_new(handle.pointer)
+            defer { rd_kafka_queue_destroy(resultQueue) }
+            let options = rd_kafka_AdminOptions_new(handle.pointer, RD_KAFKA_ADMIN_OP_CREATETOPICS)
+            defer { rd_kafka_AdminOptions_destroy(options) }
+            rd_kafka_AdminOptions_set_request_timeout(options, Int32(timeout.milliseconds), &errorBuffer, errorBuffer.count)
+            var topics: [OpaquePointer?] = [topic]
+            rd_kafka_CreateTopics(handle.pointer, &topics, 1, options, resultQueue)
+            guard let event = rd_kafka_queue_poll(resultQueue, Int32(timeout.milliseconds + 1000)) else {
+                throw KafkaError(code: RD_KAFKA_RESP_ERR__TIMED_OUT, context: "create topic \(name)")
+            }
+            defer { rd_kafka_event_destroy(event) }
+            let eventError = rd_kafka_event_error(event)
+            guard eventError == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError(code: eventError, context: "create topic \(name)", message: String(cString: rd_kafka_event_error_string(event)))
+            }
+            var count = 0
+            guard let result = rd_kafka_event_CreateTopics_result(event),
+                let results = rd_kafka_CreateTopics_result_topics(result, &count), count > 0
+            else { return }
+            let code = rd_kafka_topic_result_error(results[0])
+            if code == RD_KAFKA_RESP_ERR_NO_ERROR || (ifNotExists && code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) { return }
+            let message = rd_kafka_topic_result_error_string(results[0]).map { String(cString: $0) }
+            throw KafkaError(code: code, context: "create topic \(name)", message: message)
+        }
+    }
+
+    /// Topics the cluster knows, sorted by name (internal `__` topics excluded).
+    public func listTopics(timeout: Duration = .seconds(10)) async throws -> [KafkaTopicMetadata] {
+        let handle = SendableHandle(client.handle)
+        return try await runBlocking(on: queue) {
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            let code = rd_kafka_metadata(handle.pointer, 1, nil, &metadata, Int32(timeout.milliseconds))
+            guard code == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError(code: code, context: "list topics") }
+            defer { rd_kafka_metadata_destroy(metadata) }
+            return (0..<Int(metadata.pointee.topic_cnt)).map { index in
+                let topic = metadata.pointee.topics[index]
+                return KafkaTopicMetadata(name: String(cString: topic.topic), partitions: Int(topic.partition_cnt))
+            }
+            .filter { !$0.name.hasPrefix("__") }
+            .sorted { $0.name < $1.name }
+        }
+    }
+}

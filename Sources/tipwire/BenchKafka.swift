@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Logging
+
+struct BenchKafka: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kafka",
+        abstract: "Produce messages with delivery reports to the embedded broker: our producer vs kcat -P on the same data.",
+        discussion: """
+            Starts an embedded broker in this process, writes --messages lines of --size bytes to a file, times
+            `kcat -P -l FILE` (idempotent, same linger) and then our producer sending the same payloads and
+            awaiting every delivery report. Each side first sends the same messages once to a warm-up topic,
+            so both are measured in steady state. Prints messages/s and ours ÷ kcat (target ≥ 0.8×).
+            The broker keeps everything in memory: 1,000,000 × 1 KB needs about 5 GB.
+            """)
+
+    @Option(help: "Messages per run.")
+    var messages: Int = 1_000_000
+
+    @Option(help: "Bytes per message.")
+    var size: Int = 1024
+
+    @Option(help: "Partitions of the benchmark topics.")
+    var partitions: Int = 4
+
+    func run() async throws {
+        var logger = Logger(label: "bench.kafka")
+        logger.logLevel = .error
+        let broker = try EmbeddedBroker(brokers: 1, logger: logger)
+        defer { broker.shutdown() }
+        try broker.createTopic("bench.kcat", partitions: partitions)
+        try broker.createTopic("bench.ours", partitions: partitions)
+        try broker.createTopic("bench.kcat.warm-up", partitions: partitions)
+        try broker.createTopic("bench.ours.warm-up", partitions: partitions)
+
+        let payload = Array(repeating: UInt8(ascii: "x"), count: size - 1)
+        let file = NSTemporaryDirectory() + "tipwire-bench-\(UUID().uuidString).txt"
+        _ = FileManager.default.createFile(atPath: file, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+        let chunk = Data(Array(repeating: payload + [UInt8(ascii: "\n")], count: 10_000).joined())
+        for _ in 0..<(messages / 10_000) { handle.write(chunk) }
+        handle.write(Data(Array(repeating: payload + [UInt8(ascii: "\n")], count: messages % 10_000).joined()))
+        try handle.close()
+
+        print("bench kafka: \(messages) × \(size) B to the embedded broker (\(partitions) partitions), awaiting delivery reports")
+        print("(each side first sends the same messages once to a warm-up topic: the figures are steady-state throughput)")
+        func runKcat(topic: String) async throws -> Double {
+            let start = ContinuousClock.now
+            let kcat = try await runTool("kcat", [
+                "-P", "-b", broker.bootstrapServers, "-t", topic, "-l", file,
+                "-X", "enable.idempotence=true", "-X", "linger.ms=5", "-X", "queue.buffering.max.messages=1000000",
+            ])
+            guard kcat.status == 0 else { throw ValidationError("kcat failed (is it installed? deploy/local/up installs it):\n\(kcat.output)") }
+            return seconds(start.duration(to: .now))
+        }
+        _ = try await runKcat(topic: "bench.kcat.warm-up")
+        let kcatSeconds = try await runKcat(topic: "bench.kcat")
+
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: broker.bootstrapServers, clientID: "bench"), logger: logger)
+        let warmUp = (0..<messages).map { _ in KafkaOutgoingMessage(topic: "bench.ours.warm-up", key: nil, value: payload) }
+        _ = try await producer.send(warmUp)
+        let batch = (0..<messages).map { _ in KafkaOutgoingMessage(topic: "bench.ours", key: nil, value: payload) }
+        let oursStart = ContinuousClock.now
+        let results = try await producer.send(batch)
+        let oursSeconds = seconds(oursStart.duration(to: .now))
+        let failed = results.filter { if case .failure = $0 { true } else { false } }.count
+        await producer.shutdown()
+
+        let kcatRate = Double(messages) / kcatSeconds
+        let oursRate = Double(messages) / oursSeconds
+        print("            seconds     messages/s")
+        print("kcat -P   " + String(format: "%8.2f", kcatSeconds) + "  " + formatRate(kcatRate))
+        print("ours      " + String(format: "%8.2f", oursSeconds) + "  " + formatRate(oursRate) + (failed > 0 ? "   (\(failed) failed)" : ""))
+        print("ours÷kcat  " + formatRatio(oursRate / kcatRate, target: 0.8))
+    }
+
+    private func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Postgres
+
+struct BenchPostgres: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "postgres",
+        abstract: "Single-row insert transactions through our pool vs pgbench running the same SQL.",
+        discussion: """
+            For each client count, pgbench runs `INSERT INTO tipwire_bench.rows (n) VALUES (:n)` (extended protocol)
+            for --seconds, then our pool runs the same statement with a bound parameter from as many tasks,
+            each on its own connection. Prints transactions/s and ours ÷ pgbench (target ≥ 0.9×).
+            Uses the database in TIPWIRE_DATABASE_URL; creates and drops schema tipwire_bench.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Seconds per measurement.")
+    var seconds: Int = 10
+
+    @Option(parsing: .upToNextOption, help: "Client counts to measure.")
+    var clients: [Int] = [1, 8]
+
+    func run() async throws {
+        let url = try database.databaseURL()
+        let client = PostgresClient(url: url, maxConnections: (clients.max() ?? 1) + 1)
+        defer { client.close() }
+        try await client.execute("DROP SCHEMA IF EXISTS tipwire_bench CASCADE")
+        try await client.execute("CREATE SCHEMA tipwire_bench")
+        try await client.execute("CREATE TABLE tipwire_bench.rows (id bigserial PRIMARY KEY, n bigint NOT NULL, at timestamptz NOT NULL DEFAULT now())")
+        let settings = try await client.query("SELECT current_setting('synchronous_commit'), current_setting('fsync')").firstRow!.decode((String, String).self)
+        let script = NSTemporaryDirectory() + "tipwire-bench-\(UUID().uuidString).sql"
+        try "\\set n random(1, 1000000000)\nINSERT INTO tipwire_bench.rows (n) VALUES (:n);\n".write(toFile: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+
+        print("bench postgres: single-row insert transactions, \(seconds) s each (synchronous_commit=\(settings.0), fsync=\(settings.1))")
+        print("clients   pgbench tps      ours tps   ours÷pgbench")
+        var ratios: [Double] = []
+        for count in clients {
+            let pgbench = try await runPgbench(url: url, script: script, clients: count)
+            let ours = try await runOurs(client: client, clients: count)
+            ratios.append(ours / pgbench)
+            print(String(format: "%7d", count) + "  " + formatRate(pgbench) + "    " + formatRate(ours) + "   " + formatRatio(ours / pgbench, target: 0.9))
+        }
+        try await client.execute("DROP SCHEMA tipwire_bench CASCADE")
+        if ratios.contains(where: { $0 < 0.9 }) { print("note: below target on at least one client count") }
+    }
+
+    private func runPgbench(url: String, script: String, clients: Int) async throws -> Double {
+        let result = try await runTool(
+            "pgbench", ["-n", "-M", "extended", "-c", "\(clients)", "-j", "\(clients)", "-T", "\(seconds)", "-f", script, url])
+        guard result.status == 0, let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
+            let tps = Double(line.dropFirst(6).prefix { $0 != " " })
+        else {
+            throw ValidationError("pgbench failed (is it installed? deploy/local/up installs postgresql-contrib):\n\(result.output)")
+        }
+        return tps
+    }
+
+    private func runOurs(client: PostgresClient, clients: Int) async throws -> Double {
+        // Open the connections first, as pgbench's figure excludes connection time.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<clients { group.addTask { try await client.withConnection { try await $0.query("SELECT 1"); try await Task.sleep(for: .milliseconds(50)) } } }
+            try await group.waitForAll()
+        }
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        let started = ContinuousClock.now
+        let total = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<clients {
+                group.addTask {
+                    try await client.withConnection { connection in
+                        var count = 0
+                        while ContinuousClock.now < deadline {
+                            try await connection.execute("INSERT INTO tipwire_bench.rows (n) VALUES (\(Int.random(in: 1...1_000_000_000)))")
+                            count += 1
+                        }
+                        return count
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let elapsed = started.duration(to: .now)
+        return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+}

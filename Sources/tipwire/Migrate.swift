@@ -1,0 +1,37 @@
+import Postgres
+import ArgumentParser
+import Foundation
+import Logging
+import TipwireStore
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply database migrations (schemas/sql/NNNN_*.sql) in order.",
+        discussion: """
+            Each file runs in its own transaction under an advisory lock, so concurrent runs are safe.
+            Applied files are recorded with their SHA-256 in schema_migrations; running again does nothing,
+            and an applied file whose content changed is an error naming it (write a new migration instead).
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(help: "Directory of migration files (env TIPWIRE_MIGRATIONS_DIR, default ./schemas/sql).")
+    var migrations: String?
+
+    func run() async throws {
+        try logging.bootstrap()
+        let logger = Logger(label: "tipwire.migrate")
+        let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 1)
+        defer { db.client.close() }
+        let directory = migrationsDirectory(migrations)
+        let report = try await db.migrate(directory: directory, logger: logger)
+        print("migrations: \(report.applied.count) applied, \(report.alreadyApplied.count) already applied (\(directory.path))")
+        for name in report.applied { print("  applied \(name)") }
+    }
+}
+
+func migrationsDirectory(_ flag: String?) -> URL {
+    if let path = flag ?? Environment.value("TIPWIRE_MIGRATIONS_DIR") { return URL(fileURLWithPath: path) }
+    return TipwireDatabase.defaultMigrationsDirectory()
+}

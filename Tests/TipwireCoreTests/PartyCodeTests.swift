@@ -1,0 +1,29 @@
+import Testing
+import TipwireCore
+
+@Suite("Party codes and topic names")
+struct PartyCodeTests {
+    @Test("valid codes", arguments: ["so-nnmt", "ubnd-cau-giay", "vks-tp", "tuoitre", "a", "x1-2"])
+    func valid(_ text: String) {
+        #expect(PartyCode(rawValue: text)?.rawValue == text)
+    }
+
+    @Test("invalid codes say why", arguments: [
+        ("", "empty"), ("SO-NNMT", "lowercase"), ("cầu-giấy", "lowercase"), ("so_nnmt", "lowercase"), ("-tp", "start or end"),
+        ("tp-", "start or end"), ("tasks.so-nnmt", "lowercase"), (String(repeating: "a", count: 64), "at most"),
+    ])
+    func invalid(_ text: String, _ reason: String) {
+        #expect(PartyCode(rawValue: text) == nil)
+        #expect(PartyCode.validate(text)?.contains(reason) == true)
+    }
+
+    @Test("topic names follow DESIGN §5")
+    func topics() throws {
+        let agency = try #require(PartyCode(rawValue: "so-nnmt"))
+        let newsroom = try #require(PartyCode(rawValue: "tuoitre"))
+        #expect(TopicName.tasks(agency) == "tipwire.tasks.so-nnmt")
+        #expect(TopicName.responses(agency) == "tipwire.responses.so-nnmt")
+        #expect(TopicName.requests(newsroom) == "tipwire.requests.tuoitre")
+        #expect(agency.environmentName == "SO_NNMT")
+    }
+}
