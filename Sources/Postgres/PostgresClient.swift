@@ -65,14 +65,16 @@ public final class PostgresClient: Sendable {
 
     // MARK: - Using connections
 
-    /// Leases a connection for the duration of `body`.
+    /// Leases a connection for the duration of `body`. Unless the caller is
+    /// isolated to an actor, `body` runs on the connection's own thread, so its
+    /// statements cost no thread hops.
     public func withConnection<T>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         let connection = try await acquire()
         do {
-            let value = try await body(connection)
+            let value = try await withTaskExecutorPreference(connection.taskExecutor) { try await body(connection) }
             await release(connection)
             return value
         } catch {

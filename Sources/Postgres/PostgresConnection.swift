@@ -6,16 +6,15 @@ import Synchronization
 
 /// One libpq connection.
 ///
-/// Every blocking libpq call runs on the connection's own serial dispatch
-/// queue, never on Swift's cooperative pool; callers await the result. A
-/// connection runs one statement at a time: use a `PostgresClient` to share
-/// connections between tasks.
+/// Every blocking libpq call runs on the connection's own thread (a
+/// `TaskExecutor`), never on Swift's cooperative pool. A connection runs one
+/// statement at a time: use a `PostgresClient` to share connections between tasks.
 public final class PostgresConnection: @unchecked Sendable {
     // `pg` is only touched on `queue`, or by the pool while no task holds the connection.
     private let handle: SendablePointer
     private var pg: OpaquePointer { handle.pointer }
     private let cancelHandle: OpaquePointer?
-    private let queue: DispatchQueue
+    private let executor: ConnectionExecutor
     private let state = Mutex(State())
     public let logger: Logger
     /// The server process id serving this connection (for `pg_terminate_backend` and logs).
@@ -27,9 +26,9 @@ public final class PostgresConnection: @unchecked Sendable {
         var isBroken = false
     }
 
-    private init(pg: OpaquePointer, queue: DispatchQueue, logger: Logger) {
+    private init(pg: OpaquePointer, executor: ConnectionExecutor, logger: Logger) {
         self.handle = SendablePointer(pg)
-        self.queue = queue
+        self.executor = executor
         self.cancelHandle = PQgetCancel(pg)
         self.backendPID = PQbackendPID(pg)
         var logger = logger
@@ -40,19 +39,25 @@ public final class PostgresConnection: @unchecked Sendable {
     deinit {
         if let cancelHandle { PQfreeCancel(cancelHandle) }
         PQfinish(pg)
+        executor.shutdown()
     }
+
+    /// The connection's own thread. Code run with this executor preferred
+    /// (`withTaskExecutorPreference`) issues statements without a thread hop.
+    public var taskExecutor: any TaskExecutor { executor }
 
     /// Opens a connection, applying the session settings this module relies on.
     public static func connect(
         _ configuration: PostgresConfiguration, logger: Logger = Logger(label: "postgres")
     ) async throws -> PostgresConnection {
-        let queue = DispatchQueue(label: "postgres.connection")
-        let pg = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<SendablePointer, any Error>) in
-            queue.async {
-                continuation.resume(with: Result { SendablePointer(try openBlocking(configuration)) })
-            }
+        let executor = ConnectionExecutor(name: "postgres-connection")
+        do {
+            let pg = try await withTaskExecutorPreference(executor) { SendablePointer(try openBlocking(configuration)) }
+            return PostgresConnection(pg: pg.pointer, executor: executor, logger: logger)
+        } catch {
+            executor.shutdown()
+            throw error
         }
-        return PostgresConnection(pg: pg.pointer, queue: queue, logger: logger)
     }
 
     /// Connects and prepares a raw handle; blocking. Used by connections and listeners.
@@ -185,10 +190,10 @@ public final class PostgresConnection: @unchecked Sendable {
         if state.isBroken { throw PostgresError(.connection, "the connection was lost") }
     }
 
+    /// Runs a blocking libpq call on the connection's thread: inline when already there, else with a hop.
     private func onQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result(catching: body)) }
-        }
+        if executor.isCurrent { return try body() }
+        return try await withTaskExecutorPreference(executor) { try body() }
     }
 
     // MARK: - Transactions
