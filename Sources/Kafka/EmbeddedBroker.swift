@@ -20,7 +20,9 @@ public final class EmbeddedBroker: Sendable {
     public init(brokers: Int = 1, defaultPartitions: Int? = nil, logger: Logger = Logger(label: "kafka.embedded")) throws {
         precondition(brokers >= 1, "an embedded cluster needs at least one broker")
         // The mock cluster is owned by a client handle; this one never produces.
-        client = try RdKafkaClient(type: RD_KAFKA_PRODUCER, settings: ["log.connection.close": "false"], context: ClientContext(logger: logger))
+        // The owner handle never connects anywhere; without log_level 3 it warns that it has no bootstrap servers.
+        client = try RdKafkaClient(
+            type: RD_KAFKA_PRODUCER, settings: ["log.connection.close": "false", "log_level": "3"], context: ClientContext(logger: logger))
         guard let cluster = rd_kafka_mock_cluster_new(client.handle, Int32(brokers)) else {
             throw KafkaError(configuration: "could not start the mock cluster", context: "embedded broker")
         }
