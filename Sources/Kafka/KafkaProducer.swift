@@ -117,36 +117,36 @@ public final class KafkaProducer: Sendable {
             message.value.withUnsafeBytes { value in
                 withOptionalBytes(message.key) { key in
                     withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { fields in
-                    fields.initialize(repeating: rd_kafka_vu_t())
-                    fields[0].vtype = RD_KAFKA_VTYPE_TOPIC
-                    fields[0].u.cstr = topic
-                    fields[1].vtype = RD_KAFKA_VTYPE_VALUE
-                    fields[1].u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
-                    fields[1].u.mem.size = value.count
-                    fields[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                    fields[2].u.i = RD_KAFKA_MSG_F_COPY
-                    fields[3].vtype = RD_KAFKA_VTYPE_OPAQUE
-                    fields[3].u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(opaque))
-                    var count = 4
-                    if let key {
-                        fields[count].vtype = RD_KAFKA_VTYPE_KEY
-                        fields[count].u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
-                        fields[count].u.mem.size = key.count
-                        count += 1
-                    }
-                    if let partition = message.partition {
-                        fields[count].vtype = RD_KAFKA_VTYPE_PARTITION
-                        fields[count].u.i32 = partition
-                        count += 1
-                    }
-                    if let headers {
-                        fields[count].vtype = RD_KAFKA_VTYPE_HEADERS
-                        fields[count].u.headers = headers
-                        count += 1
-                    }
-                    guard let error = rd_kafka_produceva(client.handle, fields.baseAddress, count) else { return RD_KAFKA_RESP_ERR_NO_ERROR }
-                    defer { rd_kafka_error_destroy(error) }
-                    return rd_kafka_error_code(error)
+                        fields.initialize(repeating: rd_kafka_vu_t())
+                        fields[0].vtype = RD_KAFKA_VTYPE_TOPIC
+                        fields[0].u.cstr = topic
+                        fields[1].vtype = RD_KAFKA_VTYPE_VALUE
+                        fields[1].u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                        fields[1].u.mem.size = value.count
+                        fields[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                        fields[2].u.i = RD_KAFKA_MSG_F_COPY
+                        fields[3].vtype = RD_KAFKA_VTYPE_OPAQUE
+                        fields[3].u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(opaque))
+                        var count = 4
+                        if let key {
+                            fields[count].vtype = RD_KAFKA_VTYPE_KEY
+                            fields[count].u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                            fields[count].u.mem.size = key.count
+                            count += 1
+                        }
+                        if let partition = message.partition {
+                            fields[count].vtype = RD_KAFKA_VTYPE_PARTITION
+                            fields[count].u.i32 = partition
+                            count += 1
+                        }
+                        if let headers {
+                            fields[count].vtype = RD_KAFKA_VTYPE_HEADERS
+                            fields[count].u.headers = headers
+                            count += 1
+                        }
+                        guard let error = rd_kafka_produceva(client.handle, fields.baseAddress, count) else { return RD_KAFKA_RESP_ERR_NO_ERROR }
+                        defer { rd_kafka_error_destroy(error) }
+                        return rd_kafka_error_code(error)
                     }
                 }
             }
@@ -272,17 +272,20 @@ final class DeliveryBatch: Sendable {
 
 /// Serves a client's callbacks (`rd_kafka_poll`) on a thread of its own.
 final class PollThread: Sendable {
-    private let stopped = Mutex(false)
-    private let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
-    private let done = Mutex(false)
+    private struct State {
+        var stopRequested = false
+        var finished = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let state = Mutex(State())
 
     init(client: RdKafkaClient, name: String) {
         let thread = Thread { [self] in
-            while !stopped.withLock({ $0 }) { rd_kafka_poll(client.handle, 100) }
-            let waiter = finished.withLock { continuation -> CheckedContinuation<Void, Never>? in
-                done.withLock { $0 = true }
-                defer { continuation = nil }
-                return continuation
+            while !state.withLock({ $0.stopRequested }) { rd_kafka_poll(client.handle, 100) }
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                state.finished = true
+                defer { state.waiter = nil }
+                return state.waiter
             }
             waiter?.resume()
         }
@@ -290,18 +293,18 @@ final class PollThread: Sendable {
         thread.start()
     }
 
-    func requestStop() { stopped.withLock { $0 = true } }
+    func requestStop() { state.withLock { $0.stopRequested = true } }
 
     /// Stops polling and waits for the thread to finish.
     func stop() async {
         requestStop()
         await withCheckedContinuation { continuation in
-            let alreadyDone = finished.withLock { waiter -> Bool in
-                if done.withLock({ $0 }) { return true }
-                waiter = continuation
+            let alreadyFinished = state.withLock { state -> Bool in
+                if state.finished { return true }
+                state.waiter = continuation
                 return false
             }
-            if alreadyDone { continuation.resume() }
+            if alreadyFinished { continuation.resume() }
         }
     }
 }

@@ -1,5 +1,4 @@
 import CLibPQ
-import Dispatch
 import Foundation
 import Logging
 import Synchronization
@@ -10,7 +9,7 @@ import Synchronization
 /// `TaskExecutor`), never on Swift's cooperative pool. A connection runs one
 /// statement at a time: use a `PostgresClient` to share connections between tasks.
 public final class PostgresConnection: @unchecked Sendable {
-    // `pg` is only touched on `queue`, or by the pool while no task holds the connection.
+    // `pg` is only touched on the executor's thread, or by the pool while no task holds the connection.
     private let handle: SendablePointer
     private var pg: OpaquePointer { handle.pointer }
     private let cancelHandle: OpaquePointer?
