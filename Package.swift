@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -51,6 +53,7 @@ let package = Package(
         ),
         .target(
             name: "TipwireCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -63,6 +66,7 @@ let package = Package(
             dependencies: [
                 "TipwireStore", "Kafka",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -71,6 +75,8 @@ let package = Package(
             dependencies: [
                 "TipwireStore", "TipwireCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -90,20 +96,38 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Shared by the test targets: a schema per test in the test database, a private cluster, process spawning.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Postgres", "Kafka", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["Postgres"],
+            dependencies: ["Postgres", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka"],
+            dependencies: ["Kafka", "TestSupport"],
             exclude: ["aiokafka_interop.py"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TipwireCoreTests",
             dependencies: ["TipwireCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TipwireTests",
+            dependencies: [
+                "TipwireAPI", "TipwirePipeline", "TipwireStore", "TipwireCore", "Postgres", "Kafka", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["check_events.py"],
             swiftSettings: swiftSettings
         ),
     ]

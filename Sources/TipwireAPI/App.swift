@@ -1,17 +1,48 @@
 import Hummingbird
 import Logging
 import Prometheus
+import TipwireStore
 
-/// Builds the HTTP application. Routes for findings, tasks and the rest join here as they are built.
-public func buildApplication(
-    host: String, port: Int, checks: [HealthCheck], registry: PrometheusCollectorRegistry, version: String, logger: Logger
-) -> some ApplicationProtocol {
-    let router = Router()
+/// What the API needs from the rest of tipwire.
+public struct APIDependencies: Sendable {
+    public var tokens: TokenStore
+    public var documents: DocumentStore
+    public var findings: FindingStore
+    public var maxDocumentSize: Int
+
+    public static let defaultMaxDocumentSize = 25 * 1_048_576
+
+    public init(tokens: TokenStore, documents: DocumentStore, findings: FindingStore, maxDocumentSize: Int = defaultMaxDocumentSize) {
+        self.tokens = tokens
+        self.documents = documents
+        self.findings = findings
+        self.maxDocumentSize = maxDocumentSize
+    }
+}
+
+/// The router: health and metrics without a token, everything under `/v1` with one.
+public func buildRouter(
+    dependencies: APIDependencies, checks: [HealthCheck], registry: PrometheusCollectorRegistry, version: String
+) -> Router<TipwireRequestContext> {
+    let router = Router(context: TipwireRequestContext.self)
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
-    HealthController<BasicRequestContext>(checks: checks, registry: registry, version: version).addRoutes(to: router)
-    return Application(
-        router: router,
+    router.add(middleware: ProblemMiddleware())
+    HealthController<TipwireRequestContext>(checks: checks, registry: registry, version: version).addRoutes(to: router)
+    let v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: dependencies.tokens))
+    DocumentsController(documents: dependencies.documents, maxSize: dependencies.maxDocumentSize).addRoutes(to: v1)
+    FindingsController(findings: dependencies.findings).addRoutes(to: v1)
+    TasksController(findings: dependencies.findings).addRoutes(to: v1)
+    return router
+}
+
+/// Builds the HTTP application.
+public func buildApplication(
+    host: String, port: Int, dependencies: APIDependencies, checks: [HealthCheck], registry: PrometheusCollectorRegistry, version: String,
+    logger: Logger
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(dependencies: dependencies, checks: checks, registry: registry, version: version),
         configuration: .init(address: .hostname(host, port: port), serverName: "tipwire"),
         logger: logger)
 }

@@ -10,6 +10,7 @@ import Prometheus
 import ServiceLifecycle
 import TipwireAPI
 import TipwirePipeline
+import TipwireCore
 import TipwireStore
 
 /// Options for the HTTP server.
@@ -20,8 +21,48 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("port"), help: "Port to listen on (env TIPWIRE_HTTP_PORT, default 8080).")
     var portFlag: Int?
 
+    @Option(name: .customLong("public-url"), help: "Where clients reach the API, for document URLs in events (env TIPWIRE_PUBLIC_URL, default http://HOST:PORT).")
+    var publicURLFlag: String?
+
+    @Option(name: .customLong("max-document-bytes"), help: "Largest document upload (env TIPWIRE_MAX_DOCUMENT_BYTES, default 26214400 = 25 MiB).")
+    var maxDocumentBytesFlag: Int?
+
     var host: String { hostFlag ?? Environment.value("TIPWIRE_HTTP_HOST") ?? "127.0.0.1" }
     var port: Int { portFlag ?? Environment.value("TIPWIRE_HTTP_PORT").flatMap(Int.init) ?? 8080 }
+    var publicURL: String { publicURLFlag ?? Environment.value("TIPWIRE_PUBLIC_URL") ?? "http://\(host):\(port)" }
+    var maxDocumentBytes: Int {
+        maxDocumentBytesFlag ?? Environment.value("TIPWIRE_MAX_DOCUMENT_BYTES").flatMap(Int.init) ?? APIDependencies.defaultMaxDocumentSize
+    }
+}
+
+/// Options for the outbox relay.
+struct RelayOptions: ParsableArguments {
+    @Flag(inversion: .prefixedNo, help: "Run the outbox relay in this process (one is active at a time; others stand by).")
+    var relay = true
+
+    @Option(name: .customLong("topic-partitions"), help: "Partitions of topics created on demand (env TIPWIRE_TOPIC_PARTITIONS, default 3).")
+    var partitionsFlag: Int?
+
+    @Option(name: .customLong("topic-replication"), help: "Replication factor of topics created on demand on Apache Kafka (env TIPWIRE_TOPIC_REPLICATION, default 1).")
+    var replicationFlag: Int?
+
+    @Option(help: "Outbox rows produced per round.")
+    var relayBatch = 2000
+
+    var partitions: Int { partitionsFlag ?? Environment.value("TIPWIRE_TOPIC_PARTITIONS").flatMap(Int.init) ?? 3 }
+    var replication: Int { replicationFlag ?? Environment.value("TIPWIRE_TOPIC_REPLICATION").flatMap(Int.init) ?? 1 }
+
+    func makeRelay(client: PostgresClient, brokers: String, embedded: EmbeddedBroker?) throws -> OutboxRelay {
+        let topics: TopicProvisioner
+        if let embedded {
+            topics = .embedded(embedded, partitions: partitions)
+        } else {
+            topics = .kafka(try KafkaAdmin(bootstrapServers: brokers), partitions: partitions, replicationFactor: replication)
+        }
+        let configuration = OutboxRelayConfiguration(
+            producer: KafkaProducerConfiguration(bootstrapServers: brokers, clientID: "tipwire-relay"), batchSize: relayBatch)
+        return OutboxRelay(client: client, configuration: configuration, topics: topics, logger: Logger(label: "tipwire.relay"))
+    }
 }
 
 struct Serve: AsyncParsableCommand {
@@ -31,6 +72,7 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var server: ServerOptions
+    @OptionGroup var relay: RelayOptions
     @OptionGroup var logging: LoggingOptions
 
     @Option(name: .customLong("kafka-brokers"), help: "Kafka bootstrap servers (env TIPWIRE_KAFKA_BROKERS).")
@@ -41,7 +83,7 @@ struct Serve: AsyncParsableCommand {
         guard let brokers = kafkaBrokersFlag ?? Environment.value("TIPWIRE_KAFKA_BROKERS") else {
             throw ValidationError("no Kafka: pass --kafka-brokers or set TIPWIRE_KAFKA_BROKERS (or use `tipwire dev` for an embedded broker)")
         }
-        try await runStack(database: database, server: server, kafkaBrokers: brokers, embedded: nil, migrations: nil, runtimeFile: nil)
+        try await runStack(database: database, server: server, relay: relay, kafkaBrokers: brokers, embedded: nil, migrations: nil, runtimeFile: nil)
     }
 }
 
@@ -55,6 +97,7 @@ struct Dev: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var server: ServerOptions
+    @OptionGroup var relay: RelayOptions
     @OptionGroup var logging: LoggingOptions
 
     @Option(name: .customLong("kafka-brokers"), help: "Use this Kafka instead of the embedded broker (env TIPWIRE_KAFKA_BROKERS).")
@@ -83,14 +126,14 @@ struct Dev: AsyncParsableCommand {
             brokers = broker.bootstrapServers
         }
         try await runStack(
-            database: database, server: server, kafkaBrokers: brokers, embedded: embedded,
+            database: database, server: server, relay: relay, kafkaBrokers: brokers, embedded: embedded,
             migrations: migrationsDirectory(migrations), runtimeFile: runtimeFile)
     }
 }
 
 /// Wires the services and runs them until SIGTERM/SIGINT.
 func runStack(
-    database: DatabaseOptions, server: ServerOptions, kafkaBrokers: String, embedded: EmbeddedBroker?, migrations: URL?,
+    database: DatabaseOptions, server: ServerOptions, relay: RelayOptions, kafkaBrokers: String, embedded: EmbeddedBroker?, migrations: URL?,
     runtimeFile: String?
 ) async throws {
     let logger = Logger(label: "tipwire")
@@ -108,11 +151,16 @@ func runStack(
         HealthCheck(name: "kafka", detail: kafkaBrokers) { try await kafka.check() },
     ]
     let url = "http://\(server.host):\(server.port)"
-    let app = buildApplication(host: server.host, port: server.port, checks: checks, registry: registry, version: Tipwire.version, logger: logger)
+    let dependencies = APIDependencies(
+        tokens: TokenStore(client: db.client), documents: DocumentStore(client: db.client),
+        findings: FindingStore(client: db.client, publicURL: server.publicURL), maxDocumentSize: server.maxDocumentBytes)
+    let app = buildApplication(
+        host: server.host, port: server.port, dependencies: dependencies, checks: checks, registry: registry, version: Tipwire.version, logger: logger)
 
     var services: [any Service] = []
     if let embedded { services.append(EmbeddedBrokerService(broker: embedded, logger: logger)) }
     services.append(DatabasePoolService(client: db.client))
+    if relay.relay { services.append(try relay.makeRelay(client: db.client, brokers: kafkaBrokers, embedded: embedded)) }
     services.append(app)
     if let runtimeFile {
         let text = "TIPWIRE_URL=\(url)\nTIPWIRE_KAFKA_BROKERS=\(kafkaBrokers)\n"

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import TestSupport
 import Testing
 
 /// Checks our producer and consumer against an independent client: Python's aiokafka.

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import TestSupport
 import Testing
 
 @Suite("Producer and consumer against the embedded broker", .timeLimit(.minutes(3)))

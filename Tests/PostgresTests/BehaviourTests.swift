@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 @Suite("Queries, errors, transactions and pooling", .timeLimit(.minutes(3)))

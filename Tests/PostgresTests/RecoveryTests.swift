@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 @Suite("Recovery after the server restarts", .timeLimit(.minutes(3)))

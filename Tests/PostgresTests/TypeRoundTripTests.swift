@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 @Suite("Type round trips through a real server", .timeLimit(.minutes(2)))

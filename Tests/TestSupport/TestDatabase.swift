@@ -1,10 +1,9 @@
 import Foundation
 import Postgres
-import Testing
 
 /// Gives each test its own schema in the test database, so tests run in parallel.
-enum TestDatabase {
-    static func url() throws -> String {
+public enum TestDatabase {
+    public static func url() throws -> String {
         let environment = ProcessInfo.processInfo.environment
         guard let url = environment["TIPWIRE_TEST_DATABASE_URL"] ?? environment["TIPWIRE_DATABASE_URL"] else {
             throw TestSetupError(
@@ -13,7 +12,7 @@ enum TestDatabase {
         return url
     }
 
-    static func withSchema<T>(
+    public static func withSchema<T>(
         maxConnections: Int = 4, acquireTimeout: Duration = .seconds(10),
         _ body: (PostgresClient) async throws -> T
     ) async throws -> T {
@@ -43,19 +42,19 @@ enum TestDatabase {
     }
 }
 
-struct TestSetupError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct TestSetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// A private PostgreSQL cluster for tests that stop and start the server.
-final class TemporaryCluster: @unchecked Sendable {
-    let directory: URL
-    let port: Int
-    let binDirectory: String
-    var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
+public final class TemporaryCluster: @unchecked Sendable {
+    public let directory: URL
+    public let port: Int
+    public let binDirectory: String
+    public var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
 
-    init() throws {
+    public init() throws {
         binDirectory = try Self.findBinDirectory()
         directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tipwire-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -66,18 +65,18 @@ final class TemporaryCluster: @unchecked Sendable {
 
     var dataPath: String { directory.appendingPathComponent("data").path }
 
-    func start() throws {
+    public func start() throws {
         try run("\(binDirectory)/pg_ctl", [
             "-D", dataPath, "-w", "-l", directory.appendingPathComponent("log").path,
             "-o", "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off", "start",
         ])
     }
 
-    func stop() throws {
+    public func stop() throws {
         try run("\(binDirectory)/pg_ctl", ["-D", dataPath, "-w", "-m", "fast", "stop"])
     }
 
-    func destroy() {
+    public func destroy() {
         try? stop()
         try? FileManager.default.removeItem(at: directory)
     }
@@ -104,7 +103,7 @@ final class TemporaryCluster: @unchecked Sendable {
 }
 
 /// A TCP port nothing listens on right now.
-func freePort() throws -> Int {
+public func freePort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
@@ -122,7 +121,7 @@ func freePort() throws -> Int {
 /// Runs a command with posix_spawn and waits for it. Foundation's `Process` is not
 /// used because `pg_ctl start` leaves a daemon holding the descriptor Foundation
 /// watches for the child's exit, so it would wait forever.
-func spawnAndWait(_ command: [String], outputPath: String) throws -> Int32 {
+public func spawnAndWait(_ command: [String], outputPath: String) throws -> Int32 {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }

@@ -1,14 +1,14 @@
 import Foundation
 import Kafka
 import Logging
-import Testing
 
-struct Timeout: Error, CustomStringConvertible {
-    let description: String
+public struct Timeout: Error, CustomStringConvertible {
+    public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Reads until `count` messages arrived (storing each offset) or `timeout` passed.
-func consume(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(60)) async throws -> [KafkaMessage] {
+public func consume(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(60)) async throws -> [KafkaMessage] {
     try await withThrowingTaskGroup(of: [KafkaMessage].self) { group in
         group.addTask {
             var received: [KafkaMessage] = []
@@ -30,7 +30,7 @@ func consume(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds
 }
 
 /// Waits until `condition` holds, polling every 50 ms.
-func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
+public func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return }
@@ -39,20 +39,20 @@ func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: (
     throw Timeout(description: "timed out waiting for \(what)")
 }
 
-func consumerConfiguration(_ broker: EmbeddedBroker, group: String) -> KafkaConsumerConfiguration {
+public func consumerConfiguration(_ broker: EmbeddedBroker, group: String) -> KafkaConsumerConfiguration {
     KafkaConsumerConfiguration(
         bootstrapServers: broker.bootstrapServers, groupID: group, commitInterval: .milliseconds(200), sessionTimeout: .seconds(6),
         settings: ["topic.metadata.refresh.interval.ms": "1000"])
 }
 
-let quietLogger: Logger = {
+public let quietLogger: Logger = {
     var logger = Logger(label: "kafka.test")
     logger.logLevel = .error
     return logger
 }()
 
 /// Runs a program off the cooperative pool and returns its exit status and standard output.
-func runProgram(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
+public func runProgram(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
             let process = Process()

@@ -1,0 +1,43 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import TipwireCore
+import TipwireStore
+
+/// Per-request state: who is calling.
+public struct TipwireRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var principal: Principal?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        principal = nil
+    }
+
+    /// Uploads are capped by the documents controller itself, with a clear problem.
+    public var maxUploadSize: Int { .max }
+
+    /// The caller, who must hold one of `roles`; a 403 problem otherwise.
+    func require(_ roles: Role...) throws -> Principal {
+        guard let principal else { throw Problem.unauthenticated }
+        guard roles.contains(principal.role) else { throw Problem.forbidden(principal.role, allowed: roles) }
+        return principal
+    }
+}
+
+/// Authenticates `Authorization: Bearer tw_…` against the token table.
+struct AuthMiddleware: RouterMiddleware {
+    let tokens: TokenStore
+
+    func handle(_ request: Request, context: TipwireRequestContext, next: (Request, TipwireRequestContext) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer ",
+            let token = BearerToken(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)),
+            let principal = try await tokens.authenticate(token)
+        else { throw Problem.unauthenticated }
+        var context = context
+        context.principal = principal
+        context.logger[metadataKey: "actor"] = "\(principal.actor)"
+        return try await next(request, context)
+    }
+}

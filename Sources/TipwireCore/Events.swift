@@ -1,0 +1,230 @@
+import Foundation
+
+/// CloudEvents types tipwire produces (DESIGN §5). Each has a JSON Schema in `schemas/events/`.
+public enum EventType {
+    public static let taskAssigned = "vn.tipwire.task.assigned.v1"
+    public static let findingReceived = "vn.tipwire.finding.received.v1"
+}
+
+/// An event waiting in the outbox: CloudEvents attributes, where it goes, and its JSON `data`.
+public struct OutboundEvent: Sendable, Hashable {
+    public static let source = "/tipwire"
+
+    public var id: UUID
+    public var type: String
+    public var subject: String
+    public var time: Date
+    public var topic: String
+    /// The Kafka key: the finding id, so one finding's events stay in order.
+    public var key: String
+    public var data: [UInt8]
+    /// Set on `task.assigned`: the task whose delivery this event records.
+    public var deliversTask: UUID?
+
+    public init(id: UUID = UUID(), type: String, subject: String, time: Date, topic: String, key: String, data: [UInt8], deliversTask: UUID? = nil) {
+        self.id = id
+        self.type = type
+        self.subject = subject
+        self.time = time
+        self.topic = topic
+        self.key = key
+        self.data = data
+        self.deliversTask = deliversTask
+    }
+}
+
+/// Deadlines until the policy tables of issue 6 exist (DESIGN §7 defaults).
+public enum DefaultDeadlines {
+    /// Delivering a task to its agency is pipeline health, measured on the wall clock.
+    public static let deliver: TimeInterval = 3600
+    /// Law on Denunciations 2018 Art. 24: acknowledge within 7 working days of delivery.
+    public static let acknowledgeWorkingDays = 7
+}
+
+// MARK: - Event data (snake_case JSON)
+
+public struct FindingData: Codable, Sendable, Hashable {
+    public var id: String
+    public var newsroom: PartyCode
+    public var articleURL: String
+    public var title: String
+    public var publishedAt: Date
+    public var summary: String
+    public var category: String
+    public var jurisdiction: PartyCode
+    public var subjectAgency: PartyCode?
+    public var receivedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, newsroom, title, summary, category, jurisdiction
+        case articleURL = "article_url", publishedAt = "published_at", subjectAgency = "subject_agency", receivedAt = "received_at"
+    }
+
+    public init(
+        id: UUID, newsroom: PartyCode, articleURL: String, title: String, publishedAt: Date, summary: String, category: String,
+        jurisdiction: PartyCode, subjectAgency: PartyCode?, receivedAt: Date
+    ) {
+        self.id = id.lowercased
+        self.newsroom = newsroom
+        self.articleURL = articleURL
+        self.title = title
+        self.publishedAt = publishedAt
+        self.summary = summary
+        self.category = category
+        self.jurisdiction = jurisdiction
+        self.subjectAgency = subjectAgency
+        self.receivedAt = receivedAt
+    }
+
+    /// `subject_agency` is always present, null when the finding names none.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(newsroom, forKey: .newsroom)
+        try container.encode(articleURL, forKey: .articleURL)
+        try container.encode(title, forKey: .title)
+        try container.encode(publishedAt, forKey: .publishedAt)
+        try container.encode(summary, forKey: .summary)
+        try container.encode(category, forKey: .category)
+        try container.encode(jurisdiction, forKey: .jurisdiction)
+        try container.encode(subjectAgency, forKey: .subjectAgency)
+        try container.encode(receivedAt, forKey: .receivedAt)
+    }
+}
+
+/// A claim-check: where to fetch a document and how to verify it. Kafka never carries the bytes.
+public struct DocumentClaimCheck: Codable, Sendable, Hashable {
+    public var id: String
+    public var sha256: String
+    public var size: Int
+    public var mediaType: String
+    public var url: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, sha256, size, url
+        case mediaType = "media_type"
+    }
+
+    public init(id: UUID, sha256: String, size: Int, mediaType: String, url: String) {
+        self.id = id.lowercased
+        self.sha256 = sha256
+        self.size = size
+        self.mediaType = mediaType
+        self.url = url
+    }
+}
+
+public struct TaskReference: Codable, Sendable, Hashable {
+    public var id: String
+    public var agency: PartyCode
+    public var routedBy: RoutingReason
+
+    enum CodingKeys: String, CodingKey {
+        case id, agency
+        case routedBy = "routed_by"
+    }
+
+    public init(id: UUID, agency: PartyCode, routedBy: RoutingReason) {
+        self.id = id.lowercased
+        self.agency = agency
+        self.routedBy = routedBy
+    }
+}
+
+/// `vn.tipwire.task.assigned.v1` on `tipwire.tasks.<agency>`.
+public struct TaskAssignedData: Codable, Sendable, Hashable {
+    public struct Task: Codable, Sendable, Hashable {
+        public var id: String
+        public var agency: PartyCode
+        public var state: String
+        public var routedBy: RoutingReason
+        public var assignedAt: Date
+        public var previousTaskID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, agency, state
+            case routedBy = "routed_by", assignedAt = "assigned_at", previousTaskID = "previous_task_id"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(agency, forKey: .agency)
+            try container.encode(state, forKey: .state)
+            try container.encode(routedBy, forKey: .routedBy)
+            try container.encode(assignedAt, forKey: .assignedAt)
+            try container.encode(previousTaskID, forKey: .previousTaskID)
+        }
+    }
+
+    public struct Deadline: Codable, Sendable, Hashable {
+        public var deliverBy: Date
+        public var acknowledgeWithinWorkingDays: Int
+
+        enum CodingKeys: String, CodingKey {
+            case deliverBy = "deliver_by", acknowledgeWithinWorkingDays = "acknowledge_within_working_days"
+        }
+    }
+
+    public var task: Task
+    public var finding: FindingData
+    public var documents: [DocumentClaimCheck]
+    public var deadline: Deadline
+
+    public init(task: TaskReference, assignedAt: Date, previousTaskID: UUID? = nil, finding: FindingData, documents: [DocumentClaimCheck]) {
+        self.task = Task(id: task.id, agency: task.agency, state: "assigned", routedBy: task.routedBy, assignedAt: assignedAt, previousTaskID: previousTaskID?.lowercased)
+        self.finding = finding
+        self.documents = documents
+        self.deadline = Deadline(
+            deliverBy: assignedAt.addingTimeInterval(DefaultDeadlines.deliver),
+            acknowledgeWithinWorkingDays: DefaultDeadlines.acknowledgeWorkingDays)
+    }
+}
+
+/// `vn.tipwire.finding.received.v1` on `tipwire.findings`: what came in and where it went.
+public struct FindingReceivedData: Codable, Sendable, Hashable {
+    public var finding: FindingData
+    public var documents: [DocumentClaimCheck]
+    public var tasks: [TaskReference]
+
+    public init(finding: FindingData, documents: [DocumentClaimCheck], tasks: [TaskReference]) {
+        self.finding = finding
+        self.documents = documents
+        self.tasks = tasks
+    }
+}
+
+/// JSON as tipwire writes it everywhere: RFC 3339 dates with milliseconds, lower-case UUIDs, sorted keys.
+public enum TipwireJSON {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(formatTimestamp(date))
+        }
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = parseTimestamp(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 date-time: \(text)")
+            }
+            return date
+        }
+        return decoder
+    }
+
+    public static func encode(_ value: some Encodable) throws -> [UInt8] {
+        Array(try encoder().encode(value))
+    }
+}
+
+extension UUID {
+    /// The lower-case form tipwire uses on the wire and PostgreSQL prints.
+    public var lowercased: String { uuidString.lowercased() }
+}

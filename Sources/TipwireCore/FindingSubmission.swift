@@ -1,0 +1,130 @@
+import Foundation
+
+/// A finding as a liaison submits it, checked for everything that needs no database.
+///
+/// Whether the category, jurisdiction, subject agency and documents exist is checked
+/// by the store in the same transaction that writes the finding.
+public struct FindingSubmission: Sendable, Hashable {
+    public var articleURL: String
+    public var title: String
+    public var publishedAt: Date
+    public var summary: String
+    public var category: String
+    public var jurisdiction: PartyCode
+    public var subjectAgency: PartyCode?
+    public var documentIDs: [UUID]
+
+    public static let fields: Set<String> = [
+        "article_url", "title", "published_at", "summary", "category", "jurisdiction", "subject_agency", "document_ids",
+    ]
+    public static let maximumDocuments = 100
+    /// Clocks differ: a publication time up to this far ahead of ours is accepted.
+    public static let clockSkewAllowance: TimeInterval = 300
+
+    public init(
+        articleURL: String, title: String, publishedAt: Date, summary: String, category: String, jurisdiction: PartyCode,
+        subjectAgency: PartyCode? = nil, documentIDs: [UUID] = []
+    ) {
+        self.articleURL = articleURL
+        self.title = title
+        self.publishedAt = publishedAt
+        self.summary = summary
+        self.category = category
+        self.jurisdiction = jurisdiction
+        self.subjectAgency = subjectAgency
+        self.documentIDs = documentIDs
+    }
+
+    /// Parses and checks a request body. Throws `ValidationFailure` listing every bad field.
+    public static func parse(json: some Collection<UInt8>, now: Date) throws(ValidationFailure) -> FindingSubmission {
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(json))
+        } catch {
+            throw ValidationFailure("body", "is not valid JSON")
+        }
+        return try parse(value, now: now)
+    }
+
+    public static func parse(_ value: JSONValue, now: Date) throws(ValidationFailure) -> FindingSubmission {
+        var reader = FieldReader(object: value, allowed: fields)
+        let url = reader.text("article_url", length: 1...2048).flatMap { checkArticleURL($0, &reader) }
+        let title = reader.text("title", length: 1...500)
+        let summary = reader.text("summary", length: 1...20_000, multiline: true)
+        let publishedAt = reader.string("published_at").flatMap { text -> Date? in
+            guard let date = parseTimestamp(text) else {
+                reader.fail("published_at", "must be an RFC 3339 date-time with a time zone, e.g. 2026-11-20T08:30:00+07:00")
+                return nil
+            }
+            if date.timeIntervalSince(now) > clockSkewAllowance {
+                reader.fail("published_at", "must not be in the future (findings are published before they are forwarded)")
+                return nil
+            }
+            return date
+        }
+        let category = reader.string("category").flatMap { code -> String? in
+            if let problem = PartyCode.validate(code) {
+                reader.fail("category", "is not a category code: \(problem)")
+                return nil
+            }
+            return code
+        }
+        let jurisdiction = code("jurisdiction", &reader, required: true)
+        let subject = code("subject_agency", &reader, required: false)
+        var documents: [UUID] = []
+        if let items = reader.array("document_ids") {
+            if items.count > maximumDocuments {
+                reader.fail("document_ids", "must list at most \(maximumDocuments) documents (got \(items.count))")
+            } else {
+                for (index, item) in items.enumerated() {
+                    guard case .string(let text) = item, let id = UUID(uuidString: text) else {
+                        reader.fail("document_ids[\(index)]", "must be a document id (a UUID)")
+                        continue
+                    }
+                    if documents.contains(id) {
+                        reader.fail("document_ids[\(index)]", "repeats document \(text.lowercased())")
+                        continue
+                    }
+                    documents.append(id)
+                }
+            }
+        }
+        guard reader.errors.isEmpty, let url, let title, let summary, let publishedAt, let category, let jurisdiction else {
+            throw ValidationFailure(reader.errors)
+        }
+        return FindingSubmission(
+            articleURL: url, title: title, publishedAt: publishedAt, summary: summary, category: category,
+            jurisdiction: jurisdiction, subjectAgency: subject, documentIDs: documents)
+    }
+
+    private static func code(_ name: String, _ reader: inout FieldReader, required: Bool) -> PartyCode? {
+        guard let text = reader.string(name, required: required) else { return nil }
+        guard let code = PartyCode(rawValue: text) else {
+            reader.fail(name, "is not a code: \(PartyCode.validate(text) ?? "invalid")")
+            return nil
+        }
+        return code
+    }
+
+    private static func checkArticleURL(_ text: String, _ reader: inout FieldReader) -> String? {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty, host.contains(".") || host == "localhost",
+            !text.contains(where: \.isWhitespace)
+        else {
+            reader.fail("article_url", "must be an absolute http or https URL of the published article")
+            return nil
+        }
+        return text
+    }
+}
+
+/// RFC 3339 timestamps, with or without fractional seconds; a time zone is required.
+public func parseTimestamp(_ text: String) -> Date? {
+    if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+    return try? Date(text, strategy: Date.ISO8601FormatStyle())
+}
+
+/// RFC 3339 in UTC with milliseconds, the form tipwire writes.
+public func formatTimestamp(_ date: Date) -> String {
+    date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+}

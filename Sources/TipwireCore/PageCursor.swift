@@ -1,0 +1,26 @@
+import Foundation
+
+/// An opaque position in a list ordered by (time DESC, id DESC): the last item a page returned.
+public struct PageCursor: Sendable, Hashable {
+    public var time: Date
+    public var id: UUID
+
+    public init(time: Date, id: UUID) {
+        self.time = time
+        self.id = id
+    }
+
+    /// Microseconds since 1970 and the id, base64url-encoded.
+    public var token: String {
+        let micros = Int64((time.timeIntervalSince1970 * 1_000_000).rounded())
+        return Base64URL.encode(Array("\(micros)/\(id.lowercased)".utf8))
+    }
+
+    public init?(token: String) {
+        guard token.utf8.count <= 200, let bytes = Base64URL.decode(token) else { return nil }
+        let parts = String(decoding: bytes, as: UTF8.self).split(separator: "/")
+        guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+        self.time = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+        self.id = id
+    }
+}

@@ -1,0 +1,103 @@
+import Crypto
+import Foundation
+
+/// What a token holder may do (DESIGN §2).
+public enum Role: String, Sendable, Codable, CaseIterable {
+    case liaison, agency, coordinator, auditor, admin
+
+    /// Whether the role is bound to a newsroom, an agency, or nothing.
+    public var scopeKind: ScopeKind {
+        switch self {
+        case .liaison: .newsroom
+        case .agency, .coordinator: .agency
+        case .auditor, .admin: .none
+        }
+    }
+
+    public enum ScopeKind: Sendable { case newsroom, agency, none }
+}
+
+/// The authenticated caller: a role and, for liaisons and agencies, the party it acts for.
+public struct Principal: Sendable, Hashable {
+    public var tokenID: UUID
+    public var role: Role
+    public var newsroom: PartyCode?
+    public var agency: PartyCode?
+
+    public init(tokenID: UUID, role: Role, newsroom: PartyCode? = nil, agency: PartyCode? = nil) {
+        self.tokenID = tokenID
+        self.role = role
+        self.newsroom = newsroom
+        self.agency = agency
+    }
+
+    /// How the principal appears as an actor in task events: `liaison:tuoitre`, `coordinator:thanh-tra-tp`, `admin`.
+    public var actor: String {
+        if let party = newsroom ?? agency { return "\(role.rawValue):\(party)" }
+        return role.rawValue
+    }
+}
+
+/// An opaque bearer token: `tw_` followed by 32 random bytes in base64url. Only its SHA-256 is stored.
+public struct BearerToken: Sendable, Hashable, CustomStringConvertible {
+    public let text: String
+
+    public static let prefix = "tw_"
+
+    public init() {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        text = Self.prefix + Base64URL.encode(bytes)
+    }
+
+    /// Accepts text shaped like a token; the database decides whether it is one.
+    public init?(_ text: String) {
+        guard text.hasPrefix(Self.prefix), text.utf8.count == Self.prefix.utf8.count + 43,
+            Base64URL.decode(String(text.dropFirst(Self.prefix.count))) != nil
+        else { return nil }
+        self.text = text
+    }
+
+    public var sha256: [UInt8] { Array(SHA256.hash(data: Data(text.utf8))) }
+
+    /// Never prints the secret.
+    public var description: String { "tw_…" }
+}
+
+/// base64url without padding (RFC 4648 §5).
+public enum Base64URL {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public static func decode(_ text: String) -> [UInt8]? {
+        guard text.utf8.allSatisfy({ $0 < 128 }) else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        if base64.contains("+") == false, base64.contains("/") == false, base64.contains("=") { return nil }
+        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
+        return Data(base64Encoded: base64).map(Array.init)
+    }
+}
+
+/// Lower-case hex, for hashes.
+public enum Hex {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+public enum Digest {
+    public static func sha256(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(data: Array(bytes))
+        return Array(hasher.finalize())
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+
+/// One problem with one input field: what a 4xx answer names.
+public struct FieldError: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The field as a JSON pointer-ish path: `title`, `document_ids[2]`, `Idempotency-Key` (a header), `body`.
+    public var field: String
+    public var reason: String
+
+    public init(_ field: String, _ reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+
+    public var description: String { "\(field): \(reason)" }
+}
+
+/// Input that broke one or more rules. Nothing was written.
+public struct ValidationFailure: Error, Sendable, CustomStringConvertible {
+    public var errors: [FieldError]
+
+    public init(_ errors: [FieldError]) { self.errors = errors }
+    public init(_ field: String, _ reason: String) { self.errors = [FieldError(field, reason)] }
+
+    public var description: String { errors.map(\.description).joined(separator: "; ") }
+}
+
+/// A parsed JSON document, so input can be checked field by field with precise reasons.
+public enum JSONValue: Sendable, Hashable, Decodable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    /// The JSON type's name, for messages.
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .number: "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+}
+
+/// Reads fields out of a JSON object, collecting every problem rather than stopping at the first.
+public struct FieldReader {
+    public private(set) var errors: [FieldError] = []
+    private let fields: [String: JSONValue]
+
+    public init(object: JSONValue, allowed: Set<String>) {
+        guard case .object(let fields) = object else {
+            self.fields = [:]
+            errors.append(FieldError("body", "must be a JSON object, not \(object.typeName)"))
+            return
+        }
+        self.fields = fields
+        for name in fields.keys.sorted() where !allowed.contains(name) {
+            errors.append(FieldError(name, "is not a known field"))
+        }
+    }
+
+    public mutating func fail(_ field: String, _ reason: String) {
+        errors.append(FieldError(field, reason))
+    }
+
+    /// A string field; nil (with an error recorded when `required`) when absent, null or of the wrong type.
+    public mutating func string(_ name: String, required: Bool = true) -> String? {
+        switch fields[name] {
+        case nil, .null?:
+            if required { fail(name, "is required") }
+            return nil
+        case .string(let value)?:
+            return value
+        case let other?:
+            fail(name, "must be a string, not \(other.typeName)")
+            return nil
+        }
+    }
+
+    /// A string field with a length range (in characters) that must not contain control characters other than newlines and tabs.
+    public mutating func text(_ name: String, required: Bool = true, length: ClosedRange<Int>, multiline: Bool = false) -> String? {
+        guard let value = string(name, required: required) else { return nil }
+        let count = value.count
+        if count < length.lowerBound {
+            fail(name, length.lowerBound == 1 ? "must not be empty" : "must be at least \(length.lowerBound) characters")
+            return nil
+        }
+        if count > length.upperBound {
+            fail(name, "must be at most \(length.upperBound) characters (got \(count))")
+            return nil
+        }
+        let forbidden = value.unicodeScalars.contains { scalar in
+            scalar.properties.generalCategory == .control && !(multiline && (scalar == "\n" || scalar == "\r" || scalar == "\t"))
+        }
+        if forbidden {
+            fail(name, multiline ? "must not contain control characters other than newlines and tabs" : "must not contain control characters")
+            return nil
+        }
+        return value
+    }
+
+    public mutating func array(_ name: String) -> [JSONValue]? {
+        switch fields[name] {
+        case nil, .null?: return nil
+        case .array(let values)?: return values
+        case let other?:
+            fail(name, "must be an array, not \(other.typeName)")
+            return nil
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import Kafka
+import Logging
+import Metrics
+import Postgres
+import ServiceLifecycle
+import TipwireCore
+import TipwireStore
+
+public struct OutboxRelayConfiguration: Sendable {
+    public var producer: KafkaProducerConfiguration
+    /// Rows claimed and produced per round.
+    public var batchSize: Int
+    /// How often an idle relay looks anyway, should a NOTIFY be missed.
+    public var idlePoll: Duration
+    /// How often a standby relay tries to take over.
+    public var standbyRetry: Duration
+    /// The pause after a failed round before retrying.
+    public var errorBackoff: Duration
+
+    public init(
+        producer: KafkaProducerConfiguration, batchSize: Int = 2000, idlePoll: Duration = .seconds(1), standbyRetry: Duration = .seconds(1),
+        errorBackoff: Duration = .milliseconds(500)
+    ) {
+        self.producer = producer
+        self.batchSize = batchSize
+        self.idlePoll = idlePoll
+        self.standbyRetry = standbyRetry
+        self.errorBackoff = errorBackoff
+    }
+}
+
+/// Moves outbox rows to Kafka (DESIGN §4).
+///
+/// One relay is active at a time: it holds a session advisory lock on the connection it
+/// works on, so if its process dies the lock goes with the session and a standby takes
+/// over within `standbyRetry`. It produces unsent rows in id order as CloudEvents in
+/// binary mode with the idempotent producer, and marks them sent, together with each
+/// task's `delivered` event, only after the delivery reports. A crash between the
+/// report and the mark produces the rows again: delivery is at least once, and
+/// consumers deduplicate by `ce_id`.
+public final class OutboxRelay: Service, Sendable {
+    let client: PostgresClient
+    let configuration: OutboxRelayConfiguration
+    let topics: TopicProvisioner
+    let logger: Logger
+    private let wakeup = Wakeup()
+    private let delivered = Counter(label: "tipwire_relay_events_delivered_total")
+    private let failed = Counter(label: "tipwire_relay_events_failed_total")
+    private let lag = Metrics.Timer(label: "tipwire_relay_commit_to_delivery_seconds")
+
+    public init(client: PostgresClient, configuration: OutboxRelayConfiguration, topics: TopicProvisioner, logger: Logger = Logger(label: "tipwire.relay")) {
+        self.client = client
+        self.configuration = configuration
+        self.topics = topics
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            var producer: KafkaProducer?
+            while !Task.isCancelled {
+                do {
+                    let current = try producer ?? KafkaProducer(configuration: self.configuration.producer, logger: self.logger)
+                    producer = current
+                    try await self.session(producer: current)
+                } catch is CancellationError {
+                    break
+                } catch let error as RelayRoundFailed {
+                    // Undelivered rows stay unsent; a fresh producer starts clean of any failed state.
+                    self.logger.warning("relay round failed; retrying", metadata: ["error": "\(error)"])
+                    await producer?.shutdown(timeout: .seconds(5))
+                    producer = nil
+                    try? await Task.sleep(for: self.configuration.errorBackoff)
+                } catch {
+                    self.logger.warning("relay interrupted; retrying", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: self.configuration.errorBackoff)
+                }
+            }
+            await producer?.shutdown(timeout: .seconds(10))
+        }
+    }
+
+    /// Takes the lock (or stands by briefly) and relays until cancelled or an error.
+    private func session(producer: KafkaProducer) async throws {
+        try await client.withConnection { connection in
+            guard try await OutboxStore.tryLock(on: connection) else {
+                try await Task.sleep(for: configuration.standbyRetry)
+                return
+            }
+            logger.info("outbox relay active")
+            let notifications = try await client.listen([OutboxStore.channel])
+            let listener = Task { [wakeup] in
+                for await _ in notifications { wakeup.ring() }
+            }
+            defer {
+                listener.cancel()
+                notifications.stop()
+            }
+            do {
+                while !Task.isCancelled {
+                    let batch = try await OutboxStore.pending(limit: configuration.batchSize, on: connection)
+                    if batch.isEmpty {
+                        await wakeup.wait(timeout: configuration.idlePoll)
+                        continue
+                    }
+                    try await relay(batch, producer: producer, connection: connection)
+                }
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(OutboxStore.relayLockKey))")
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(OutboxStore.relayLockKey))")
+                throw error
+            }
+        }
+    }
+
+    private func relay(_ batch: [OutboxMessage], producer: KafkaProducer, connection: PostgresConnection) async throws {
+        try await topics.ensure(batch.map(\.event.topic))
+        let reports = try await producer.send(batch.map { Self.message(for: $0.event) })
+        let now = Date()
+        var deliveries: [OutboxDelivery] = []
+        var firstError: KafkaError?
+        for (message, report) in zip(batch, reports) {
+            switch report {
+            case .success(let report):
+                deliveries.append(OutboxDelivery(id: message.id, partition: report.partition, offset: report.offset, deliversTask: message.event.deliversTask))
+                lag.recordNanoseconds(Int64(max(0, now.timeIntervalSince(message.event.time)) * 1e9))
+            case .failure(let error):
+                firstError = firstError ?? error
+            }
+        }
+        try await OutboxStore.markSent(deliveries, at: now, on: connection)
+        delivered.increment(by: deliveries.count)
+        if let firstError {
+            failed.increment(by: batch.count - deliveries.count)
+            throw RelayRoundFailed(undelivered: batch.count - deliveries.count, error: firstError)
+        }
+    }
+
+    /// A CloudEvents 1.0 binary-mode Kafka message: attributes in `ce_*` headers, `data` as the value.
+    public static func message(for event: OutboundEvent) -> KafkaOutgoingMessage {
+        KafkaOutgoingMessage(
+            topic: event.topic, key: Array(event.key.utf8), value: event.data,
+            headers: [
+                KafkaHeader(key: "ce_specversion", value: "1.0"),
+                KafkaHeader(key: "ce_id", value: event.id.lowercased),
+                KafkaHeader(key: "ce_source", value: OutboundEvent.source),
+                KafkaHeader(key: "ce_type", value: event.type),
+                KafkaHeader(key: "ce_time", value: formatTimestamp(event.time)),
+                KafkaHeader(key: "ce_subject", value: event.subject),
+                KafkaHeader(key: "content-type", value: "application/json"),
+            ])
+    }
+}
+
+struct RelayRoundFailed: Error, CustomStringConvertible {
+    let undelivered: Int
+    let error: KafkaError
+    var description: String { "\(undelivered) events not delivered: \(error)" }
+}

@@ -1,0 +1,263 @@
+import Foundation
+import Logging
+import Postgres
+import Synchronization
+import TipwireCore
+
+/// One `POST /v1/findings`: who sends it, its idempotency key and body hash, and the checked body.
+public struct FindingRequest: Sendable {
+    public var newsroom: PartyCode
+    public var actor: String
+    public var idempotencyKey: String
+    public var requestSHA256: [UInt8]
+    public var submission: FindingSubmission
+
+    public init(newsroom: PartyCode, actor: String, idempotencyKey: String, requestSHA256: [UInt8], submission: FindingSubmission) {
+        self.newsroom = newsroom
+        self.actor = actor
+        self.idempotencyKey = idempotencyKey
+        self.requestSHA256 = requestSHA256
+        self.submission = submission
+    }
+
+    var idempotencyScope: String { "findings:\(newsroom)" }
+}
+
+public enum FindingOutcome: Sendable {
+    /// Committed now. `body` is the JSON stored for replays.
+    case created(FindingView, body: [UInt8])
+    /// The key was used before with the same body: the stored answer.
+    case replayed(status: Int, body: [UInt8])
+    /// Something the database knows is wrong (unknown category, another newsroom's document, …). Nothing written.
+    case rejected(ValidationFailure)
+    /// The key was used before with a different body. Nothing written.
+    case keyReused
+}
+
+public enum FindingStoreError: Error, CustomStringConvertible {
+    case routing(RoutingError)
+
+    public var description: String {
+        switch self {
+        case .routing(let error): "cannot route the finding: \(error)"
+        }
+    }
+}
+
+/// Findings: ingest with group commit, reading, listing and reassignment.
+///
+/// Concurrent submissions are gathered into shared transactions: while one commit is
+/// in flight, newly arriving findings queue up and go together in the next one. Each
+/// finding's rows (finding, tasks, `assigned` events, outbox rows, idempotency record)
+/// are still all-or-nothing: a batch that fails is retried one finding at a time.
+public final class FindingStore: Sendable {
+    let client: PostgresClient
+    let documentURL: @Sendable (String) -> String
+    let logger: Logger
+    let maxBatch: Int
+    let maxConcurrentCommits: Int
+
+    private struct Pending {
+        let request: FindingRequest
+        let continuation: CheckedContinuation<FindingOutcome, any Error>
+    }
+
+    private struct Queue {
+        var pending: [Pending] = []
+        var committers = 0
+    }
+
+    private let queue = Mutex(Queue())
+
+    /// `publicURL` is where clients reach the API; claim-checks point at `<publicURL>/v1/documents/<id>`.
+    public init(client: PostgresClient, publicURL: String, maxBatch: Int = 64, maxConcurrentCommits: Int = 3, logger: Logger = Logger(label: "tipwire.findings")) {
+        self.client = client
+        let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        self.documentURL = { id in "\(base)/v1/documents/\(id)" }
+        self.maxBatch = max(1, maxBatch)
+        self.maxConcurrentCommits = max(1, maxConcurrentCommits)
+        self.logger = logger
+    }
+
+    // MARK: - Ingest
+
+    /// Commits one finding (sharing the transaction with concurrent ones) and returns once it is durable.
+    public func submit(_ request: FindingRequest) async throws -> FindingOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            let startCommitter = queue.withLock { queue in
+                queue.pending.append(Pending(request: request, continuation: continuation))
+                guard queue.committers < maxConcurrentCommits else { return false }
+                queue.committers += 1
+                return true
+            }
+            if startCommitter {
+                // Unstructured on purpose: a client hanging up must not cancel a commit other requests share.
+                Task { await self.commitWhilePending() }
+            }
+        }
+    }
+
+    private func commitWhilePending() async {
+        while true {
+            let batch = queue.withLock { queue -> [Pending] in
+                if queue.pending.isEmpty {
+                    queue.committers -= 1
+                    return []
+                }
+                let batch = Array(queue.pending.prefix(maxBatch))
+                queue.pending.removeFirst(batch.count)
+                return batch
+            }
+            if batch.isEmpty { return }
+            await commit(batch)
+        }
+    }
+
+    private func commit(_ batch: [Pending]) async {
+        do {
+            let (outcomes, deferred) = try await client.withTransaction { connection in
+                try await self.apply(batch.map(\.request), on: connection)
+            }
+            for (index, pending) in batch.enumerated() where !deferred.contains(index) {
+                pending.continuation.resume(returning: outcomes[index]!)
+            }
+            // A key repeated within the batch: the second use sees the first's record.
+            for index in deferred.sorted() { await commit([batch[index]]) }
+        } catch let error as PostgresError where batch.count > 1 && !error.isConnectionFailure {
+            logger.debug("shared commit failed; retrying its findings one by one", metadata: ["error": "\(error)", "batch": "\(batch.count)"])
+            for pending in batch { await commit([pending]) }
+        } catch let error as PostgresError where batch.count == 1 && error.sqlState == SQLState.uniqueViolation && error.constraint == "idempotency_keys_pkey" {
+            // The same key committed concurrently in another batch: now it replays.
+            await commit(batch)
+        } catch {
+            for pending in batch { pending.continuation.resume(throwing: error) }
+        }
+    }
+
+    /// Writes the batch in the current transaction. Returns an outcome per request (nil for deferred ones).
+    private func apply(_ requests: [FindingRequest], on connection: PostgresConnection) async throws -> ([FindingOutcome?], Set<Int>) {
+        let now = Date()
+        let documentIDs = Array(Set(requests.flatMap(\.submission.documentIDs)))
+        var queries = ReferenceData.queries
+        queries.append(
+            """
+            SELECT d.id, d.newsroom_code, encode(d.sha256, 'hex'), b.size, d.media_type
+            FROM documents d JOIN document_blobs b ON b.sha256 = d.sha256 WHERE d.id = ANY(\(documentIDs)::uuid[])
+            """)
+        queries.append(
+            """
+            SELECT k.scope, k.key, k.request_sha256, k.status, k.response
+            FROM idempotency_keys k JOIN unnest(\(requests.map(\.idempotencyScope))::text[], \(requests.map(\.idempotencyKey))::text[]) AS r(scope, key)
+              ON k.scope = r.scope AND k.key = r.key
+            """)
+        let results = try await connection.pipeline(queries)
+        let reference = try ReferenceData(results[0..<ReferenceData.queries.count])
+        var documents: [UUID: (newsroom: String, check: DocumentClaimCheck)] = [:]
+        for (id, newsroom, sha256, size, mediaType) in try results[queries.count - 2].decode((UUID, String, String, Int, String).self) {
+            documents[id] = (newsroom, DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: documentURL(id.lowercased)))
+        }
+        var usedKeys: [String: (hash: [UInt8], status: Int, body: [UInt8])] = [:]
+        for (scope, key, hash, status, body) in try results[queries.count - 1].decode((String, String, [UInt8], Int, [UInt8]).self) {
+            usedKeys[scope + "\u{0}" + key] = (hash, status, body)
+        }
+
+        var outcomes = [FindingOutcome?](repeating: nil, count: requests.count)
+        var deferred = Set<Int>()
+        var keysInBatch = Set<String>()
+        var findings: [(id: UUID, data: FindingData, documentIDs: [UUID])] = []
+        var tasks: [TaskRow] = []
+        var events: [TaskEventRow] = []
+        var outbox: [OutboundEvent] = []
+        var keyRows: [(scope: String, key: String, hash: [UInt8], body: [UInt8])] = []
+
+        for (index, request) in requests.enumerated() {
+            let keyID = request.idempotencyScope + "\u{0}" + request.idempotencyKey
+            if let used = usedKeys[keyID] {
+                outcomes[index] = used.hash == request.requestSHA256 ? .replayed(status: used.status, body: used.body) : .keyReused
+                continue
+            }
+            if !keysInBatch.insert(keyID).inserted {
+                deferred.insert(index)
+                continue
+            }
+            let submission = request.submission
+            var problems: [FieldError] = []
+            if !reference.categories.contains(submission.category) {
+                problems.append(FieldError("category", "is not a known category (one of: \(reference.categories.sorted().joined(separator: ", ")))"))
+            }
+            if reference.jurisdictionParents[submission.jurisdiction] == nil {
+                problems.append(FieldError("jurisdiction", "is not a known jurisdiction code"))
+            }
+            if let subject = submission.subjectAgency, reference.routing.agencies[subject] == nil {
+                problems.append(FieldError("subject_agency", "is not a known agency code"))
+            }
+            var checks: [DocumentClaimCheck] = []
+            for (position, id) in submission.documentIDs.enumerated() {
+                guard let document = documents[id], document.newsroom == request.newsroom.rawValue else {
+                    problems.append(FieldError("document_ids[\(position)]", "no document \(id.lowercased) was uploaded by your newsroom"))
+                    continue
+                }
+                checks.append(document.check)
+            }
+            if !problems.isEmpty {
+                outcomes[index] = .rejected(ValidationFailure(problems))
+                continue
+            }
+            let routed: [RoutedAgency]
+            do {
+                routed = try reference.routing.route(
+                    category: submission.category, jurisdictions: reference.lineage(of: submission.jurisdiction), subjectAgency: submission.subjectAgency)
+            } catch {
+                throw FindingStoreError.routing(error)
+            }
+            let findingID = UUID()
+            let data = FindingData(
+                id: findingID, newsroom: request.newsroom, articleURL: submission.articleURL, title: submission.title,
+                publishedAt: submission.publishedAt, summary: submission.summary, category: submission.category,
+                jurisdiction: submission.jurisdiction, subjectAgency: submission.subjectAgency, receivedAt: now)
+            let findingTasks = routed.map { TaskRow(id: UUID(), findingID: findingID, agency: $0.agency, routedBy: $0.reason, assignedAt: now) }
+            for task in findingTasks {
+                events.append(TaskEventRow(taskID: task.id, kind: "assigned", actor: request.actor, at: now, detail: #"{"routed_by":"\#(task.routedBy.rawValue)"}"#))
+                outbox.append(try .taskAssigned(task, finding: data, documents: checks))
+            }
+            outbox.append(try .findingReceived(data, documents: checks, tasks: findingTasks))
+            tasks += findingTasks
+            let view = FindingView(finding: data, documents: checks, tasks: findingTasks.map(\.view))
+            let body = try TipwireJSON.encode(view)
+            keyRows.append((request.idempotencyScope, request.idempotencyKey, request.requestSHA256, body))
+            findings.append((findingID, data, submission.documentIDs))
+            outcomes[index] = .created(view, body: body)
+        }
+        if findings.isEmpty { return (outcomes, deferred) }
+
+        let links = findings.flatMap { finding in
+            finding.documentIDs.enumerated().map { (finding.id, $0.element, $0.offset) }
+        }
+        _ = try await connection.pipeline([
+            """
+            INSERT INTO findings (id, newsroom_code, article_url, title, published_at, summary, category_code, jurisdiction_code,
+                                  subject_agency_code, created_at)
+            SELECT * FROM unnest(\(findings.map(\.id))::uuid[], \(findings.map(\.data.newsroom.rawValue))::text[],
+                \(findings.map(\.data.articleURL))::text[], \(findings.map(\.data.title))::text[], \(findings.map(\.data.publishedAt))::timestamptz[],
+                \(findings.map(\.data.summary))::text[], \(findings.map(\.data.category))::text[],
+                \(findings.map(\.data.jurisdiction.rawValue))::text[], \(findings.map(\.data.subjectAgency?.rawValue))::text[],
+                \(findings.map(\.data.receivedAt))::timestamptz[])
+            """,
+            """
+            INSERT INTO finding_documents (finding_id, document_id, position)
+            SELECT * FROM unnest(\(links.map(\.0))::uuid[], \(links.map(\.1))::uuid[], \(links.map(\.2))::int[])
+            """,
+            Inserts.tasks(tasks),
+            Inserts.taskEvents(events),
+            Inserts.outbox(outbox),
+            """
+            INSERT INTO idempotency_keys (scope, key, request_sha256, status, response)
+            SELECT scope, key, hash, 201, body
+            FROM unnest(\(keyRows.map(\.scope))::text[], \(keyRows.map(\.key))::text[], \(keyRows.map(\.hash))::bytea[], \(keyRows.map(\.body))::bytea[])
+                 AS r(scope, key, hash, body)
+            """,
+            Inserts.wakeRelay,
+        ])
+        return (outcomes, deferred)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Postgres
+import TipwireCore
+
+/// An outbox row ready to produce.
+public struct OutboxMessage: Sendable {
+    public var id: Int64
+    public var event: OutboundEvent
+}
+
+/// Where an outbox row landed in Kafka.
+public struct OutboxDelivery: Sendable {
+    public var id: Int64
+    public var partition: Int32
+    public var offset: Int64
+    public var deliversTask: UUID?
+
+    public init(id: Int64, partition: Int32, offset: Int64, deliversTask: UUID?) {
+        self.id = id
+        self.partition = partition
+        self.offset = offset
+        self.deliversTask = deliversTask
+    }
+}
+
+/// The relay's side of the outbox. Every call runs on the connection that holds the relay lock.
+public enum OutboxStore {
+    public static let channel = "tipwire_outbox"
+    /// `pg_try_advisory_lock` key of the active relay ("tw-relay").
+    public static let relayLockKey: Int64 = 0x74772D72656C6179
+
+    /// Takes the relay lock for this session; false when another relay holds it.
+    public static func tryLock(on connection: PostgresConnection) async throws -> Bool {
+        try await connection.query("SELECT pg_try_advisory_lock(\(relayLockKey))")[0].decode(column: 0, as: Bool.self)
+    }
+
+    /// Unsent rows, oldest first.
+    public static func pending(limit: Int, on connection: PostgresConnection) async throws -> [OutboxMessage] {
+        let rows = try await connection.query(
+            """
+            SELECT id, ce_id, ce_type, ce_subject, ce_time, topic, message_key, payload, delivers_task_id
+            FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT \(limit)
+            """)
+        return try rows.map { row in
+            let (id, ceID, type, subject, time, topic, key, payload, task) =
+                try row.decode((Int64, UUID, String, String, Date, String, String, [UInt8], UUID?).self)
+            return OutboxMessage(
+                id: id, event: OutboundEvent(id: ceID, type: type, subject: subject, time: time, topic: topic, key: key, data: payload, deliversTask: task))
+        }
+    }
+
+    /// Records deliveries in one transaction: rows marked sent, and each delivered task's `delivered`
+    /// event (at most once per task, however many times the relay retried).
+    public static func markSent(_ deliveries: [OutboxDelivery], at time: Date, on connection: PostgresConnection) async throws {
+        if deliveries.isEmpty { return }
+        let tasks = deliveries.filter { $0.deliversTask != nil }
+        try await connection.withTransaction { connection in
+            _ = try await connection.pipeline([
+                """
+                UPDATE outbox o SET sent_at = \(time), kafka_partition = r.partition, kafka_offset = r.kafka_offset
+                FROM unnest(\(deliveries.map(\.id))::bigint[], \(deliveries.map { Int($0.partition) })::int[], \(deliveries.map(\.offset))::bigint[])
+                     AS r(id, partition, kafka_offset)
+                WHERE o.id = r.id AND o.sent_at IS NULL
+                """,
+                """
+                UPDATE tasks t SET state = CASE WHEN t.state = 'assigned' THEN 'delivered' ELSE t.state END,
+                                   delivered_at = coalesce(t.delivered_at, \(time)), updated_at = \(time)
+                FROM unnest(\(tasks.map(\.deliversTask))::uuid[]) AS r(id) WHERE t.id = r.id AND t.delivered_at IS NULL
+                """,
+                """
+                INSERT INTO task_events (task_id, kind, actor, at, detail)
+                SELECT r.id, 'delivered', 'relay', \(time), jsonb_build_object('partition', r.partition, 'offset', r.kafka_offset)
+                FROM unnest(\(tasks.map(\.deliversTask))::uuid[], \(tasks.map { Int($0.partition) })::int[], \(tasks.map(\.offset))::bigint[])
+                     AS r(id, partition, kafka_offset)
+                ON CONFLICT (task_id) WHERE kind = 'delivered' DO NOTHING
+                """,
+            ])
+        }
+    }
+
+    /// Rows not yet sent (for health and metrics).
+    public static func backlog(on connection: PostgresConnection) async throws -> Int {
+        try await connection.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0].decode(column: 0, as: Int.self)
+    }
+}

@@ -1,0 +1,53 @@
+import Postgres
+import TipwireCore
+
+/// The small tables routing and validation read: categories, jurisdictions, agencies and rules.
+/// Loaded inside the transaction that uses them, so a commit never routes by stale rules.
+struct ReferenceData: Sendable {
+    var categories: Set<String>
+    /// Each jurisdiction's parent.
+    var jurisdictionParents: [PartyCode: PartyCode?]
+    var routing: RoutingTable
+
+    static let queries: [PostgresQuery] = [
+        "SELECT code FROM categories",
+        "SELECT code, parent_code FROM jurisdictions",
+        "SELECT code, parent_code, is_coordinator FROM agencies",
+        "SELECT category_code, jurisdiction_code, target, agency_code FROM routing_rules ORDER BY id",
+    ]
+
+    init(_ results: ArraySlice<PostgresRows>) throws {
+        let results = Array(results)
+        categories = Set(try results[0].decodeColumn(String.self))
+        var parents: [PartyCode: PartyCode?] = [:]
+        for (code, parent) in try results[1].decode((String, String?).self) {
+            if let code = PartyCode(rawValue: code) { parents[code] = parent.flatMap(PartyCode.init) }
+        }
+        jurisdictionParents = parents
+        let agencies = try results[2].decode((String, String?, Bool).self).compactMap { code, parent, coordinator in
+            PartyCode(rawValue: code).map { AgencyNode(code: $0, parent: parent.flatMap(PartyCode.init), isCoordinator: coordinator) }
+        }
+        let rules = try results[3].decode((String?, String?, String, String?).self).compactMap { category, jurisdiction, target, agency -> RoutingRule? in
+            let ruleTarget: RoutingRule.Target
+            if target == "agency" {
+                guard let agency = agency.flatMap(PartyCode.init) else { return nil }
+                ruleTarget = .agency(agency)
+            } else {
+                ruleTarget = .subjectSupervisor
+            }
+            return RoutingRule(category: category, jurisdiction: jurisdiction.flatMap(PartyCode.init), target: ruleTarget)
+        }
+        routing = RoutingTable(rules: rules, agencies: agencies)
+    }
+
+    /// The jurisdiction and its ancestors, nearest first.
+    func lineage(of jurisdiction: PartyCode) -> [PartyCode] {
+        var chain: [PartyCode] = []
+        var next: PartyCode? = jurisdiction
+        while let code = next, !chain.contains(code) {
+            chain.append(code)
+            next = jurisdictionParents[code] ?? nil
+        }
+        return chain
+    }
+}

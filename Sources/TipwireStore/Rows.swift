@@ -1,0 +1,81 @@
+import Foundation
+import Postgres
+import TipwireCore
+
+/// Rows written together by ingest and reassignment, inserted with one statement per table.
+struct TaskRow: Sendable {
+    var id: UUID
+    var findingID: UUID
+    var agency: PartyCode
+    var routedBy: RoutingReason
+    var previousTaskID: UUID?
+    var assignedAt: Date
+
+    var deliverBy: Date { assignedAt.addingTimeInterval(DefaultDeadlines.deliver) }
+
+    var view: TaskView {
+        TaskView(
+            id: id.lowercased, findingID: findingID.lowercased, agency: agency, state: "assigned", routedBy: routedBy,
+            previousTaskID: previousTaskID?.lowercased, assignedAt: assignedAt, deliverBy: deliverBy, deliveredAt: nil)
+    }
+}
+
+struct TaskEventRow: Sendable {
+    var taskID: UUID
+    var kind: String
+    var actor: String
+    var at: Date
+    var detail: String
+}
+
+enum Inserts {
+    static func tasks(_ rows: [TaskRow]) -> PostgresQuery {
+        """
+        INSERT INTO tasks (id, finding_id, agency_code, state, routed_by, previous_task_id, assigned_at, deliver_by, updated_at)
+        SELECT id, finding_id, agency, 'assigned', routed_by, previous_task_id, assigned_at, deliver_by, assigned_at
+        FROM unnest(\(rows.map(\.id))::uuid[], \(rows.map(\.findingID))::uuid[], \(rows.map(\.agency.rawValue))::text[],
+                    \(rows.map(\.routedBy.rawValue))::text[], \(rows.map(\.previousTaskID))::uuid[], \(rows.map(\.assignedAt))::timestamptz[],
+                    \(rows.map(\.deliverBy))::timestamptz[])
+             AS r(id, finding_id, agency, routed_by, previous_task_id, assigned_at, deliver_by)
+        """
+    }
+
+    static func taskEvents(_ rows: [TaskEventRow]) -> PostgresQuery {
+        """
+        INSERT INTO task_events (task_id, kind, actor, at, detail)
+        SELECT * FROM unnest(\(rows.map(\.taskID))::uuid[], \(rows.map(\.kind))::text[], \(rows.map(\.actor))::text[],
+                             \(rows.map(\.at))::timestamptz[], \(rows.map(\.detail))::jsonb[])
+        """
+    }
+
+    static func outbox(_ events: [OutboundEvent]) -> PostgresQuery {
+        """
+        INSERT INTO outbox (ce_id, ce_type, ce_subject, ce_time, topic, message_key, payload, delivers_task_id)
+        SELECT * FROM unnest(\(events.map(\.id))::uuid[], \(events.map(\.type))::text[], \(events.map(\.subject))::text[],
+                             \(events.map(\.time))::timestamptz[], \(events.map(\.topic))::text[], \(events.map(\.key))::text[],
+                             \(events.map(\.data))::bytea[], \(events.map(\.deliversTask))::uuid[])
+        """
+    }
+
+    /// Wakes the outbox relay (delivered when the transaction commits).
+    static let wakeRelay: PostgresQuery = "SELECT pg_notify('tipwire_outbox', '')"
+}
+
+extension OutboundEvent {
+    static func taskAssigned(_ task: TaskRow, finding: FindingData, documents: [DocumentClaimCheck]) throws -> OutboundEvent {
+        let data = TaskAssignedData(
+            task: TaskReference(id: task.id, agency: task.agency, routedBy: task.routedBy), assignedAt: task.assignedAt,
+            previousTaskID: task.previousTaskID, finding: finding, documents: documents)
+        return OutboundEvent(
+            type: EventType.taskAssigned, subject: "tasks/\(task.id.lowercased)", time: task.assignedAt,
+            topic: TopicName.tasks(task.agency), key: finding.id, data: try TipwireJSON.encode(data), deliversTask: task.id)
+    }
+
+    static func findingReceived(_ finding: FindingData, documents: [DocumentClaimCheck], tasks: [TaskRow]) throws -> OutboundEvent {
+        let data = FindingReceivedData(
+            finding: finding, documents: documents, tasks: tasks.map { TaskReference(id: $0.id, agency: $0.agency, routedBy: $0.routedBy) })
+        return OutboundEvent(
+            type: EventType.findingReceived, subject: "findings/\(finding.id)", time: finding.receivedAt, topic: TopicName.findings,
+            key: finding.id, data: try TipwireJSON.encode(data))
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import TipwirePipeline
+import TipwireStore
+
+struct Relay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run only the outbox relay: moves committed events from PostgreSQL to Kafka.",
+        discussion: """
+            One relay is active at a time (a PostgreSQL advisory lock); start more for standby, and one takes
+            over within a second if the active one dies. `tipwire serve` and `tipwire dev` run one too unless
+            given --no-relay. Stops gracefully on SIGTERM or SIGINT.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var relay: RelayOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(name: .customLong("kafka-brokers"), help: "Kafka bootstrap servers (env TIPWIRE_KAFKA_BROKERS).")
+    var kafkaBrokersFlag: String?
+
+    func run() async throws {
+        try logging.bootstrap()
+        guard let brokers = kafkaBrokersFlag ?? Environment.value("TIPWIRE_KAFKA_BROKERS") else {
+            throw ValidationError("no Kafka: pass --kafka-brokers or set TIPWIRE_KAFKA_BROKERS")
+        }
+        let logger = Logger(label: "tipwire")
+        let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 2, logger: Logger(label: "tipwire.db"))
+        let relayService = try relay.makeRelay(client: db.client, brokers: brokers, embedded: nil)
+        let group = ServiceGroup(
+            services: [DatabasePoolService(client: db.client), relayService], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import TipwireCore
+
+@Suite("Tokens, media types, cursors, event JSON")
+struct PrimitivesTests {
+    @Test func tokensAreRandomWellFormedAndHashed() {
+        let first = BearerToken(), second = BearerToken()
+        #expect(first != second)
+        #expect(first.text.hasPrefix("tw_"))
+        #expect(first.text.count == 46)
+        #expect(BearerToken(first.text) == first)
+        #expect(first.sha256.count == 32)
+        #expect(first.sha256 != second.sha256)
+        #expect("\(first)" == "tw_…")
+    }
+
+    @Test(arguments: ["", "tw_", "tw_short", "xx_" + String(repeating: "A", count: 43), "tw_" + String(repeating: "!", count: 43), "tw_" + String(repeating: "é", count: 43)])
+    func malformedTokensAreRefused(text: String) {
+        #expect(BearerToken(text) == nil)
+    }
+
+    @Test(arguments: [
+        (Array("%PDF-1.7\n".utf8), nil, "application/pdf"),
+        ([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0], "text/plain", "image/png"),
+        ([0xFF, 0xD8, 0xFF, 0xE0], nil, "image/jpeg"),
+        (Array("PK\u{03}\u{04}rest".utf8), "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (Array("PK\u{03}\u{04}rest".utf8), "text/html", "application/zip"),
+        (Array("Biên bản làm việc\n".utf8), nil, "text/plain; charset=utf-8"),
+        (Array("<!DOCTYPE html><p>x".utf8), "application/pdf", "text/html; charset=utf-8"),
+        (Array("a,b\n1,2\n".utf8), "text/csv", "text/csv; charset=utf-8"),
+        ([0x00, 0x01, 0x02, 0xFE], "application/pdf", "application/octet-stream"),
+        ([], nil, "application/octet-stream"),
+    ] as [([UInt8], String?, String)])
+    func mediaTypesAreSniffedNotTrusted(bytes: [UInt8], declared: String?, expected: String) {
+        #expect(MediaTypeSniffer.sniff(bytes, declared: declared) == expected)
+    }
+
+    @Test func cursorsRoundTripAndRejectGarbage() throws {
+        let cursor = PageCursor(time: Date(timeIntervalSince1970: 1_795_000_000.123456), id: UUID())
+        let parsed = try #require(PageCursor(token: cursor.token))
+        #expect(parsed.id == cursor.id)
+        #expect(abs(parsed.time.timeIntervalSince(cursor.time)) < 0.000_001)
+        #expect(PageCursor(token: "garbage") == nil)
+        #expect(PageCursor(token: Base64URL.encode(Array("12/not-a-uuid".utf8))) == nil)
+        #expect(PageCursor(token: String(repeating: "A", count: 500)) == nil)
+    }
+
+    @Test func eventJSONUsesSnakeCaseLowercaseIDsAndExplicitNulls() throws {
+        let id = UUID()
+        let finding = FindingData(
+            id: id, newsroom: PartyCode(rawValue: "tuoitre")!, articleURL: "https://tuoitre.vn/a", title: "t",
+            publishedAt: Date(timeIntervalSince1970: 0), summary: "s", category: "land", jurisdiction: PartyCode(rawValue: "cau-giay")!,
+            subjectAgency: nil, receivedAt: Date(timeIntervalSince1970: 1.5))
+        let text = String(decoding: try TipwireJSON.encode(finding), as: UTF8.self)
+        #expect(text.contains(#""id":"\#(id.uuidString.lowercased())""#))
+        #expect(text.contains(#""subject_agency":null"#))
+        #expect(text.contains(#""published_at":"1970-01-01T00:00:00.000Z""#))
+        #expect(text.contains(#""received_at":"1970-01-01T00:00:01.500Z""#))
+        #expect(text.contains(#""article_url":"https://tuoitre.vn/a""#))
+    }
+}
