@@ -67,14 +67,18 @@ public enum JSONValue: Sendable, Hashable, Decodable {
 public struct FieldReader {
     public private(set) var errors: [FieldError] = []
     private let fields: [String: JSONValue]
+    /// False when the body is not an object: then only that is reported, not every field as missing.
+    private let isObject: Bool
 
     public init(object: JSONValue, allowed: Set<String>) {
         guard case .object(let fields) = object else {
             self.fields = [:]
+            isObject = false
             errors.append(FieldError("body", "must be a JSON object, not \(object.typeName)"))
             return
         }
         self.fields = fields
+        isObject = true
         for name in fields.keys.sorted() where !allowed.contains(name) {
             errors.append(FieldError(name, "is not a known field"))
         }
@@ -88,7 +92,7 @@ public struct FieldReader {
     public mutating func string(_ name: String, required: Bool = true) -> String? {
         switch fields[name] {
         case nil, .null?:
-            if required { fail(name, "is required") }
+            if required && isObject { fail(name, "is required") }
             return nil
         case .string(let value)?:
             return value

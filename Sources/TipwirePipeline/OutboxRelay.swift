@@ -82,8 +82,14 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     /// Takes the lock (or stands by briefly) and relays until cancelled or an error.
+    ///
+    /// The lock lives on a connection of the relay's own, outside the pool: closing it (when this
+    /// returns or throws, cancelled or not) is what releases the lock, so a pooled connection can
+    /// never go back to the pool still holding it.
     private func session(producer: KafkaProducer) async throws {
-        try await client.withConnection { connection in
+        let connection = try await PostgresConnection.connect(client.configuration.connection, logger: logger)
+        defer { connection.close() }
+        try await withTaskExecutorPreference(connection.taskExecutor) {
             guard try await OutboxStore.tryLock(on: connection) else {
                 try await Task.sleep(for: configuration.standbyRetry)
                 return
@@ -97,19 +103,13 @@ public final class OutboxRelay: Service, Sendable {
                 listener.cancel()
                 notifications.stop()
             }
-            do {
-                while !Task.isCancelled {
-                    let batch = try await OutboxStore.pending(limit: configuration.batchSize, on: connection)
-                    if batch.isEmpty {
-                        await wakeup.wait(timeout: configuration.idlePoll)
-                        continue
-                    }
-                    try await relay(batch, producer: producer, connection: connection)
+            while !Task.isCancelled {
+                let batch = try await OutboxStore.pending(limit: configuration.batchSize, on: connection)
+                if batch.isEmpty {
+                    await wakeup.wait(timeout: configuration.idlePoll)
+                    continue
                 }
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(OutboxStore.relayLockKey))")
-            } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(OutboxStore.relayLockKey))")
-                throw error
+                try await relay(batch, producer: producer, connection: connection)
             }
         }
     }

@@ -28,6 +28,9 @@ public final class TopicProvisioner: Sendable {
         }
     }
 
+    /// Creates nothing: the topics exist already (made by an operator) or the broker auto-creates them.
+    public static var existing: TopicProvisioner { TopicProvisioner { _ in } }
+
     /// Makes sure every topic exists; each is created at most once per process.
     public func ensure(_ topics: some Sequence<String>) async throws {
         let missing = known.withLock { known in Set(topics).subtracting(known) }

@@ -68,7 +68,7 @@ public struct DocumentStore: Sendable {
     /// `length` bytes of a document's content from `offset` (already authorised through `describe`).
     public func content(sha256: String, offset: Int, length: Int) async throws -> [UInt8] {
         let rows = try await client.query(
-            "SELECT substring(content FROM \(offset + 1) FOR \(length)) FROM document_blobs WHERE sha256 = decode(\(sha256), 'hex')")
+            "SELECT substring(content FROM \(offset + 1)::int FOR \(length)::int) FROM document_blobs WHERE sha256 = decode(\(sha256), 'hex')")
         return try rows.firstRow?.decode(column: 0, as: [UInt8].self) ?? []
     }
 }

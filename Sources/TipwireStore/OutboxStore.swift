@@ -26,12 +26,22 @@ public struct OutboxDelivery: Sendable {
 /// The relay's side of the outbox. Every call runs on the connection that holds the relay lock.
 public enum OutboxStore {
     public static let channel = "tipwire_outbox"
-    /// `pg_try_advisory_lock` key of the active relay ("tw-relay").
-    public static let relayLockKey: Int64 = 0x74772D72656C6179
+    /// First key of the active relay's advisory lock ("twrl"); the second is the schema's hash, so
+    /// installations in different schemas of one database (and parallel tests) do not block each other.
+    public static let relayLockClass: Int32 = 0x7477_726C
 
     /// Takes the relay lock for this session; false when another relay holds it.
     public static func tryLock(on connection: PostgresConnection) async throws -> Bool {
-        try await connection.query("SELECT pg_try_advisory_lock(\(relayLockKey))")[0].decode(column: 0, as: Bool.self)
+        try await connection.query("SELECT pg_try_advisory_lock(\(relayLockClass), hashtext(current_schema()))")[0].decode(column: 0, as: Bool.self)
+    }
+
+    /// Sessions holding the relay lock of the current schema: 1 while a relay is active, 0 otherwise.
+    public static func lockHolders(on client: PostgresClient) async throws -> Int {
+        try await client.query(
+            """
+            SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = \(relayLockClass)::oid
+              AND objid = hashtext(current_schema())::oid AND objsubid = 2 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """)[0].decode(column: 0, as: Int.self)
     }
 
     /// Unsent rows, oldest first.

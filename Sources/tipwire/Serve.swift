@@ -49,12 +49,17 @@ struct RelayOptions: ParsableArguments {
     @Option(help: "Outbox rows produced per round.")
     var relayBatch = 2000
 
+    @Flag(inversion: .prefixedNo, help: "Create missing topics before producing to them (off: an operator creates them, or the broker auto-creates).")
+    var createTopics = true
+
     var partitions: Int { partitionsFlag ?? Environment.value("TIPWIRE_TOPIC_PARTITIONS").flatMap(Int.init) ?? 3 }
     var replication: Int { replicationFlag ?? Environment.value("TIPWIRE_TOPIC_REPLICATION").flatMap(Int.init) ?? 1 }
 
     func makeRelay(client: PostgresClient, brokers: String, embedded: EmbeddedBroker?) throws -> OutboxRelay {
         let topics: TopicProvisioner
-        if let embedded {
+        if !createTopics {
+            topics = .existing
+        } else if let embedded {
             topics = .embedded(embedded, partitions: partitions)
         } else {
             topics = .kafka(try KafkaAdmin(bootstrapServers: brokers), partitions: partitions, replicationFactor: replication)

@@ -2,8 +2,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Postgres
 import Testing
+import TipwireAPI
 import TipwireCore
+import TipwireStore
 
 @Suite("Findings and documents over HTTP", .timeLimit(.minutes(5)))
 struct IngestTests {
