@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import Logging
 import Prometheus
@@ -27,7 +28,7 @@ public func buildRouter(
     let router = Router(context: TipwireRequestContext.self)
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
-    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: ProblemMiddleware(routes: RouteTable.tipwire))
     HealthController<TipwireRequestContext>(checks: checks, registry: registry, version: version).addRoutes(to: router)
     let v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: dependencies.tokens))
     DocumentsController(documents: dependencies.documents, maxSize: dependencies.maxDocumentSize).addRoutes(to: v1)
@@ -45,4 +46,33 @@ public func buildApplication(
         router: buildRouter(dependencies: dependencies, checks: checks, registry: registry, version: version),
         configuration: .init(address: .hostname(host, port: port), serverName: "tipwire"),
         logger: logger)
+}
+
+/// The paths tipwire serves and their methods, so a known path called with another method
+/// answers 405 with `Allow` rather than 404.
+struct RouteTable: Sendable {
+    let routes: [(segments: [Substring], methods: [HTTPRequest.Method])]
+
+    init(_ routes: [(String, [HTTPRequest.Method])]) {
+        self.routes = routes.map { path, methods in (path.split(separator: "/"), methods) }
+    }
+
+    static let tipwire = RouteTable([
+        ("/healthz", [.get]),
+        ("/metrics", [.get]),
+        ("/v1/documents", [.post]),
+        ("/v1/documents/{id}", [.get]),
+        ("/v1/findings", [.get, .post]),
+        ("/v1/findings/{id}", [.get]),
+        ("/v1/tasks/{id}/reassign", [.post]),
+    ])
+
+    /// The methods allowed on `path`, or nil when no route has that shape.
+    func methods(for path: String) -> [HTTPRequest.Method]? {
+        let segments = path.split(separator: "/")
+        return routes.first { route in
+            route.segments.count == segments.count
+                && zip(route.segments, segments).allSatisfy { pattern, segment in pattern.hasPrefix("{") || pattern == segment }
+        }?.methods
+    }
 }

@@ -100,6 +100,8 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
 /// Turns every error into problem+json: tipwire's own problems as they are, Hummingbird's
 /// errors by status, a lost database as 503 with `Retry-After`, anything else as a logged 500.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteTable
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
@@ -110,7 +112,15 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             let problem: Problem
             switch error.status {
-            case .notFound: problem = .notFound("\(request.method) \(request.uri.path)")
+            case .notFound:
+                if let allowed = routes.methods(for: request.uri.path), !allowed.contains(request.method) {
+                    let list = allowed.map(\.rawValue).joined(separator: ", ")
+                    problem = Problem(
+                        .methodNotAllowed, "method-not-allowed", title: "Method not allowed",
+                        detail: "\(request.uri.path) accepts \(list), not \(request.method)", headers: [.allow: list])
+                } else {
+                    problem = .notFound("\(request.method) \(request.uri.path)")
+                }
             case .contentTooLarge: problem = Problem(.contentTooLarge, "payload-too-large", title: "The request body is too large", detail: error.body ?? "too large")
             default:
                 problem = Problem(error.status, "http-\(error.status.code)", title: error.status.reasonPhrase, detail: error.body ?? error.status.reasonPhrase)
