@@ -103,27 +103,32 @@ public final class OutboxRelay: Service, Sendable {
                 listener.cancel()
                 notifications.stop()
             }
+            var fetchTime = Duration.zero
             while !Task.isCancelled {
+                let fetchStarted = ContinuousClock.now
                 let batch = try await OutboxStore.pending(limit: configuration.batchSize, on: connection)
+                fetchTime = fetchStarted.duration(to: .now)
                 if batch.isEmpty {
                     await wakeup.wait(timeout: configuration.idlePoll)
                     continue
                 }
-                try await relay(batch, producer: producer, connection: connection)
+                try await relay(batch, producer: producer, connection: connection, fetchTime: fetchTime)
             }
         }
     }
 
-    private func relay(_ batch: [OutboxMessage], producer: KafkaProducer, connection: PostgresConnection) async throws {
+    private func relay(_ batch: [OutboxMessage], producer: KafkaProducer, connection: PostgresConnection, fetchTime: Duration) async throws {
+        let started = ContinuousClock.now
         try await topics.ensure(batch.map(\.event.topic))
         let reports = try await producer.send(batch.map { Self.message(for: $0.event) })
+        let produced = ContinuousClock.now
         let now = Date()
         var deliveries: [OutboxDelivery] = []
         var firstError: KafkaError?
         for (message, report) in zip(batch, reports) {
             switch report {
             case .success(let report):
-                deliveries.append(OutboxDelivery(id: message.id, partition: report.partition, offset: report.offset, deliversTask: message.event.deliversTask))
+                deliveries.append(OutboxDelivery(id: message.id, event: message.event, partition: report.partition, offset: report.offset))
                 lag.recordNanoseconds(Int64(max(0, now.timeIntervalSince(message.event.time)) * 1e9))
             case .failure(let error):
                 firstError = firstError ?? error
@@ -131,6 +136,12 @@ public final class OutboxRelay: Service, Sendable {
         }
         try await OutboxStore.markSent(deliveries, at: now, on: connection)
         delivered.increment(by: deliveries.count)
+        logger.debug(
+            "relay round",
+            metadata: [
+                "events": "\(batch.count)", "delivered": "\(deliveries.count)", "fetch_ms": "\(fetchTime.milliseconds)",
+                "produce_ms": "\(started.duration(to: produced).milliseconds)", "mark_ms": "\(produced.duration(to: .now).milliseconds)",
+            ])
         if let firstError {
             failed.increment(by: batch.count - deliveries.count)
             throw RelayRoundFailed(undelivered: batch.count - deliveries.count, error: firstError)
@@ -157,4 +168,10 @@ struct RelayRoundFailed: Error, CustomStringConvertible {
     let undelivered: Int
     let error: KafkaError
     var description: String { "\(undelivered) events not delivered: \(error)" }
+}
+
+extension Duration {
+    fileprivate var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    }
 }

@@ -11,15 +11,15 @@ public struct OutboxMessage: Sendable {
 /// Where an outbox row landed in Kafka.
 public struct OutboxDelivery: Sendable {
     public var id: Int64
+    public var event: OutboundEvent
     public var partition: Int32
     public var offset: Int64
-    public var deliversTask: UUID?
 
-    public init(id: Int64, partition: Int32, offset: Int64, deliversTask: UUID?) {
+    public init(id: Int64, event: OutboundEvent, partition: Int32, offset: Int64) {
         self.id = id
+        self.event = event
         self.partition = partition
         self.offset = offset
-        self.deliversTask = deliversTask
     }
 }
 
@@ -49,7 +49,7 @@ public enum OutboxStore {
         let rows = try await connection.query(
             """
             SELECT id, ce_id, ce_type, ce_subject, ce_time, topic, message_key, payload, delivers_task_id
-            FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT \(limit)
+            FROM outbox ORDER BY id LIMIT \(limit)
             """)
         return try rows.map { row in
             let (id, ceID, type, subject, time, topic, key, payload, task) =
@@ -59,28 +59,31 @@ public enum OutboxStore {
         }
     }
 
-    /// Records deliveries in one transaction: rows marked sent, and each delivered task's `delivered`
-    /// event (at most once per task, however many times the relay retried).
+    /// Records deliveries in one transaction: the rows leave the outbox for `outbox_deliveries`, and each
+    /// delivered task gets its `delivered` event (at most once per task, however often the relay retried).
     public static func markSent(_ deliveries: [OutboxDelivery], at time: Date, on connection: PostgresConnection) async throws {
         if deliveries.isEmpty { return }
-        let tasks = deliveries.filter { $0.deliversTask != nil }
+        let tasks = deliveries.filter { $0.event.deliversTask != nil }
         try await connection.withTransaction { connection in
             _ = try await connection.pipeline([
+                "DELETE FROM outbox WHERE id = ANY(\(deliveries.map(\.id))::bigint[])",
                 """
-                UPDATE outbox o SET sent_at = \(time), kafka_partition = r.partition, kafka_offset = r.kafka_offset
-                FROM unnest(\(deliveries.map(\.id))::bigint[], \(deliveries.map { Int($0.partition) })::int[], \(deliveries.map(\.offset))::bigint[])
-                     AS r(id, partition, kafka_offset)
-                WHERE o.id = r.id AND o.sent_at IS NULL
+                INSERT INTO outbox_deliveries (ce_id, ce_type, topic, ce_time, sent_at, kafka_partition, kafka_offset)
+                SELECT id, type, topic, ce_time, \(time), kafka_partition, kafka_offset
+                FROM unnest(\(deliveries.map(\.event.id))::uuid[], \(deliveries.map(\.event.type))::text[], \(deliveries.map(\.event.topic))::text[],
+                            \(deliveries.map(\.event.time))::timestamptz[], \(deliveries.map { Int($0.partition) })::int[], \(deliveries.map(\.offset))::bigint[])
+                     AS r(id, type, topic, ce_time, kafka_partition, kafka_offset)
+                ON CONFLICT (ce_id) DO NOTHING
                 """,
                 """
                 UPDATE tasks t SET state = CASE WHEN t.state = 'assigned' THEN 'delivered' ELSE t.state END,
                                    delivered_at = coalesce(t.delivered_at, \(time)), updated_at = \(time)
-                FROM unnest(\(tasks.map(\.deliversTask))::uuid[]) AS r(id) WHERE t.id = r.id AND t.delivered_at IS NULL
+                FROM unnest(\(tasks.map(\.event.deliversTask))::uuid[]) AS r(id) WHERE t.id = r.id AND t.delivered_at IS NULL
                 """,
                 """
                 INSERT INTO task_events (task_id, kind, actor, at, detail)
                 SELECT r.id, 'delivered', 'relay', \(time), jsonb_build_object('partition', r.partition, 'offset', r.kafka_offset)
-                FROM unnest(\(tasks.map(\.deliversTask))::uuid[], \(tasks.map { Int($0.partition) })::int[], \(tasks.map(\.offset))::bigint[])
+                FROM unnest(\(tasks.map(\.event.deliversTask))::uuid[], \(tasks.map { Int($0.partition) })::int[], \(tasks.map(\.offset))::bigint[])
                      AS r(id, partition, kafka_offset)
                 ON CONFLICT (task_id) WHERE kind = 'delivered' DO NOTHING
                 """,
@@ -90,6 +93,6 @@ public enum OutboxStore {
 
     /// Rows not yet sent (for health and metrics).
     public static func backlog(on connection: PostgresConnection) async throws -> Int {
-        try await connection.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0].decode(column: 0, as: Int.self)
+        try await connection.query("SELECT count(*) FROM outbox")[0].decode(column: 0, as: Int.self)
     }
 }

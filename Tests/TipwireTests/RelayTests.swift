@@ -67,7 +67,7 @@ struct RelayTests {
             let messages = try await consume(consumer, count: accepted.count * 2, timeout: .seconds(60))
             await consumer.close()
             let ids = Set(messages.compactMap { $0.headerText("ce_id") })
-            let outboxIDs = Set(try await pipeline.fixture.client.query("SELECT ce_id FROM outbox WHERE ce_type = \(EventType.taskAssigned)")
+            let outboxIDs = Set(try await pipeline.fixture.client.query("SELECT ce_id FROM outbox_deliveries WHERE ce_type = \(EventType.taskAssigned)")
                 .decodeColumn(UUID.self).map(\.lowercased))
             #expect(ids == outboxIDs, "every accepted finding's tasks are on their topics")
             let delivered = try await pipeline.fixture.client.query(
@@ -144,7 +144,8 @@ struct RelayTests {
             try await pipeline.waitUntilSent(timeout: .seconds(120))
 
             let consumer = try pipeline.consumer(["tipwire.tasks.so-nnmt", "tipwire.tasks.ubnd-cau-giay", "tipwire.findings"])
-            let outboxIDs = Set(try await pipeline.fixture.client.query("SELECT ce_id FROM outbox").decodeColumn(UUID.self).map(\.lowercased))
+            let outboxIDs = Set(try await pipeline.fixture.client.query("SELECT ce_id FROM outbox_deliveries").decodeColumn(UUID.self).map(\.lowercased))
+            #expect(outboxIDs.count == total, "every event has one delivery record")
             let (seen, received) = try await readDistinctIDs(consumer, until: outboxIDs)
             await consumer.close()
             #expect(seen == outboxIDs)

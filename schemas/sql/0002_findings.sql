@@ -150,11 +150,13 @@ END $$;
 CREATE TRIGGER task_events_append_only BEFORE UPDATE OR DELETE ON task_events
     FOR EACH ROW EXECUTE FUNCTION forbid_change();
 
--- Events waiting for Kafka. The relay produces unsent rows in id order and sets sent_at after the
--- delivery report. Rows are written in the transaction that caused them.
+-- Events waiting for Kafka: every row here is unsent. Rows are written in the transaction that caused
+-- them; the relay produces them in id order and, after the delivery reports, deletes them and records
+-- the delivery in outbox_deliveries, in one transaction. (Deleting a row and inserting a narrow record
+-- costs far less than updating a row that carries its payload.)
 CREATE TABLE outbox (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    ce_id uuid NOT NULL UNIQUE,
+    ce_id uuid NOT NULL,
     ce_type text NOT NULL,
     ce_subject text NOT NULL,
     ce_time timestamptz NOT NULL DEFAULT now(),
@@ -163,12 +165,21 @@ CREATE TABLE outbox (
     payload bytea NOT NULL,
     -- The task this event delivers (task.assigned): its delivery is recorded when the event is acknowledged.
     delivers_task_id uuid REFERENCES tasks (id),
-    created_at timestamptz NOT NULL DEFAULT now(),
-    sent_at timestamptz,
-    kafka_partition int,
-    kafka_offset bigint
+    created_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
+
+-- Where each event landed. A relay that dies between the delivery report and this record produces the
+-- event again (consumers deduplicate by ce_id); the first delivery recorded is kept.
+CREATE TABLE outbox_deliveries (
+    ce_id uuid PRIMARY KEY,
+    ce_type text NOT NULL,
+    topic text NOT NULL,
+    ce_time timestamptz NOT NULL,
+    sent_at timestamptz NOT NULL,
+    kafka_partition int NOT NULL,
+    kafka_offset bigint NOT NULL
+);
+CREATE INDEX outbox_deliveries_by_time ON outbox_deliveries (sent_at);
 
 -- Idempotency-Key records: the same key and body replay the stored response.
 CREATE TABLE idempotency_keys (

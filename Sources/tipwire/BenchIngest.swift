@@ -1,0 +1,325 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Kafka
+import Logging
+import Postgres
+import Prometheus
+import Synchronization
+import TipwireAPI
+import TipwireCore
+import TipwirePipeline
+import TipwireStore
+
+struct BenchIngest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "POST /v1/findings end to end vs pgbench running the equivalent SQL, and the relay's latency and drain rate.",
+        discussion: """
+            In one run, against the database in TIPWIRE_DATABASE_URL (use a durable cluster: deploy/local/up's),
+            in a schema of its own (tipwire_bench_ingest, dropped first):
+              1. throughput: --clients HTTP clients post findings (land, cau-giay: 2 agencies) for --seconds,
+                 and pgbench runs the same transaction as raw SQL with as many clients (idempotency check,
+                 finding, 2 tasks, 2 events, 3 outbox rows, idempotency record); --rounds rounds, order
+                 alternating. Target: ours ÷ pgbench ≥ 1.0× (concurrent requests share commits).
+              2. latency at a fixed --rate findings/s for --seconds, open loop (measured from each request's
+                 scheduled time, so a stall is not hidden), with the relay running. Target p99 < 50 ms.
+              3. relay commit→delivery p50/p99 of those findings' events (outbox ce_time → delivery report).
+                 Target p99 < 100 ms.
+              4. backlog drain: --backlog findings committed with the relay stopped, then the relay started;
+                 events/s until the outbox is empty. Target ≥ 20,000/s.
+            The API, relay and an embedded Kafka broker run in this process; the load comes from plain threads.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Seconds per throughput run and for the fixed-rate run.")
+    var seconds: Int = 10
+
+    @Option(help: "Throughput rounds; the figures are their means.")
+    var rounds: Int = 2
+
+    @Option(help: "Concurrent HTTP clients (and pgbench clients) for throughput.")
+    var clients: Int = 32
+
+    @Option(help: "Findings/s for the latency run.")
+    var rate: Int = 1000
+
+    @Option(help: "Findings committed before the drain run (3 events each).")
+    var backlog: Int = 20_000
+
+    @Flag(help: "Log each relay round (events, fetch/produce/mark times) to standard error.")
+    var verbose = false
+
+    static let schema = "tipwire_bench_ingest"
+
+    func run() async throws {
+        var quiet = Logger(label: "tipwire.bench")
+        quiet.logLevel = .error
+        var relayLogger = Logger(label: "tipwire.bench.relay")
+        relayLogger.logLevel = verbose ? .debug : .error
+        let url = try database.databaseURL()
+        let admin = PostgresClient(url: url, maxConnections: 1)
+        try await admin.execute("DROP SCHEMA IF EXISTS \(identifier: Self.schema) CASCADE")
+        try await admin.execute("CREATE SCHEMA \(identifier: Self.schema)")
+        let settings = try await admin.query("SELECT current_setting('synchronous_commit'), current_setting('fsync')")[0].decode((String, String).self)
+        let client = PostgresClient(
+            configuration: .init(
+                connection: PostgresConfiguration(url: url, applicationName: "tipwire-bench", sessionSettings: ["search_path": Self.schema]),
+                maxConnections: 24, acquireTimeout: .seconds(10)),
+            logger: quiet)
+        defer {
+            client.close()
+            admin.close()
+        }
+        try await TipwireDatabase(client: client).migrate(directory: migrationsDirectory(nil), logger: quiet)
+        try await DemoData.seedParties(client)
+        let token = try await TokenStore(client: client).create(role: .liaison, scope: PartyCode(rawValue: "tuoitre"), label: "bench").0
+
+        let broker = try EmbeddedBroker(brokers: 1, logger: quiet)
+        defer { broker.shutdown() }
+        let port = try freeTCPPort()
+        let findings = FindingStore(client: client, publicURL: "http://127.0.0.1:\(port)", logger: quiet)
+        let dependencies = APIDependencies(tokens: TokenStore(client: client), documents: DocumentStore(client: client), findings: findings)
+        let app = buildApplication(
+            host: "127.0.0.1", port: port, dependencies: dependencies, checks: [], registry: PrometheusCollectorRegistry(), version: Tipwire.version,
+            logger: quiet)
+        let server = Task { try await app.run() }
+        defer { server.cancel() }
+        try await waitForServer(port: port)
+        let relay = OutboxRelay(
+            client: client,
+            configuration: OutboxRelayConfiguration(
+                producer: KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, clientID: "tipwire-bench-relay")),
+            topics: .embedded(broker, partitions: 3), logger: relayLogger)
+
+        print("bench ingest: POST /v1/findings (land in cau-giay → 2 tasks, 3 events), synchronous_commit=\(settings.0), fsync=\(settings.1)")
+        print("")
+        print("1. throughput at \(clients) clients, \(rounds) rounds × \(seconds) s, order alternating")
+        let script = try writePgbenchScript()
+        defer { try? FileManager.default.removeItem(atPath: script) }
+        let pgbenchURL = url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(Self.schema)"
+        var ours: [Double] = []
+        var reference: [Double] = []
+        for round in 0..<rounds {
+            for side in round % 2 == 0 ? ["pgbench", "ours"] : ["ours", "pgbench"] {
+                try await client.execute("CHECKPOINT")
+                if side == "pgbench" {
+                    let tps = try await runPgbench(url: pgbenchURL, script: script)
+                    reference.append(tps)
+                    print("   round \(round + 1) pgbench   \(formatRate(tps)) transactions/s")
+                } else {
+                    let (rate, failures) = try await closedLoop(port: port, token: token, round: round)
+                    ours.append(rate)
+                    print("   round \(round + 1) tipwire   \(formatRate(rate)) findings/s" + (failures > 0 ? "  (\(failures) non-201 answers)" : ""))
+                }
+            }
+        }
+        let oursMean = ours.reduce(0, +) / Double(ours.count)
+        let referenceMean = reference.reduce(0, +) / Double(reference.count)
+        print("   mean: tipwire \(formatRate(oursMean))/s, pgbench \(formatRate(referenceMean))/s → " + formatRatio(oursMean / referenceMean, target: 1.0))
+
+        print("")
+        print("2. latency at a fixed \(rate) findings/s for \(seconds) s (open loop), relay running")
+        let relayTask = Task { try await relay.run() }
+        try await drain(client, timeout: .seconds(300))  // the throughput runs' backlog first
+        let phaseStart = Date()
+        let (latencies, failures) = try await openLoop(port: port, token: token)
+        let sorted = latencies.sorted()
+        let achieved = Double(latencies.count) / Double(seconds)
+        print(String(format: "   sent %d (%.0f/s), %d non-201; p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms  %@",
+            latencies.count, achieved, failures, percentile(sorted, 50), percentile(sorted, 90), percentile(sorted, 99), sorted.last ?? Double.nan,
+            percentile(sorted, 99) < 50 ? "meets p99 < 50 ms" : "ABOVE target p99 < 50 ms"))
+
+        try await drain(client, timeout: .seconds(120))
+        let lag = try await client.query(
+            """
+            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - ce_time)) * 1000,
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - ce_time)) * 1000, count(*)
+            FROM outbox_deliveries WHERE ce_time >= \(phaseStart)
+            """)[0].decode((Double, Double, Int).self)
+        print("")
+        print("3. relay commit→delivery report over those \(lag.2) events")
+        print(String(format: "   p50 %.1f ms, p99 %.1f ms  %@", lag.0, lag.1, lag.1 < 100 ? "meets p99 < 100 ms" : "ABOVE target p99 < 100 ms"))
+
+        relayTask.cancel()
+        _ = await relayTask.result
+        print("")
+        print("4. backlog drain: \(backlog) findings committed with the relay stopped")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<64 {
+                group.addTask {
+                    for index in stride(from: worker, to: backlog, by: 64) {
+                        let key = "drain-\(index)"
+                        _ = try await findings.submit(FindingRequest(
+                            newsroom: PartyCode(rawValue: "tuoitre")!, actor: "liaison:tuoitre", idempotencyKey: key, requestSHA256: Array(key.utf8),
+                            submission: Self.submission(key)))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let events = try await unsent(client)
+        let drainRelay = OutboxRelay(
+            client: client,
+            configuration: OutboxRelayConfiguration(
+                producer: KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, clientID: "tipwire-bench-drain")),
+            topics: .embedded(broker, partitions: 3), logger: relayLogger)
+        let started = ContinuousClock.now
+        let drainTask = Task { try await drainRelay.run() }
+        try await drain(client, timeout: .seconds(300))
+        let elapsed = seconds(started.duration(to: .now))
+        drainTask.cancel()
+        _ = await drainTask.result
+        let drainRate = Double(events) / elapsed
+        print(String(format: "   %d events in %.2f s → %@ events/s  %@", events, elapsed, formatRate(drainRate).trimmingCharacters(in: .whitespaces),
+            drainRate >= 20_000 ? "meets ≥ 20,000/s" : "BELOW target 20,000/s"))
+
+        server.cancel()
+        try await admin.execute("DROP SCHEMA \(identifier: Self.schema) CASCADE")
+    }
+
+    static func submission(_ key: String) -> FindingSubmission {
+        FindingSubmission(
+            articleURL: "https://tuoitre.vn/bench-\(key).htm", title: "Sai phạm đất đai ở Cầu Giấy (\(key))", publishedAt: Date(timeIntervalSinceNow: -3600),
+            summary: String(repeating: "Khu đất công bị sử dụng sai mục đích. ", count: 8), category: "land", jurisdiction: PartyCode(rawValue: "cau-giay")!)
+    }
+
+    static func body(_ key: String) -> [UInt8] {
+        Array(
+            """
+            {"article_url": "https://tuoitre.vn/bench-\(key).htm", "title": "Sai phạm đất đai ở Cầu Giấy (\(key))",
+             "published_at": "2026-11-20T08:30:00+07:00", "summary": "\(String(repeating: "Khu đất công bị sử dụng sai mục đích. ", count: 8))",
+             "category": "land", "jurisdiction": "cau-giay"}
+            """.utf8)
+    }
+
+    private func headers(_ token: BearerToken, key: String) -> [(String, String)] {
+        [("Authorization", "Bearer \(token.text)"), ("Content-Type", "application/json"), ("Idempotency-Key", key)]
+    }
+
+    /// `clients` threads posting back to back for `seconds`.
+    private func closedLoop(port: Int, token: BearerToken, round: Int) async throws -> (rate: Double, failures: Int) {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        let started = ContinuousClock.now
+        let counts = try await runLoadThreads(clients, port: port) { thread, connection in
+            var ok = 0
+            var failed = 0
+            var index = 0
+            while ContinuousClock.now < deadline {
+                let key = "closed-\(round)-\(thread)-\(index)"
+                index += 1
+                let status = try connection.send(method: "POST", path: "/v1/findings", headers: headers(token, key: key), body: Self.body(key))
+                if status == 201 { ok += 1 } else { failed += 1 }
+            }
+            return (ok, failed)
+        }
+        let elapsed = seconds(started.duration(to: .now))
+        return (Double(counts.map(\.0).reduce(0, +)) / elapsed, counts.map(\.1).reduce(0, +))
+    }
+
+    /// `rate` requests/s for `seconds`, each at its scheduled time; latency counts from that time.
+    private func openLoop(port: Int, token: BearerToken) async throws -> (latencies: [Double], failures: Int) {
+        let total = rate * seconds
+        let workers = 64
+        let interval = 1.0 / Double(rate)
+        let start = Date().addingTimeInterval(0.2)
+        let results = try await runLoadThreads(workers, port: port) { worker, connection in
+            var latencies: [Double] = []
+            var failed = 0
+            var index = worker
+            while index < total {
+                let scheduled = start.addingTimeInterval(Double(index) * interval)
+                let wait = scheduled.timeIntervalSinceNow
+                if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+                let key = "open-\(index)"
+                let status = try connection.send(method: "POST", path: "/v1/findings", headers: headers(token, key: key), body: Self.body(key))
+                latencies.append(Date().timeIntervalSince(scheduled) * 1000)
+                if status != 201 { failed += 1 }
+                index += workers
+            }
+            return (latencies, failed)
+        }
+        return (results.flatMap(\.0), results.map(\.1).reduce(0, +))
+    }
+
+    private func runPgbench(url: String, script: String) async throws -> Double {
+        let result = try await runTool(
+            "pgbench", ["-n", "-M", "extended", "-c", "\(clients)", "-j", "\(min(clients, 4))", "-T", "\(seconds)", "-f", script, url])
+        guard result.status == 0, let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
+            let tps = Double(line.dropFirst(6).prefix { $0 != " " })
+        else {
+            throw ValidationError("pgbench failed (is it installed? deploy/local/up installs postgresql-contrib):\n\(result.output)")
+        }
+        return tps
+    }
+
+    /// The transaction `POST /v1/findings` commits for one finding, as plain SQL. Colons in literals are
+    /// spelled chr(58): pgbench would take `'findings:tuoitre'` for a variable reference.
+    private func writePgbenchScript() throws -> String {
+        let payload = "convert_to(repeat('x', 1400), 'UTF8')"
+        let text = """
+            BEGIN;
+            SELECT gen_random_uuid() AS f, gen_random_uuid() AS t1, gen_random_uuid() AS t2 \\gset
+            SELECT status FROM idempotency_keys WHERE scope = 'findings' || chr(58) || 'tuoitre' AND key = CAST(:f AS text);
+            INSERT INTO findings (id, newsroom_code, article_url, title, published_at, summary, category_code, jurisdiction_code, created_at)
+                VALUES (CAST(:f AS uuid), 'tuoitre', 'https://tuoitre.vn/bench.htm', 'Sai phạm đất đai ở Cầu Giấy', now() - interval '1 hour', repeat('Khu đất công bị sử dụng sai mục đích. ', 8), 'land', 'cau-giay', now());
+            INSERT INTO tasks (id, finding_id, agency_code, state, routed_by, assigned_at, deliver_by, updated_at)
+                VALUES (CAST(:t1 AS uuid), CAST(:f AS uuid), 'so-nnmt', 'assigned', 'rule', now(), now() + interval '1 hour', now()),
+                       (CAST(:t2 AS uuid), CAST(:f AS uuid), 'ubnd-cau-giay', 'assigned', 'rule', now(), now() + interval '1 hour', now());
+            INSERT INTO task_events (task_id, kind, actor, at, detail)
+                VALUES (CAST(:t1 AS uuid), 'assigned', 'liaison' || chr(58) || 'tuoitre', now(), '{"routed_by":"rule"}'), (CAST(:t2 AS uuid), 'assigned', 'liaison' || chr(58) || 'tuoitre', now(), '{"routed_by":"rule"}');
+            INSERT INTO outbox (ce_id, ce_type, ce_subject, ce_time, topic, message_key, payload, delivers_task_id)
+                VALUES (gen_random_uuid(), 'vn.tipwire.task.assigned.v1', 'tasks/' || CAST(:t1 AS text), now(), 'tipwire.tasks.so-nnmt', CAST(:f AS text), \(payload), CAST(:t1 AS uuid)),
+                       (gen_random_uuid(), 'vn.tipwire.task.assigned.v1', 'tasks/' || CAST(:t2 AS text), now(), 'tipwire.tasks.ubnd-cau-giay', CAST(:f AS text), \(payload), CAST(:t2 AS uuid)),
+                       (gen_random_uuid(), 'vn.tipwire.finding.received.v1', 'findings/' || CAST(:f AS text), now(), 'tipwire.findings', CAST(:f AS text), \(payload), NULL);
+            INSERT INTO idempotency_keys (scope, key, request_sha256, status, response)
+                VALUES ('findings' || chr(58) || 'tuoitre', CAST(:f AS text), '\\x00', 201, \(payload));
+            SELECT pg_notify('tipwire_outbox', '');
+            COMMIT;
+
+            """
+        let path = NSTemporaryDirectory() + "tipwire-bench-ingest-\(UUID().uuidString).sql"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private func unsent(_ client: PostgresClient) async throws -> Int {
+        try await client.query("SELECT count(*) FROM outbox")[0].decode(column: 0, as: Int.self)
+    }
+
+    private func drain(_ client: PostgresClient, timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await unsent(client) > 0 {
+            guard ContinuousClock.now < deadline else { throw ValidationError("the relay did not empty the outbox within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    private func waitForServer(port: Int) async throws {
+        for _ in 0..<100 {
+            if (try? BlockingHTTPConnection(port: port)) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ValidationError("the API did not start on port \(port)")
+    }
+
+    private func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// A TCP port nothing listens on right now.
+func freeTCPPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw ValidationError("cannot find a free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

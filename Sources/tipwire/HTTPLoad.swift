@@ -1,0 +1,121 @@
+import Foundation
+import Synchronization
+
+/// A minimal HTTP/1.1 keep-alive client on a blocking socket, for load generation.
+///
+/// Benchmarks drive the server from plain threads with this rather than from the server's
+/// own event loops, so the load generator does not borrow the server's threads.
+final class BlockingHTTPConnection {
+    private let fd: Int32
+    private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    private var pending: [UInt8] = []
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw Failure(description: "connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))")
+        }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    deinit { close(fd) }
+
+    /// Sends one request and reads the whole response; returns its status code.
+    func send(method: String, path: String, headers: [(String, String)], body: [UInt8]) throws -> Int {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.count)\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        head += "\r\n"
+        try write(Array(head.utf8) + body)
+        return try readResponse()
+    }
+
+    private func write(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw Failure(description: "send: \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+    }
+
+    private func fill() throws {
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+        if count < 0, errno == EINTR { return }
+        guard count > 0 else { throw Failure(description: count == 0 ? "the server closed the connection" : "recv: \(String(cString: strerror(errno)))") }
+        pending.append(contentsOf: buffer[0..<count])
+    }
+
+    private func readResponse() throws -> Int {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        var headerEnd: Int?
+        while headerEnd == nil {
+            if pending.count >= 4 {
+                headerEnd = (0...(pending.count - 4)).first { pending[$0] == 13 && Array(pending[$0..<$0 + 4]) == separator }
+            }
+            if headerEnd == nil { try fill() }
+        }
+        let end = headerEnd! + 4
+        let head = String(decoding: pending[0..<end], as: UTF8.self)
+        let lines = head.split(separator: "\r\n")
+        guard let statusLine = lines.first, statusLine.split(separator: " ").count >= 2, let status = Int(statusLine.split(separator: " ")[1]) else {
+            throw Failure(description: "not an HTTP response: \(head.prefix(80))")
+        }
+        var length = 0
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "content-length" {
+                length = Int(parts[1].trimmingCharacters(in: .whitespaces)) ?? 0
+            }
+        }
+        while pending.count < end + length { try fill() }
+        pending.removeFirst(end + length)
+        return status
+    }
+}
+
+/// Runs `threads` blocking workers, each with its own HTTP connection; returns when all finished.
+func runLoadThreads<T: Sendable>(_ threads: Int, port: Int, _ work: @escaping @Sendable (Int, BlockingHTTPConnection) throws -> T) async throws -> [T] {
+    let results = Mutex<[Result<T, any Error>]>([])
+    let group = DispatchGroup()
+    for index in 0..<threads {
+        group.enter()
+        let thread = Thread {
+            defer { group.leave() }
+            let result = Result { try work(index, try BlockingHTTPConnection(port: port)) }
+            results.withLock { $0.append(result) }
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        DispatchQueue.global().async {
+            group.wait()
+            continuation.resume()
+        }
+    }
+    return try results.withLock { try $0.map { try $0.get() } }
+}
+
+/// Percentile of sorted values (nearest rank).
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    guard !sorted.isEmpty else { return .nan }
+    let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
+    return sorted[min(max(rank, 0), sorted.count - 1)]
+}
