@@ -33,6 +33,11 @@ public final class EmbeddedBroker: Sendable {
 
     deinit { shutdown() }
 
+    /// Producer settings for this broker: the mock cluster of librdkafka 2.0.2 answers a second
+    /// request pipelined on a connection only ~50 ms late, so producers keep one request in flight
+    /// (still idempotent and ordered). Apache Kafka needs no such setting.
+    public static let producerSettings: [String: String] = ["max.in.flight.requests.per.connection": "1"]
+
     /// Broker ids are 1…brokerCount.
     public var brokerIDs: [Int32] { (1...Int32(brokerCount)).map { $0 } }
 

@@ -11,6 +11,8 @@ public struct OutboxRelayConfiguration: Sendable {
     public var producer: KafkaProducerConfiguration
     /// Rows claimed and produced per round.
     public var batchSize: Int
+    /// Rounds whose deliveries may be being recorded while the next rounds are produced.
+    public var recordingsInFlight: Int
     /// How often an idle relay looks anyway, should a NOTIFY be missed.
     public var idlePoll: Duration
     /// How often a standby relay tries to take over.
@@ -19,11 +21,12 @@ public struct OutboxRelayConfiguration: Sendable {
     public var errorBackoff: Duration
 
     public init(
-        producer: KafkaProducerConfiguration, batchSize: Int = 2000, idlePoll: Duration = .seconds(1), standbyRetry: Duration = .seconds(1),
+        producer: KafkaProducerConfiguration, batchSize: Int = 5000, recordingsInFlight: Int = 3, idlePoll: Duration = .seconds(1), standbyRetry: Duration = .seconds(1),
         errorBackoff: Duration = .milliseconds(500)
     ) {
         self.producer = producer
         self.batchSize = batchSize
+        self.recordingsInFlight = max(1, recordingsInFlight)
         self.idlePoll = idlePoll
         self.standbyRetry = standbyRetry
         self.errorBackoff = errorBackoff
@@ -103,49 +106,85 @@ public final class OutboxRelay: Service, Sendable {
                 listener.cancel()
                 notifications.stop()
             }
-            var fetchTime = Duration.zero
+            // Pipelined: while earlier batches' deliveries are being recorded (each on a pooled
+            // connection; they touch disjoint rows), the next batch is fetched, leaving out the rows
+            // still being recorded, and produced. At most `recordingsInFlight` recordings run at once.
+            var recordings: [(task: Task<Void, any Error>, ids: [Int64])] = []
+            defer {
+                // Recordings in flight finish even when stopping: each one saves duplicates later.
+                for recording in recordings { Task { _ = await recording.task.result } }
+            }
             while !Task.isCancelled {
                 let fetchStarted = ContinuousClock.now
-                let batch = try await OutboxStore.pending(limit: configuration.batchSize, on: connection)
-                fetchTime = fetchStarted.duration(to: .now)
+                let batch = try await OutboxStore.pending(
+                    limit: configuration.batchSize, excluding: recordings.flatMap(\.ids), on: connection)
+                let fetchTime = fetchStarted.duration(to: .now)
                 if batch.isEmpty {
-                    await wakeup.wait(timeout: configuration.idlePoll)
+                    if recordings.isEmpty {
+                        await wakeup.wait(timeout: configuration.idlePoll)
+                    } else {
+                        let finished = recordings
+                        recordings = []
+                        for recording in finished { try await recording.task.value }
+                    }
                     continue
                 }
-                try await relay(batch, producer: producer, connection: connection, fetchTime: fetchTime)
+                let round = try await produce(batch, producer: producer)
+                if recordings.count >= configuration.recordingsInFlight {
+                    let oldest = recordings.removeFirst()
+                    try await oldest.task.value
+                }
+                let client = self.client
+                let recording = Task { [logger, delivered] in
+                    let started = ContinuousClock.now
+                    try await client.withConnection { try await OutboxStore.markSent(round.deliveries, at: round.producedAt, on: $0) }
+                    delivered.increment(by: round.deliveries.count)
+                    logger.debug(
+                        "relay round",
+                        metadata: [
+                            "events": "\(batch.count)", "delivered": "\(round.deliveries.count)", "fetch_ms": "\(fetchTime.milliseconds)",
+                            "produce_ms": "\(round.produceTime.milliseconds)", "record_ms": "\(started.duration(to: .now).milliseconds)",
+                        ])
+                }
+                recordings.append((recording, batch.map(\.id)))
+                if let error = round.error {
+                    let finished = recordings
+                    recordings = []
+                    for recording in finished { try await recording.task.value }
+                    failed.increment(by: batch.count - round.deliveries.count)
+                    throw RelayRoundFailed(undelivered: batch.count - round.deliveries.count, error: error)
+                }
             }
+            let finished = recordings
+            recordings = []
+            for recording in finished { try await recording.task.value }
         }
     }
 
-    private func relay(_ batch: [OutboxMessage], producer: KafkaProducer, connection: PostgresConnection, fetchTime: Duration) async throws {
+    private struct Round: Sendable {
+        var deliveries: [OutboxDelivery]
+        var producedAt: Date
+        var produceTime: Duration
+        var error: KafkaError?
+    }
+
+    /// Produces a batch and waits for every delivery report.
+    private func produce(_ batch: [OutboxMessage], producer: KafkaProducer) async throws -> Round {
         let started = ContinuousClock.now
         try await topics.ensure(batch.map(\.event.topic))
         let reports = try await producer.send(batch.map { Self.message(for: $0.event) })
-        let produced = ContinuousClock.now
         let now = Date()
-        var deliveries: [OutboxDelivery] = []
-        var firstError: KafkaError?
+        var round = Round(deliveries: [], producedAt: now, produceTime: started.duration(to: .now))
         for (message, report) in zip(batch, reports) {
             switch report {
             case .success(let report):
-                deliveries.append(OutboxDelivery(id: message.id, event: message.event, partition: report.partition, offset: report.offset))
+                round.deliveries.append(OutboxDelivery(id: message.id, event: message.event, partition: report.partition, offset: report.offset))
                 lag.recordNanoseconds(Int64(max(0, now.timeIntervalSince(message.event.time)) * 1e9))
             case .failure(let error):
-                firstError = firstError ?? error
+                round.error = round.error ?? error
             }
         }
-        try await OutboxStore.markSent(deliveries, at: now, on: connection)
-        delivered.increment(by: deliveries.count)
-        logger.debug(
-            "relay round",
-            metadata: [
-                "events": "\(batch.count)", "delivered": "\(deliveries.count)", "fetch_ms": "\(fetchTime.milliseconds)",
-                "produce_ms": "\(started.duration(to: produced).milliseconds)", "mark_ms": "\(produced.duration(to: .now).milliseconds)",
-            ])
-        if let firstError {
-            failed.increment(by: batch.count - deliveries.count)
-            throw RelayRoundFailed(undelivered: batch.count - deliveries.count, error: firstError)
-        }
+        return round
     }
 
     /// A CloudEvents 1.0 binary-mode Kafka message: attributes in `ce_*` headers, `data` as the value.

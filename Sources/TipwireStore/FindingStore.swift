@@ -157,8 +157,8 @@ public final class FindingStore: Sendable {
             documents[id] = (newsroom, DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: documentURL(id.lowercased)))
         }
         var usedKeys: [String: (hash: [UInt8], status: Int, body: [UInt8])] = [:]
-        for (scope, key, hash, status, body) in try results[queries.count - 1].decode((String, String, [UInt8], Int, [UInt8]).self) {
-            usedKeys[scope + "\u{0}" + key] = (hash, status, body)
+        for (scope, key, hash, status, body) in try results[queries.count - 1].decode((String, String, [UInt8], Int, String).self) {
+            usedKeys[scope + "\u{0}" + key] = (hash, status, Array(body.utf8))
         }
 
         var outcomes = [FindingOutcome?](repeating: nil, count: requests.count)
@@ -253,7 +253,7 @@ public final class FindingStore: Sendable {
             """
             INSERT INTO idempotency_keys (scope, key, request_sha256, status, response)
             SELECT scope, key, hash, 201, body
-            FROM unnest(\(keyRows.map(\.scope))::text[], \(keyRows.map(\.key))::text[], \(keyRows.map(\.hash))::bytea[], \(keyRows.map(\.body))::bytea[])
+            FROM unnest(\(keyRows.map(\.scope))::text[], \(keyRows.map(\.key))::text[], \(keyRows.map(\.hash))::bytea[], \(keyRows.map { String(decoding: $0.body, as: UTF8.self) })::text[])
                  AS r(scope, key, hash, body)
             """,
             Inserts.wakeRelay,

@@ -44,51 +44,49 @@ public enum OutboxStore {
             """)[0].decode(column: 0, as: Int.self)
     }
 
-    /// Unsent rows, oldest first.
-    public static func pending(limit: Int, on connection: PostgresConnection) async throws -> [OutboxMessage] {
+    /// Unsent rows, oldest first, leaving out `excluding` (rows produced whose delivery is being recorded).
+    public static func pending(limit: Int, excluding: [Int64] = [], on connection: PostgresConnection) async throws -> [OutboxMessage] {
         let rows = try await connection.query(
             """
             SELECT id, ce_id, ce_type, ce_subject, ce_time, topic, message_key, payload, delivers_task_id
-            FROM outbox ORDER BY id LIMIT \(limit)
+            FROM outbox WHERE id NOT IN (SELECT unnest(\(excluding)::bigint[])) ORDER BY id LIMIT \(limit)
             """)
         return try rows.map { row in
             let (id, ceID, type, subject, time, topic, key, payload, task) =
-                try row.decode((Int64, UUID, String, String, Date, String, String, [UInt8], UUID?).self)
+                try row.decode((Int64, UUID, String, String, Date, String, String, String, UUID?).self)
             return OutboxMessage(
-                id: id, event: OutboundEvent(id: ceID, type: type, subject: subject, time: time, topic: topic, key: key, data: payload, deliversTask: task))
+                id: id, event: OutboundEvent(id: ceID, type: type, subject: subject, time: time, topic: topic, key: key, data: Array(payload.utf8), deliversTask: task))
         }
     }
 
-    /// Records deliveries in one transaction: the rows leave the outbox for `outbox_deliveries`, and each
-    /// delivered task gets its `delivered` event (at most once per task, however often the relay retried).
+    /// Records deliveries in one statement: the rows leave the outbox for `outbox_deliveries`, and each
+    /// delivered task moves to `delivered` with its `delivered` event (once per task, however often the
+    /// relay retried). Everything but the Kafka positions is read from the deleted rows themselves, so a
+    /// row another relay already recorded is skipped, and only three integer arrays travel.
     public static func markSent(_ deliveries: [OutboxDelivery], at time: Date, on connection: PostgresConnection) async throws {
         if deliveries.isEmpty { return }
-        let tasks = deliveries.filter { $0.event.deliversTask != nil }
-        try await connection.withTransaction { connection in
-            _ = try await connection.pipeline([
-                "DELETE FROM outbox WHERE id = ANY(\(deliveries.map(\.id))::bigint[])",
-                """
+        try await connection.execute(
+            """
+            WITH positions AS (
+                SELECT * FROM unnest(\(deliveries.map(\.id))::bigint[], \(deliveries.map { Int($0.partition) })::int[],
+                                     \(deliveries.map(\.offset))::bigint[]) AS p(id, kafka_partition, kafka_offset)
+            ), sent AS (
+                DELETE FROM outbox o USING positions p WHERE o.id = p.id
+                RETURNING o.ce_id, o.ce_type, o.topic, o.ce_time, o.delivers_task_id, p.kafka_partition, p.kafka_offset
+            ), recorded AS (
                 INSERT INTO outbox_deliveries (ce_id, ce_type, topic, ce_time, sent_at, kafka_partition, kafka_offset)
-                SELECT id, type, topic, ce_time, \(time), kafka_partition, kafka_offset
-                FROM unnest(\(deliveries.map(\.event.id))::uuid[], \(deliveries.map(\.event.type))::text[], \(deliveries.map(\.event.topic))::text[],
-                            \(deliveries.map(\.event.time))::timestamptz[], \(deliveries.map { Int($0.partition) })::int[], \(deliveries.map(\.offset))::bigint[])
-                     AS r(id, type, topic, ce_time, kafka_partition, kafka_offset)
+                SELECT ce_id, ce_type, topic, ce_time, \(time), kafka_partition, kafka_offset FROM sent
                 ON CONFLICT (ce_id) DO NOTHING
-                """,
-                """
+            ), delivered_tasks AS (
                 UPDATE tasks t SET state = CASE WHEN t.state = 'assigned' THEN 'delivered' ELSE t.state END,
-                                   delivered_at = coalesce(t.delivered_at, \(time)), updated_at = \(time)
-                FROM unnest(\(tasks.map(\.event.deliversTask))::uuid[]) AS r(id) WHERE t.id = r.id AND t.delivered_at IS NULL
-                """,
-                """
-                INSERT INTO task_events (task_id, kind, actor, at, detail)
-                SELECT r.id, 'delivered', 'relay', \(time), jsonb_build_object('partition', r.partition, 'offset', r.kafka_offset)
-                FROM unnest(\(tasks.map(\.event.deliversTask))::uuid[], \(tasks.map { Int($0.partition) })::int[], \(tasks.map(\.offset))::bigint[])
-                     AS r(id, partition, kafka_offset)
-                ON CONFLICT (task_id) WHERE kind = 'delivered' DO NOTHING
-                """,
-            ])
-        }
+                                   delivered_at = \(time), updated_at = \(time)
+                FROM sent s WHERE t.id = s.delivers_task_id AND t.delivered_at IS NULL
+            )
+            INSERT INTO task_events (task_id, kind, actor, at, detail)
+            SELECT delivers_task_id, 'delivered', 'relay', \(time), jsonb_build_object('partition', kafka_partition, 'offset', kafka_offset)
+            FROM sent WHERE delivers_task_id IS NOT NULL
+            ON CONFLICT (task_id) WHERE kind = 'delivered' DO NOTHING
+            """)
     }
 
     /// Rows not yet sent (for health and metrics).

@@ -53,7 +53,7 @@ enum Inserts {
         INSERT INTO outbox (ce_id, ce_type, ce_subject, ce_time, topic, message_key, payload, delivers_task_id)
         SELECT * FROM unnest(\(events.map(\.id))::uuid[], \(events.map(\.type))::text[], \(events.map(\.subject))::text[],
                              \(events.map(\.time))::timestamptz[], \(events.map(\.topic))::text[], \(events.map(\.key))::text[],
-                             \(events.map(\.data))::bytea[], \(events.map(\.deliversTask))::uuid[])
+                             \(events.map { String(decoding: $0.data, as: UTF8.self) })::text[], \(events.map(\.deliversTask))::uuid[])
         """
     }
 

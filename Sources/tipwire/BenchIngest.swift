@@ -48,6 +48,12 @@ struct BenchIngest: AsyncParsableCommand {
     @Option(help: "Findings committed before the drain run (3 events each).")
     var backlog: Int = 20_000
 
+    @Option(help: "Outbox rows the relay produces per round.")
+    var relayBatch = 5000
+
+    @Option(name: .customLong("producer-setting"), help: "A raw librdkafka setting for the relay's producer, KEY=VALUE (repeatable).")
+    var producerSettings: [String] = []
+
     @Flag(help: "Log each relay round (events, fetch/produce/mark times) to standard error.")
     var verbose = false
 
@@ -90,7 +96,7 @@ struct BenchIngest: AsyncParsableCommand {
         let relay = OutboxRelay(
             client: client,
             configuration: OutboxRelayConfiguration(
-                producer: KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, clientID: "tipwire-bench-relay")),
+                producer: KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, clientID: "tipwire-bench-relay", settings: rawSettings), batchSize: relayBatch),
             topics: .embedded(broker, partitions: 3), logger: relayLogger)
 
         print("bench ingest: POST /v1/findings (land in cau-giay → 2 tasks, 3 events), synchronous_commit=\(settings.0), fsync=\(settings.1)")
@@ -163,7 +169,7 @@ struct BenchIngest: AsyncParsableCommand {
         let drainRelay = OutboxRelay(
             client: client,
             configuration: OutboxRelayConfiguration(
-                producer: KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, clientID: "tipwire-bench-drain")),
+                producer: KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, clientID: "tipwire-bench-drain", settings: rawSettings), batchSize: relayBatch),
             topics: .embedded(broker, partitions: 3), logger: relayLogger)
         let started = ContinuousClock.now
         let drainTask = Task { try await drainRelay.run() }
@@ -177,6 +183,13 @@ struct BenchIngest: AsyncParsableCommand {
 
         server.cancel()
         try await admin.execute("DROP SCHEMA \(identifier: Self.schema) CASCADE")
+    }
+
+    var rawSettings: [String: String] {
+        EmbeddedBroker.producerSettings.merging(producerSettings.compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+        }, uniquingKeysWith: { $1 })
     }
 
     static func submission(_ key: String) -> FindingSubmission {
@@ -257,7 +270,7 @@ struct BenchIngest: AsyncParsableCommand {
     /// The transaction `POST /v1/findings` commits for one finding, as plain SQL. Colons in literals are
     /// spelled chr(58): pgbench would take `'findings:tuoitre'` for a variable reference.
     private func writePgbenchScript() throws -> String {
-        let payload = "convert_to(repeat('x', 1400), 'UTF8')"
+        let payload = "repeat('x', 1400)"
         let text = """
             BEGIN;
             SELECT gen_random_uuid() AS f, gen_random_uuid() AS t1, gen_random_uuid() AS t2 \\gset

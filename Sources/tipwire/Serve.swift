@@ -47,7 +47,7 @@ struct RelayOptions: ParsableArguments {
     var replicationFlag: Int?
 
     @Option(help: "Outbox rows produced per round.")
-    var relayBatch = 2000
+    var relayBatch = 5000
 
     @Flag(inversion: .prefixedNo, help: "Create missing topics before producing to them (off: an operator creates them, or the broker auto-creates).")
     var createTopics = true
@@ -65,7 +65,9 @@ struct RelayOptions: ParsableArguments {
             topics = .kafka(try KafkaAdmin(bootstrapServers: brokers), partitions: partitions, replicationFactor: replication)
         }
         let configuration = OutboxRelayConfiguration(
-            producer: KafkaProducerConfiguration(bootstrapServers: brokers, clientID: "tipwire-relay"), batchSize: relayBatch)
+            producer: KafkaProducerConfiguration(
+                bootstrapServers: brokers, clientID: "tipwire-relay", settings: embedded == nil ? [:] : EmbeddedBroker.producerSettings),
+            batchSize: relayBatch)
         return OutboxRelay(client: client, configuration: configuration, topics: topics, logger: Logger(label: "tipwire.relay"))
     }
 }

@@ -23,7 +23,8 @@ struct Pipeline: Sendable {
     }
 
     func relay(batchSize: Int = 500, standbyRetry: Duration = .milliseconds(200)) -> OutboxRelay {
-        let producer = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, clientID: "test-relay", deliveryTimeout: .seconds(120))
+        let producer = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, clientID: "test-relay", deliveryTimeout: .seconds(120),
+            settings: EmbeddedBroker.producerSettings)
         return OutboxRelay(
             client: fixture.client,
             configuration: OutboxRelayConfiguration(producer: producer, batchSize: batchSize, idlePoll: .milliseconds(200), standbyRetry: standbyRetry),

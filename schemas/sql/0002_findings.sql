@@ -162,7 +162,8 @@ CREATE TABLE outbox (
     ce_time timestamptz NOT NULL DEFAULT now(),
     topic text NOT NULL CHECK (topic ~ '^[a-zA-Z0-9._-]{1,249}$'),
     message_key text NOT NULL,
-    payload bytea NOT NULL,
+    -- The event's JSON data. text, not bytea: it is always UTF-8 JSON, and text travels without hex encoding.
+    payload text NOT NULL,
     -- The task this event delivers (task.assigned): its delivery is recorded when the event is acknowledged.
     delivers_task_id uuid REFERENCES tasks (id),
     created_at timestamptz NOT NULL DEFAULT now()
@@ -179,7 +180,6 @@ CREATE TABLE outbox_deliveries (
     kafka_partition int NOT NULL,
     kafka_offset bigint NOT NULL
 );
-CREATE INDEX outbox_deliveries_by_time ON outbox_deliveries (sent_at);
 
 -- Idempotency-Key records: the same key and body replay the stored response.
 CREATE TABLE idempotency_keys (
@@ -187,7 +187,7 @@ CREATE TABLE idempotency_keys (
     key text NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
     request_sha256 bytea NOT NULL,
     status int NOT NULL,
-    response bytea NOT NULL,
+    response text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (scope, key)
 );
