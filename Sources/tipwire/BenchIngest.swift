@@ -23,7 +23,8 @@ struct BenchIngest: AsyncParsableCommand {
                  finding, 2 tasks, 2 events, 3 outbox rows, idempotency record); --rounds rounds, order
                  alternating. Target: ours ÷ pgbench ≥ 1.0× (concurrent requests share commits).
               2. latency at a fixed --rate findings/s for --seconds, open loop (measured from each request's
-                 scheduled time, so a stall is not hidden), with the relay running. Target p99 < 50 ms.
+                 scheduled time, so a stall is not hidden), with the relay running, after the throughput
+                 runs' backlog is relayed and their tables vacuumed. Target p99 < 50 ms.
               3. relay commit→delivery p50/p99 of those findings' events (outbox ce_time → delivery report).
                  Target p99 < 100 ms.
               4. backlog drain: --backlog findings committed with the relay stopped, then the relay started;
@@ -128,7 +129,9 @@ struct BenchIngest: AsyncParsableCommand {
         print("")
         print("2. latency at a fixed \(rate) findings/s for \(seconds) s (open loop), relay running")
         let relayTask = Task { try await relay.run() }
-        try await drain(client, timeout: .seconds(300))  // the throughput runs' backlog first
+        // Start from a steady state: the throughput runs' backlog relayed, their dead rows vacuumed.
+        try await drain(client, timeout: .seconds(300))
+        try await settle(client)
         let phaseStart = Date()
         let (latencies, failures) = try await openLoop(port: port, token: token)
         let sorted = latencies.sorted()
@@ -165,6 +168,7 @@ struct BenchIngest: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
+        try await settle(client)
         let events = try await unsent(client)
         let drainRelay = OutboxRelay(
             client: client,
@@ -307,6 +311,14 @@ struct BenchIngest: AsyncParsableCommand {
             guard ContinuousClock.now < deadline else { throw ValidationError("the relay did not empty the outbox within \(timeout)") }
             try await Task.sleep(for: .milliseconds(20))
         }
+    }
+
+    /// Vacuums what the previous phase churned and checkpoints, so a phase does not pay for the last one.
+    private func settle(_ client: PostgresClient) async throws {
+        for table in ["outbox", "outbox_deliveries", "tasks", "task_events", "findings", "idempotency_keys"] {
+            try await client.execute("VACUUM (ANALYZE) \(identifier: table)")
+        }
+        try await client.execute("CHECKPOINT")
     }
 
     private func waitForServer(port: Int) async throws {
