@@ -9,14 +9,16 @@ public struct APIDependencies: Sendable {
     public var tokens: TokenStore
     public var documents: DocumentStore
     public var findings: FindingStore
+    public var tasks: TaskStore
     public var maxDocumentSize: Int
 
     public static let defaultMaxDocumentSize = 25 * 1_048_576
 
-    public init(tokens: TokenStore, documents: DocumentStore, findings: FindingStore, maxDocumentSize: Int = defaultMaxDocumentSize) {
+    public init(tokens: TokenStore, documents: DocumentStore, findings: FindingStore, tasks: TaskStore, maxDocumentSize: Int = defaultMaxDocumentSize) {
         self.tokens = tokens
         self.documents = documents
         self.findings = findings
+        self.tasks = tasks
         self.maxDocumentSize = maxDocumentSize
     }
 }
@@ -33,7 +35,7 @@ public func buildRouter(
     let v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: dependencies.tokens))
     DocumentsController(documents: dependencies.documents, maxSize: dependencies.maxDocumentSize).addRoutes(to: v1)
     FindingsController(findings: dependencies.findings).addRoutes(to: v1)
-    TasksController(findings: dependencies.findings).addRoutes(to: v1)
+    TasksController(tasks: dependencies.tasks).addRoutes(to: v1)
     return router
 }
 
@@ -64,7 +66,9 @@ struct RouteTable: Sendable {
         ("/v1/documents/{id}", [.get]),
         ("/v1/findings", [.get, .post]),
         ("/v1/findings/{id}", [.get]),
-        ("/v1/tasks/{id}/reassign", [.post]),
+        ("/v1/tasks", [.get]),
+        ("/v1/tasks/{id}", [.get]),
+        ("/v1/tasks/{id}/{action}", [.post]),
     ])
 
     /// The methods allowed on `path`, or nil when no route has that shape.

@@ -14,6 +14,9 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
     public var detail: String
     public var errors: [FieldError]
     public var headers: HTTPFields
+    /// For an illegal transition: the task's current state and what is allowed in it.
+    public var state: String?
+    public var allowedActions: [String]?
 
     public static let typeBase = "https://tipwire.dev/problems/"
 
@@ -35,12 +38,19 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
         var detail: String
         var instance: String
         var errors: [FieldError]?
+        var state: String?
+        var allowedActions: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case type, title, status, detail, instance, errors, state
+            case allowedActions = "allowed_actions"
+        }
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = Body(
             type: Self.typeBase + slug, title: title, status: status.code, detail: detail, instance: request.uri.path,
-            errors: errors.isEmpty ? nil : errors)
+            errors: errors.isEmpty ? nil : errors, state: state, allowedActions: allowedActions)
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
         headers[.cacheControl] = "no-store"

@@ -5,43 +5,179 @@ import Logging
 import TipwireCore
 import TipwireStore
 
-/// `POST /v1/tasks/{id}/reassign` (coordinator). The agency's lifecycle actions join here in issue 5.
+/// `GET /v1/tasks`, `GET /v1/tasks/{id}` and the lifecycle actions `POST /v1/tasks/{id}/{action}`.
+/// Every action goes through `TaskLifecycle`, exactly as a response arriving over Kafka does.
 struct TasksController {
-    let findings: FindingStore
+    let tasks: TaskStore
+
+    /// The actions the HTTP API takes, by path segment. `reassign` is the coordinator's transfer.
+    static let actionPaths: [String: TaskActionName] = [
+        "acknowledge": .acknowledge, "start": .start, "extend": .extend, "transfer": .transfer, "decline": .decline,
+        "resolve": .resolve, "reopen": .reopen, "close": .close, "reassign": .transfer,
+    ]
 
     func addRoutes(to group: RouterGroup<TipwireRequestContext>) {
-        group.post("tasks/{id}/reassign", use: reassign)
+        group.get("tasks", use: list)
+        group.get("tasks/{id}", use: show)
+        group.post("tasks/{id}/{action}", use: act)
     }
 
-    @Sendable func reassign(_ request: Request, context: TipwireRequestContext) async throws -> Response {
-        let principal = try context.require(.coordinator)
+    @Sendable func list(_ request: Request, context: TipwireRequestContext) async throws -> Response {
+        let actor = try Self.actor(try context.require(.agency, .coordinator))
+        var query = QueryReader(request.uri.queryParameters)
+        let state = query.state("state")
+        let filter = TaskFilter(
+            agency: query.code("agency"), state: state, category: query.code("category")?.rawValue, after: query.cursor("cursor"),
+            limit: query.limit("limit", default: 20, maximum: 100))
+        try query.check()
+        return try HTTP.json(.ok, try await tasks.list(filter, for: actor))
+    }
+
+    @Sendable func show(_ request: Request, context: TipwireRequestContext) async throws -> Response {
+        let actor = try Self.actor(try context.require(.agency, .coordinator, .liaison))
         let id = try HTTP.uuid(context, "id", what: "task")
-        try HTTP.requireJSON(request)
-        let body = try HTTP.parseJSON(try await HTTP.body(request, limit: 64 * 1024))
-        var reader = FieldReader(object: body, allowed: ["agency", "reason"])
-        let agencyText = reader.string("agency")
-        let reason = reader.text("reason", length: 1...2000, multiline: true)
-        var agency: PartyCode?
-        if let agencyText {
-            agency = PartyCode(rawValue: agencyText)
-            if agency == nil { reader.fail("agency", "is not a code: \(PartyCode.validate(agencyText) ?? "invalid")") }
+        guard let detail = try await tasks.detail(id, for: actor) else { throw Problem.notFound("task \(id.lowercased)") }
+        return try HTTP.json(.ok, detail)
+    }
+
+    @Sendable func act(_ request: Request, context: TipwireRequestContext) async throws -> Response {
+        let segment = context.parameters.get("action") ?? ""
+        guard let name = Self.actionPaths[segment] else { throw Problem.notFound("POST \(request.uri.path)") }
+        let principal: Principal
+        switch (segment, name) {
+        case ("reassign", _), (_, .reopen), (_, .close): principal = try context.require(.coordinator)
+        case (_, .transfer): principal = try context.require(.agency, .coordinator)
+        default: principal = try context.require(.agency)
         }
-        guard reader.errors.isEmpty, let agency, let reason else { throw Problem.validation(ValidationFailure(reader.errors)) }
-        switch try await findings.reassign(taskID: id, to: agency, reason: reason, actor: principal.actor) {
-        case .reassigned(let previous, let task):
-            context.logger.info("task reassigned", metadata: ["task": "\(id.lowercased)", "to": "\(agency)", "new_task": "\(task.id)"])
-            return try HTTP.json(.ok, Reassignment(previous: previous, task: task), headers: [.location: "/v1/tasks/\(task.id)"])
+        let id = try HTTP.uuid(context, "id", what: "task")
+        let body = try await HTTP.body(request, limit: 64 * 1024)
+        let action = try Self.parse(name, body: body, request: request)
+        let outcome = try await tasks.perform(action, on: id, by: try Self.actor(principal), actorName: principal.actor)
+        switch outcome {
+        case .applied(let detail, let opened):
+            context.logger.info("task \(detail.task.state)", metadata: ["task": "\(id.lowercased)", "action": "\(name.rawValue)"])
+            var headers: HTTPFields = [:]
+            if let opened { headers[.location] = "/v1/tasks/\(opened.id)" }
+            return try HTTP.json(.ok, ActionResult(task: detail, openedTask: opened), headers: headers)
         case .notFound:
             throw Problem.notFound("task \(id.lowercased)")
+        case .rejected(let rejection):
+            throw Problem.rejected(rejection)
         case .conflict(let detail):
             throw Problem.conflict(detail)
-        case .rejected(let failure):
-            throw Problem.validation(failure)
         }
     }
 
-    struct Reassignment: Encodable {
-        var previous: TaskView
-        var task: TaskView
+    struct ActionResult: Encodable {
+        var task: TaskDetail
+        /// The task a transfer or reassignment opened for the new agency; null otherwise.
+        var openedTask: TaskView?
+
+        enum CodingKeys: String, CodingKey {
+            case task
+            case openedTask = "opened_task"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(task, forKey: .task)
+            try container.encode(openedTask, forKey: .openedTask)
+        }
+    }
+
+    static func actor(_ principal: Principal) throws -> TaskActor {
+        switch principal.role {
+        case .agency: if let agency = principal.agency { return .agency(agency) }
+        case .coordinator: return .coordinator
+        case .liaison: if let newsroom = principal.newsroom { return .newsroom(newsroom) }
+        case .auditor, .admin: break
+        }
+        throw Problem.forbidden(principal.role, allowed: [.agency, .coordinator, .liaison])
+    }
+
+    /// Reads an action's JSON body. Actions that carry nothing accept an empty body.
+    static func parse(_ name: TaskActionName, body: [UInt8], request: Request) throws -> TaskAction {
+        let allowed: Set<String>
+        switch name {
+        case .acknowledge: allowed = ["note"]
+        case .start: allowed = []
+        case .extend: allowed = ["days", "reason"]
+        case .transfer: allowed = ["agency", "reason"]
+        case .resolve: allowed = ["outcome", "summary"]
+        default: allowed = ["reason"]
+        }
+        let value: JSONValue
+        if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            value = .object([:])
+        } else {
+            try HTTP.requireJSON(request)
+            value = try HTTP.parseJSON(body)
+        }
+        var reader = FieldReader(object: value, allowed: allowed)
+        let action: TaskAction?
+        switch name {
+        case .acknowledge:
+            action = .acknowledge(note: reader.text("note", required: false, length: 1...2000, multiline: true))
+        case .start:
+            action = .start
+        case .extend:
+            let days = reader.integer("days")
+            let reason = reader.string("reason")
+            action = days.flatMap { days in reason.map { .extend(days: days, reason: $0) } }
+        case .transfer:
+            let agency = reader.code("agency")
+            let reason = reader.string("reason")
+            action = agency.flatMap { agency in reason.map { .transfer(to: agency, reason: $0) } }
+        case .resolve:
+            let outcome = reader.string("outcome").flatMap { text -> TaskOutcome? in
+                guard let outcome = TaskOutcome(rawValue: text) else {
+                    reader.fail("outcome", "must be one of: \(TaskOutcome.allCases.map(\.rawValue).joined(separator: ", "))")
+                    return nil
+                }
+                return outcome
+            }
+            let summary = reader.string("summary")
+            action = outcome.flatMap { outcome in summary.map { .resolve(outcome: outcome, summary: $0) } }
+        case .decline:
+            action = reader.string("reason").map { .decline(reason: $0) }
+        case .reopen:
+            action = reader.string("reason").map { .reopen(reason: $0) }
+        case .close:
+            action = reader.string("reason").map { .close(reason: $0) }
+        case .requestInfo, .answerInfo:
+            action = nil
+        }
+        guard reader.errors.isEmpty, let action else { throw Problem.validation(ValidationFailure(reader.errors)) }
+        return action
+    }
+}
+
+extension Problem {
+    /// A lifecycle rejection: 409 naming the current state and the allowed actions, 403, or 422.
+    static func rejected(_ rejection: TaskRejection) -> Problem {
+        switch rejection {
+        case .illegal(let state, _, let allowed):
+            var problem = Problem(
+                .conflict, "illegal-transition", title: "Not possible in the task's current state", detail: rejection.description,
+                errors: [FieldError("state", "is \(state.rawValue); allowed actions: \(allowed.isEmpty ? "none" : allowed.map(\.rawValue).joined(separator: ", "))")])
+            problem.state = state.rawValue
+            problem.allowedActions = allowed.map(\.rawValue)
+            return problem
+        case .forbidden:
+            return Problem(.forbidden, "forbidden", title: "Not allowed for this actor", detail: rejection.description)
+        case .invalid(let failure):
+            return .validation(failure)
+        }
+    }
+}
+
+extension QueryReader {
+    mutating func state(_ name: String) -> TaskState? {
+        guard let text = parameters.get(name) else { return nil }
+        guard let state = TaskState(rawValue: text) else {
+            errors.append(FieldError(name, "must be one of: \(TaskState.allCases.map(\.rawValue).joined(separator: ", "))"))
+            return nil
+        }
+        return state
     }
 }

@@ -228,3 +228,62 @@ extension UUID {
     /// The lower-case form tipwire uses on the wire and PostgreSQL prints.
     public var lowercased: String { uuidString.lowercased() }
 }
+
+extension EventType {
+    public static let findingUpdate = "vn.tipwire.finding.update.v1"
+}
+
+/// `vn.tipwire.finding.update.v1` on `tipwire.requests.<newsroom>`: what became of a newsroom's finding
+/// (a task resolved, transferred, declined or closed).
+public struct FindingUpdateData: Codable, Sendable, Hashable {
+    public struct Task: Codable, Sendable, Hashable {
+        public var id: String
+        public var agency: PartyCode
+        public var state: TaskState
+    }
+
+    public var findingID: String
+    public var task: Task
+    public var action: TaskActionName
+    public var outcome: TaskOutcome?
+    /// The resolution summary, or the reason for a transfer, decline or close.
+    public var text: String
+    public var transferredTo: PartyCode?
+    public var newTaskID: String?
+    public var accountedFor: Bool
+    public var at: Date
+
+    enum CodingKeys: String, CodingKey {
+        case task, action, outcome, text, at
+        case findingID = "finding_id", transferredTo = "transferred_to", newTaskID = "new_task_id", accountedFor = "accounted_for"
+    }
+
+    public init(
+        findingID: UUID, taskID: UUID, agency: PartyCode, state: TaskState, action: TaskActionName, outcome: TaskOutcome?, text: String,
+        transferredTo: PartyCode?, newTaskID: UUID?, accountedFor: Bool, at: Date
+    ) {
+        self.findingID = findingID.lowercased
+        self.task = Task(id: taskID.lowercased, agency: agency, state: state)
+        self.action = action
+        self.outcome = outcome
+        self.text = text
+        self.transferredTo = transferredTo
+        self.newTaskID = newTaskID?.lowercased
+        self.accountedFor = accountedFor
+        self.at = at
+    }
+
+    /// Optional fields are written as null, so every event has the same shape.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(findingID, forKey: .findingID)
+        try container.encode(task, forKey: .task)
+        try container.encode(action, forKey: .action)
+        try container.encode(outcome, forKey: .outcome)
+        try container.encode(text, forKey: .text)
+        try container.encode(transferredTo, forKey: .transferredTo)
+        try container.encode(newTaskID, forKey: .newTaskID)
+        try container.encode(accountedFor, forKey: .accountedFor)
+        try container.encode(at, forKey: .at)
+    }
+}

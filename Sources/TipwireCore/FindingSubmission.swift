@@ -69,8 +69,8 @@ public struct FindingSubmission: Sendable, Hashable {
             }
             return code
         }
-        let jurisdiction = code("jurisdiction", &reader, required: true)
-        let subject = code("subject_agency", &reader, required: false)
+        let jurisdiction = reader.code("jurisdiction")
+        let subject = reader.code("subject_agency", required: false)
         var documents: [UUID] = []
         if let items = reader.array("document_ids") {
             if items.count > maximumDocuments {
@@ -95,15 +95,6 @@ public struct FindingSubmission: Sendable, Hashable {
         return FindingSubmission(
             articleURL: url, title: title, publishedAt: publishedAt, summary: summary, category: category,
             jurisdiction: jurisdiction, subjectAgency: subject, documentIDs: documents)
-    }
-
-    private static func code(_ name: String, _ reader: inout FieldReader, required: Bool) -> PartyCode? {
-        guard let text = reader.string(name, required: required) else { return nil }
-        guard let code = PartyCode(rawValue: text) else {
-            reader.fail(name, "is not a code: \(PartyCode.validate(text) ?? "invalid")")
-            return nil
-        }
-        return code
     }
 
     private static func checkArticleURL(_ text: String, _ reader: inout FieldReader) -> String? {

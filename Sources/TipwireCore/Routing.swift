@@ -43,6 +43,8 @@ public enum RoutingReason: String, Sendable, Codable {
     case subjectSupervisor = "subject-supervisor"
     case coordinatorQueue = "coordinator-queue"
     case reassignment
+    /// The previous holder transferred the task.
+    case transfer
 }
 
 public struct RoutedAgency: Sendable, Hashable {

@@ -15,7 +15,7 @@ public struct FieldError: Sendable, Hashable, Codable, CustomStringConvertible {
 }
 
 /// Input that broke one or more rules. Nothing was written.
-public struct ValidationFailure: Error, Sendable, CustomStringConvertible {
+public struct ValidationFailure: Error, Sendable, Hashable, CustomStringConvertible {
     public var errors: [FieldError]
 
     public init(_ errors: [FieldError]) { self.errors = errors }
@@ -25,7 +25,7 @@ public struct ValidationFailure: Error, Sendable, CustomStringConvertible {
 }
 
 /// A parsed JSON document, so input can be checked field by field with precise reasons.
-public enum JSONValue: Sendable, Hashable, Decodable {
+public enum JSONValue: Sendable, Hashable, Codable {
     case null
     case bool(Bool)
     case number(Double)
@@ -47,6 +47,18 @@ public enum JSONValue: Sendable, Hashable, Decodable {
             self = .array(value)
         } else {
             self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let values): try container.encode(values)
+        case .object(let fields): try container.encode(fields)
         }
     }
 
@@ -122,6 +134,30 @@ public struct FieldReader {
             return nil
         }
         return value
+    }
+
+    /// A whole-number field; nil (with an error recorded when `required`) when absent, null or not an integer.
+    public mutating func integer(_ name: String, required: Bool = true) -> Int? {
+        switch fields[name] {
+        case nil, .null?:
+            if required && isObject { fail(name, "is required") }
+            return nil
+        case .number(let value)? where value.rounded() == value && abs(value) < 1e15:
+            return Int(value)
+        case let other?:
+            fail(name, "must be a whole number, not \(other.typeName == "number" ? "a fraction" : other.typeName)")
+            return nil
+        }
+    }
+
+    /// A newsroom, agency or jurisdiction code field.
+    public mutating func code(_ name: String, required: Bool = true) -> PartyCode? {
+        guard let text = string(name, required: required) else { return nil }
+        guard let code = PartyCode(rawValue: text) else {
+            fail(name, "is not a code: \(PartyCode.validate(text) ?? "invalid")")
+            return nil
+        }
+        return code
     }
 
     public mutating func array(_ name: String) -> [JSONValue]? {

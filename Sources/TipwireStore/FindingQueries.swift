@@ -26,14 +26,6 @@ public struct FindingFilter: Sendable {
     }
 }
 
-public enum ReassignOutcome: Sendable {
-    case reassigned(previous: TaskView, task: TaskView)
-    case notFound
-    /// The task cannot be reassigned in its state, or the agency already holds an open task on the finding.
-    case conflict(String)
-    case rejected(ValidationFailure)
-}
-
 extension FindingStore {
     /// Which findings a principal may see: its newsroom's (liaison), all (coordinator), those it holds a task on (agency).
     private func visibility(_ principal: Principal) -> (newsroom: String?, agency: String?)? {
@@ -107,8 +99,7 @@ extension FindingStore {
             WHERE fd.finding_id = ANY(\(ids)::uuid[]) ORDER BY fd.finding_id, fd.position
             """,
             """
-            SELECT id, finding_id, agency_code, state, routed_by, previous_task_id, assigned_at, deliver_by, delivered_at
-            FROM tasks WHERE finding_id = ANY(\(ids)::uuid[]) ORDER BY assigned_at, id
+            SELECT \(unescaped: TaskView.columns) FROM tasks t WHERE t.finding_id = ANY(\(ids)::uuid[]) ORDER BY t.assigned_at, t.id
             """,
         ])
         var documents: [String: [DocumentClaimCheck]] = [:]
@@ -118,56 +109,10 @@ extension FindingStore {
         }
         var tasks: [String: [TaskView]] = [:]
         for row in results[1] {
-            let (id, findingID, agency, state, routedBy, previous, assignedAt, deliverBy, deliveredAt) =
-                try row.decode((UUID, UUID, String, String, String, UUID?, Date, Date, Date?).self)
-            tasks[findingID.lowercased, default: []].append(
-                TaskView(
-                    id: id.lowercased, findingID: findingID.lowercased, agency: try code(agency), state: state,
-                    routedBy: RoutingReason(rawValue: routedBy) ?? .rule, previousTaskID: previous?.lowercased, assignedAt: assignedAt,
-                    deliverBy: deliverBy, deliveredAt: deliveredAt))
+            let task = try TaskView(row: row)
+            tasks[task.findingID, default: []].append(task)
         }
         return findings.map { FindingView(finding: $0, documents: documents[$0.id] ?? [], tasks: tasks[$0.id] ?? []) }
-    }
-
-    /// Moves an open task to another agency (coordinator): the task becomes `transferred`, a new one is
-    /// assigned, and the new agency receives `task.assigned` through the outbox.
-    public func reassign(taskID: UUID, to agency: PartyCode, reason: String, actor: String) async throws -> ReassignOutcome {
-        do {
-            return try await client.withTransaction { connection in
-                let rows = try await connection.query(
-                    "SELECT finding_id, agency_code, state FROM tasks WHERE id = \(taskID) FOR UPDATE")
-                guard let row = rows.firstRow else { return .notFound }
-                let (findingID, current, state) = try row.decode((UUID, String, String).self)
-                if TaskView.terminalStates.contains(state) {
-                    return .conflict("the task is \(state); only open tasks can be reassigned")
-                }
-                if current == agency.rawValue {
-                    return .rejected(ValidationFailure("agency", "the task is already assigned to \(agency)"))
-                }
-                let known = try await connection.query("SELECT 1 FROM agencies WHERE code = \(agency.rawValue)")
-                if known.isEmpty { return .rejected(ValidationFailure("agency", "is not a known agency code")) }
-                guard let finding = try await self.loadViews(where: "f.id = \(findingID)", on: connection).first else { return .notFound }
-                let now = Date()
-                let task = TaskRow(id: UUID(), findingID: findingID, agency: agency, routedBy: .reassignment, previousTaskID: taskID, assignedAt: now)
-                let detail = String(decoding: try TipwireJSON.encode(["to": agency.rawValue, "reason": reason]), as: UTF8.self)
-                let assignedDetail = String(decoding: try TipwireJSON.encode(["routed_by": "reassignment", "reason": reason]), as: UTF8.self)
-                _ = try await connection.pipeline([
-                    "UPDATE tasks SET state = 'transferred', updated_at = \(now) WHERE id = \(taskID)",
-                    Inserts.tasks([task]),
-                    Inserts.taskEvents([
-                        TaskEventRow(taskID: taskID, kind: "reassigned", actor: actor, at: now, detail: detail),
-                        TaskEventRow(taskID: task.id, kind: "assigned", actor: actor, at: now, detail: assignedDetail),
-                    ]),
-                    Inserts.outbox([try .taskAssigned(task, finding: finding.finding, documents: finding.documents)]),
-                    Inserts.wakeRelay,
-                ])
-                var previous = finding.tasks.first { $0.id == taskID.lowercased }
-                previous?.state = "transferred"
-                return .reassigned(previous: previous ?? task.view, task: task.view)
-            }
-        } catch let error as PostgresError where error.constraint == "tasks_one_open_per_agency" {
-            return .conflict("\(agency) already holds an open task on this finding")
-        }
     }
 }
 

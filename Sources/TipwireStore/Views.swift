@@ -12,11 +12,30 @@ public struct TaskView: Sendable, Hashable, Codable {
     public var assignedAt: Date
     public var deliverBy: Date
     public var deliveredAt: Date?
+    public var extensions: Int
+    public var outcome: TaskOutcome?
 
     enum CodingKeys: String, CodingKey {
-        case id, agency, state
+        case id, agency, state, extensions, outcome
         case findingID = "finding_id", routedBy = "routed_by", previousTaskID = "previous_task_id", assignedAt = "assigned_at"
         case deliverBy = "deliver_by", deliveredAt = "delivered_at"
+    }
+
+    public init(
+        id: String, findingID: String, agency: PartyCode, state: String, routedBy: RoutingReason, previousTaskID: String?, assignedAt: Date,
+        deliverBy: Date, deliveredAt: Date?, extensions: Int = 0, outcome: TaskOutcome? = nil
+    ) {
+        self.id = id
+        self.findingID = findingID
+        self.agency = agency
+        self.state = state
+        self.routedBy = routedBy
+        self.previousTaskID = previousTaskID
+        self.assignedAt = assignedAt
+        self.deliverBy = deliverBy
+        self.deliveredAt = deliveredAt
+        self.extensions = extensions
+        self.outcome = outcome
     }
 
     /// Optional fields are written as null rather than left out, so every response has the same shape.
@@ -31,6 +50,8 @@ public struct TaskView: Sendable, Hashable, Codable {
         try container.encode(assignedAt, forKey: .assignedAt)
         try container.encode(deliverBy, forKey: .deliverBy)
         try container.encode(deliveredAt, forKey: .deliveredAt)
+        try container.encode(extensions, forKey: .extensions)
+        try container.encode(outcome, forKey: .outcome)
     }
 
     /// Terminal states: the task's duty is discharged.

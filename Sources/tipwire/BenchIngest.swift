@@ -87,7 +87,8 @@ struct BenchIngest: AsyncParsableCommand {
         defer { broker.shutdown() }
         let port = try freeTCPPort()
         let findings = FindingStore(client: client, publicURL: "http://127.0.0.1:\(port)", logger: quiet)
-        let dependencies = APIDependencies(tokens: TokenStore(client: client), documents: DocumentStore(client: client), findings: findings)
+        let dependencies = APIDependencies(tokens: TokenStore(client: client), documents: DocumentStore(client: client), findings: findings,
+            tasks: TaskStore(client: client, findings: findings))
         let app = buildApplication(
             host: "127.0.0.1", port: port, dependencies: dependencies, checks: [], registry: PrometheusCollectorRegistry(), version: Tipwire.version,
             logger: quiet)

@@ -158,9 +158,10 @@ func runStack(
         HealthCheck(name: "kafka", detail: kafkaBrokers) { try await kafka.check() },
     ]
     let url = "http://\(server.host):\(server.port)"
+    let findings = FindingStore(client: db.client, publicURL: server.publicURL)
     let dependencies = APIDependencies(
-        tokens: TokenStore(client: db.client), documents: DocumentStore(client: db.client),
-        findings: FindingStore(client: db.client, publicURL: server.publicURL), maxDocumentSize: server.maxDocumentBytes)
+        tokens: TokenStore(client: db.client), documents: DocumentStore(client: db.client), findings: findings,
+        tasks: TaskStore(client: db.client, findings: findings), maxDocumentSize: server.maxDocumentBytes)
     let app = buildApplication(
         host: server.host, port: server.port, dependencies: dependencies, checks: checks, registry: registry, version: Tipwire.version, logger: logger)
 

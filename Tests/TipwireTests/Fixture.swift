@@ -35,9 +35,10 @@ struct Fixture: Sendable {
         try await TipwireDatabase(client: client).migrate(directory: repositoryRoot.appendingPathComponent("schemas/sql"), logger: quietLogger)
         try await DemoData.seedParties(client)
         let created = try await DemoData.createTokens(TokenStore(client: client))
+        let findings = FindingStore(client: client, publicURL: publicURL, logger: quietLogger)
         let dependencies = APIDependencies(
-            tokens: TokenStore(client: client), documents: DocumentStore(client: client),
-            findings: FindingStore(client: client, publicURL: publicURL, logger: quietLogger), maxDocumentSize: maxDocumentSize)
+            tokens: TokenStore(client: client), documents: DocumentStore(client: client), findings: findings,
+            tasks: TaskStore(client: client, findings: findings), maxDocumentSize: maxDocumentSize)
         return Fixture(client: client, tokens: Dictionary(uniqueKeysWithValues: created.map { ($0.name, $0.token) }), dependencies: dependencies)
     }
 

@@ -288,11 +288,13 @@ struct IngestTests {
                 let moved = try await client.send(.post("/v1/tasks/\(ward)/reassign", token: coordinator, json: body))
                 #expect(moved.status == .ok, "\(moved.text)")
                 let reply = try moved.json()
-                #expect((reply["previous"] as? [String: Any])?["state"] as? String == "transferred")
-                let task = try #require(reply["task"] as? [String: Any])
+                #expect((reply["task"] as? [String: Any])?["state"] as? String == "transferred")
+                let task = try #require(reply["opened_task"] as? [String: Any])
                 #expect(task["agency"] as? String == "so-xay-dung")
                 #expect(task["previous_task_id"] as? String == ward)
-                #expect(try await fixture.count("outbox") == 4)
+                #expect(task["routed_by"] as? String == "reassignment")
+                // task.assigned for the new agency, finding.update for the newsroom.
+                #expect(try await fixture.count("outbox") == 5)
 
                 let again = try await client.send(.post("/v1/tasks/\(ward)/reassign", token: coordinator, json: body))
                 #expect(again.status == .conflict)

@@ -3,6 +3,7 @@ import Kafka
 import Postgres
 import TestSupport
 import Testing
+import TipwireAPI
 import TipwireCore
 import TipwirePipeline
 import TipwireStore
@@ -41,6 +42,32 @@ struct RelayTests {
             #expect(states.allSatisfy { $0 == ("delivered", true) })
             #expect(try await pipeline.fixture.client.query("SELECT count(*) FROM task_events WHERE kind = 'delivered'")[0]
                 .decode(column: 0, as: Int.self) == 2)
+        }
+    }
+
+    @Test func outcomesReachTheNewsroomsTopicAsFindingUpdates() async throws {
+        try await Pipeline.with { pipeline in
+            let view = try await pipeline.submit()
+            let tasks = pipeline.fixture.dependencies.tasks
+            let ward = try #require(view.tasks.first { $0.agency.rawValue == "ubnd-cau-giay" }).id
+            let department = try #require(view.tasks.first { $0.agency.rawValue == "so-nnmt" }).id
+            let wardActor = TaskActor.agency(PartyCode(rawValue: "ubnd-cau-giay")!)
+            for action in [TaskAction.acknowledge(note: nil), .resolve(outcome: .substantiated, summary: "Đã xử lý")] {
+                guard case .applied = try await tasks.perform(action, on: UUID(uuidString: ward)!, by: wardActor, actorName: "agency:ubnd-cau-giay") else {
+                    Issue.record("\(action.name) was not applied")
+                    return
+                }
+            }
+            _ = try await tasks.perform(
+                .transfer(to: PartyCode(rawValue: "so-xay-dung")!, reason: "Thẩm quyền của Sở Xây dựng"), on: UUID(uuidString: department)!,
+                by: .agency(PartyCode(rawValue: "so-nnmt")!), actorName: "agency:so-nnmt")
+            try await pipeline.whileRunning(pipeline.relay()) { try await pipeline.waitUntilSent() }
+            let consumer = try pipeline.consumer(["tipwire.requests.tuoitre", "tipwire.tasks.so-xay-dung"])
+            let messages = try await consume(consumer, count: 3)
+            await consumer.close()
+            #expect(messages.filter { $0.headerText("ce_type") == EventType.findingUpdate }.count == 2)
+            #expect(messages.allSatisfy { $0.keyString == view.finding.id })
+            try await expectValidEvents(messages)
         }
     }
 

@@ -1,0 +1,267 @@
+import Foundation
+
+/// Where a task stands (DESIGN §3). Stored in `tasks.state`; every change is a task event.
+public enum TaskState: String, Sendable, Hashable, Codable, CaseIterable {
+    case assigned
+    case delivered
+    case acknowledged
+    case inProgress = "in_progress"
+    case infoRequested = "info_requested"
+    case resolved
+    case declined
+    case transferred
+    case closed
+
+    /// The agency's duty is discharged (a declined task still waits for the coordinator to reroute or close it,
+    /// but it no longer waits on the agency).
+    public var isTerminal: Bool { [.resolved, .declined, .transferred, .closed].contains(self) }
+}
+
+/// How an agency resolved a task.
+public enum TaskOutcome: String, Sendable, Hashable, Codable, CaseIterable {
+    case substantiated
+    case partlySubstantiated = "partly_substantiated"
+    case unsubstantiated
+    case referredToInvestigation = "referred_to_investigation"
+}
+
+/// The actions of the lifecycle, by the names the HTTP paths and Kafka event types use.
+public enum TaskActionName: String, Sendable, Hashable, Codable, CaseIterable {
+    case acknowledge
+    case start
+    case requestInfo = "request-info"
+    case answerInfo = "answer-info"
+    case extend
+    case transfer
+    case decline
+    case resolve
+    case reopen
+    case close
+}
+
+/// An action with what it carries. Field rules (lengths, ranges) are checked by `TaskLifecycle.apply`.
+public enum TaskAction: Sendable, Hashable {
+    case acknowledge(note: String?)
+    case start
+    case requestInfo(questions: String, documentsWanted: [String])
+    case answerInfo(answer: String)
+    case extend(days: Int, reason: String)
+    case transfer(to: PartyCode, reason: String)
+    case decline(reason: String)
+    case resolve(outcome: TaskOutcome, summary: String)
+    case reopen(reason: String)
+    case close(reason: String)
+
+    public var name: TaskActionName {
+        switch self {
+        case .acknowledge: .acknowledge
+        case .start: .start
+        case .requestInfo: .requestInfo
+        case .answerInfo: .answerInfo
+        case .extend: .extend
+        case .transfer: .transfer
+        case .decline: .decline
+        case .resolve: .resolve
+        case .reopen: .reopen
+        case .close: .close
+        }
+    }
+}
+
+/// Who acts on a task.
+public enum TaskActor: Sendable, Hashable {
+    /// An officer of an agency; acts only on that agency's tasks.
+    case agency(PartyCode)
+    /// The City Inspectorate's coordinator.
+    case coordinator
+    /// A liaison of the finding's newsroom (answers information requests).
+    case newsroom(PartyCode)
+}
+
+/// The task as the rules need to see it.
+public struct TaskSnapshot: Sendable, Hashable {
+    public var state: TaskState
+    public var agency: PartyCode
+    public var newsroom: PartyCode
+    /// Extensions granted so far.
+    public var extensions: Int
+
+    public init(state: TaskState, agency: PartyCode, newsroom: PartyCode, extensions: Int = 0) {
+        self.state = state
+        self.agency = agency
+        self.newsroom = newsroom
+        self.extensions = extensions
+    }
+}
+
+/// Limits that come from the deadline policy (DESIGN §7).
+public struct LifecyclePolicy: Sendable, Hashable {
+    /// Extensions allowed per task (Law on Denunciations 2018 Art. 30: once, twice for especially complex cases).
+    public var maximumExtensions: Int
+    /// The longest single extension, in days.
+    public var maximumExtensionDays: Int
+
+    public init(maximumExtensions: Int = 2, maximumExtensionDays: Int = 30) {
+        self.maximumExtensions = maximumExtensions
+        self.maximumExtensionDays = maximumExtensionDays
+    }
+
+    public static let `default` = LifecyclePolicy()
+}
+
+/// What an accepted action does: the new state, the event to append, and for a transfer the agency
+/// that receives a new task.
+public struct TaskTransition: Sendable, Hashable {
+    public var from: TaskState
+    public var to: TaskState
+    /// The task event's kind, e.g. `acknowledged`, `info_requested`.
+    public var eventKind: String
+    public var extensions: Int
+    public var opensTaskFor: PartyCode?
+
+    public init(from: TaskState, to: TaskState, eventKind: String, extensions: Int, opensTaskFor: PartyCode? = nil) {
+        self.from = from
+        self.to = to
+        self.eventKind = eventKind
+        self.extensions = extensions
+        self.opensTaskFor = opensTaskFor
+    }
+}
+
+/// Why an action was refused.
+public enum TaskRejection: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The action is not possible in the current state; `allowed` lists what the actor could do instead.
+    case illegal(state: TaskState, action: TaskActionName, allowed: [TaskActionName])
+    /// The actor may never take this action on this task.
+    case forbidden(action: TaskActionName, reason: String)
+    /// The action's fields break a rule.
+    case invalid(ValidationFailure)
+
+    public var description: String {
+        switch self {
+        case .illegal(let state, let action, let allowed):
+            let options = allowed.isEmpty ? "none" : allowed.map(\.rawValue).joined(separator: ", ")
+            return "cannot \(action.rawValue) a task that is \(state.rawValue); allowed now: \(options)"
+        case .forbidden(let action, let reason):
+            return "cannot \(action.rawValue): \(reason)"
+        case .invalid(let failure):
+            return failure.description
+        }
+    }
+}
+
+/// The task lifecycle's rules: one pure function shared by the HTTP API and the Kafka response consumer.
+public enum TaskLifecycle {
+    /// From which states each action may be taken.
+    public static let sources: [TaskActionName: Set<TaskState>] = [
+        .acknowledge: [.assigned, .delivered],
+        .start: [.acknowledged],
+        .requestInfo: [.acknowledged, .inProgress],
+        .answerInfo: [.infoRequested],
+        .extend: [.acknowledged, .inProgress, .infoRequested],
+        .transfer: [.assigned, .delivered, .acknowledged, .inProgress],
+        .decline: [.assigned, .delivered, .acknowledged, .inProgress],
+        .resolve: [.acknowledged, .inProgress],
+        .reopen: [.resolved, .declined, .closed],
+        .close: [.assigned, .delivered, .acknowledged, .inProgress, .infoRequested, .declined],
+    ]
+
+    /// Who may take each action: the owning agency, the coordinator, or the finding's newsroom.
+    static func permits(_ actor: TaskActor, _ action: TaskActionName, on task: TaskSnapshot) -> String? {
+        switch (action, actor) {
+        case (.reopen, .coordinator), (.close, .coordinator), (.transfer, .coordinator):
+            // The coordinator's transfer is a reassignment.
+            return nil
+        case (.reopen, _), (.close, _):
+            return "only the coordinator reopens or closes tasks"
+        case (.answerInfo, .newsroom(let newsroom)):
+            return newsroom == task.newsroom ? nil : "only the finding's newsroom answers its information requests"
+        case (.answerInfo, _):
+            return "information requests are answered by the finding's newsroom"
+        case (_, .agency(let agency)):
+            return agency == task.agency ? nil : "the task belongs to \(task.agency)"
+        case (_, .coordinator), (_, .newsroom):
+            return "only the agency holding the task does this"
+        }
+    }
+
+    /// The actions `actor` could take on `task` now.
+    public static func allowedActions(for task: TaskSnapshot, by actor: TaskActor) -> [TaskActionName] {
+        TaskActionName.allCases.filter { action in
+            sources[action, default: []].contains(task.state) && permits(actor, action, on: task) == nil
+        }
+    }
+
+    /// Applies `action` by `actor` to `task`: the transition, or why not.
+    public static func apply(_ action: TaskAction, by actor: TaskActor, to task: TaskSnapshot, policy: LifecyclePolicy = .default)
+        -> Result<TaskTransition, TaskRejection>
+    {
+        let name = action.name
+        if let reason = permits(actor, name, on: task) { return .failure(.forbidden(action: name, reason: reason)) }
+        guard sources[name, default: []].contains(task.state) else {
+            return .failure(.illegal(state: task.state, action: name, allowed: allowedActions(for: task, by: actor)))
+        }
+        var errors: [FieldError] = []
+        func requireText(_ field: String, _ text: String, maximum: Int = 20_000) {
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty { errors.append(FieldError(field, "is required and must not be blank")) }
+            if text.count > maximum { errors.append(FieldError(field, "must be at most \(maximum) characters")) }
+        }
+        var transition = TaskTransition(from: task.state, to: task.state, eventKind: "", extensions: task.extensions)
+        switch action {
+        case .acknowledge(let note):
+            if let note, note.count > 2000 { errors.append(FieldError("note", "must be at most 2000 characters")) }
+            transition.to = .acknowledged
+            transition.eventKind = "acknowledged"
+        case .start:
+            transition.to = .inProgress
+            transition.eventKind = "started"
+        case .requestInfo(let questions, let documentsWanted):
+            requireText("questions", questions)
+            if documentsWanted.count > 50 { errors.append(FieldError("documents_wanted", "must list at most 50 items")) }
+            for (index, item) in documentsWanted.enumerated() where item.trimmingCharacters(in: .whitespaces).isEmpty || item.count > 500 {
+                errors.append(FieldError("documents_wanted[\(index)]", "must be 1 to 500 characters"))
+            }
+            transition.to = .infoRequested
+            transition.eventKind = "info_requested"
+        case .answerInfo(let answer):
+            requireText("answer", answer)
+            transition.to = .inProgress
+            transition.eventKind = "info_answered"
+        case .extend(let days, let reason):
+            requireText("reason", reason, maximum: 2000)
+            if !(1...policy.maximumExtensionDays).contains(days) {
+                errors.append(FieldError("days", "must be from 1 to \(policy.maximumExtensionDays)"))
+            }
+            if task.extensions >= policy.maximumExtensions {
+                errors.append(FieldError("days", "the task was already extended \(task.extensions) times, the most the policy allows"))
+            }
+            transition.eventKind = "extended"
+            transition.extensions = task.extensions + 1
+        case .transfer(let target, let reason):
+            requireText("reason", reason, maximum: 2000)
+            if target == task.agency { errors.append(FieldError("agency", "is the agency that already holds the task")) }
+            transition.to = .transferred
+            transition.eventKind = "transferred"
+            transition.opensTaskFor = target
+        case .decline(let reason):
+            requireText("reason", reason, maximum: 2000)
+            transition.to = .declined
+            transition.eventKind = "declined"
+        case .resolve(_, let summary):
+            requireText("summary", summary)
+            transition.to = .resolved
+            transition.eventKind = "resolved"
+        case .reopen(let reason):
+            requireText("reason", reason, maximum: 2000)
+            transition.to = .inProgress
+            transition.eventKind = "reopened"
+        case .close(let reason):
+            requireText("reason", reason, maximum: 2000)
+            transition.to = .closed
+            transition.eventKind = "closed"
+        }
+        if !errors.isEmpty { return .failure(.invalid(ValidationFailure(errors))) }
+        return .success(transition)
+    }
+}

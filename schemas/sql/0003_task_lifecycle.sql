@@ -1,0 +1,13 @@
+-- The agency's side of the task lifecycle (issue 5): extensions granted and the outcome of a resolved task.
+ALTER TABLE tasks
+    ADD COLUMN extensions int NOT NULL DEFAULT 0 CHECK (extensions >= 0),
+    ADD COLUMN outcome text CHECK (outcome IN ('substantiated', 'partly_substantiated', 'unsubstantiated', 'referred_to_investigation')),
+    -- A resolved task has an outcome; reopening it clears the outcome.
+    ADD CONSTRAINT tasks_resolved_has_outcome CHECK ((state = 'resolved') = (outcome IS NOT NULL));
+
+-- A task opened because its previous holder transferred it.
+ALTER TABLE tasks DROP CONSTRAINT tasks_routed_by_check,
+    ADD CONSTRAINT tasks_routed_by_check CHECK (routed_by IN ('rule', 'subject-supervisor', 'coordinator-queue', 'reassignment', 'transfer'));
+
+-- Lists of tasks: all (coordinator), newest first.
+CREATE INDEX tasks_by_time ON tasks (assigned_at DESC, id DESC);
