@@ -97,6 +97,7 @@ struct RelayTests {
             let outboxIDs = Set(try await pipeline.fixture.client.query("SELECT ce_id FROM outbox_deliveries WHERE ce_type = \(EventType.taskAssigned)")
                 .decodeColumn(UUID.self).map(\.lowercased))
             #expect(ids == outboxIDs, "every accepted finding's tasks are on their topics")
+            try await expectValidEvents(messages)
             let delivered = try await pipeline.fixture.client.query(
                 "SELECT count(*), count(DISTINCT task_id) FROM task_events WHERE kind = 'delivered'")[0].decode((Int, Int).self)
             #expect(delivered.0 == accepted.count * 2)
@@ -130,6 +131,7 @@ struct RelayTests {
             let messages = try await consume(consumer, count: 7)
             await consumer.close()
             #expect(Set(messages.compactMap { $0.headerText("ce_id") }).count == 7)
+            try await expectValidEvents(messages)
         }
     }
 
@@ -173,7 +175,9 @@ struct RelayTests {
             let consumer = try pipeline.consumer(["tipwire.tasks.so-nnmt", "tipwire.tasks.ubnd-cau-giay", "tipwire.findings"])
             let outboxIDs = Set(try await pipeline.fixture.client.query("SELECT ce_id FROM outbox_deliveries").decodeColumn(UUID.self).map(\.lowercased))
             #expect(outboxIDs.count == total, "every event has one delivery record")
-            let (seen, received) = try await readDistinctIDs(consumer, until: outboxIDs)
+            let (seen, messages) = try await readDistinctIDs(consumer, until: outboxIDs)
+            let received = messages.count
+            try await expectValidEvents(messages)
             await consumer.close()
             #expect(seen == outboxIDs)
             let delivered = try await pipeline.fixture.client.query(
@@ -199,14 +203,14 @@ func tipwireBinary() throws -> String {
     return fallback
 }
 
-/// Reads until every id in `expected` was seen as a `ce_id` (or 60 s pass). Returns the ids seen and how many messages arrived.
-func readDistinctIDs(_ consumer: KafkaConsumer, until expected: Set<String>) async throws -> (Set<String>, Int) {
-    try await withThrowingTaskGroup(of: (Set<String>, Int).self) { group in
+/// Reads until every id in `expected` was seen as a `ce_id` (or 60 s pass). Returns the ids seen and the messages.
+func readDistinctIDs(_ consumer: KafkaConsumer, until expected: Set<String>) async throws -> (Set<String>, [KafkaMessage]) {
+    try await withThrowingTaskGroup(of: (Set<String>, [KafkaMessage]).self) { group in
         group.addTask {
             var seen = Set<String>()
-            var received = 0
+            var received: [KafkaMessage] = []
             for try await message in consumer.messages {
-                received += 1
+                received.append(message)
                 if let id = message.headerText("ce_id") { seen.insert(id) }
                 if seen.isSuperset(of: expected) { break }
             }
