@@ -95,17 +95,8 @@ struct TasksController {
         throw Problem.forbidden(principal.role, allowed: [.agency, .coordinator, .liaison])
     }
 
-    /// Reads an action's JSON body. Actions that carry nothing accept an empty body.
+    /// Reads an action's JSON body (an empty body for actions that carry nothing).
     static func parse(_ name: TaskActionName, body: [UInt8], request: Request) throws -> TaskAction {
-        let allowed: Set<String>
-        switch name {
-        case .acknowledge: allowed = ["note"]
-        case .start: allowed = []
-        case .extend: allowed = ["days", "reason"]
-        case .transfer: allowed = ["agency", "reason"]
-        case .resolve: allowed = ["outcome", "summary"]
-        default: allowed = ["reason"]
-        }
         let value: JSONValue
         if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             value = .object([:])
@@ -113,42 +104,11 @@ struct TasksController {
             try HTTP.requireJSON(request)
             value = try HTTP.parseJSON(body)
         }
-        var reader = FieldReader(object: value, allowed: allowed)
-        let action: TaskAction?
-        switch name {
-        case .acknowledge:
-            action = .acknowledge(note: reader.text("note", required: false, length: 1...2000, multiline: true))
-        case .start:
-            action = .start
-        case .extend:
-            let days = reader.integer("days")
-            let reason = reader.string("reason")
-            action = days.flatMap { days in reason.map { .extend(days: days, reason: $0) } }
-        case .transfer:
-            let agency = reader.code("agency")
-            let reason = reader.string("reason")
-            action = agency.flatMap { agency in reason.map { .transfer(to: agency, reason: $0) } }
-        case .resolve:
-            let outcome = reader.string("outcome").flatMap { text -> TaskOutcome? in
-                guard let outcome = TaskOutcome(rawValue: text) else {
-                    reader.fail("outcome", "must be one of: \(TaskOutcome.allCases.map(\.rawValue).joined(separator: ", "))")
-                    return nil
-                }
-                return outcome
-            }
-            let summary = reader.string("summary")
-            action = outcome.flatMap { outcome in summary.map { .resolve(outcome: outcome, summary: $0) } }
-        case .decline:
-            action = reader.string("reason").map { .decline(reason: $0) }
-        case .reopen:
-            action = reader.string("reason").map { .reopen(reason: $0) }
-        case .close:
-            action = reader.string("reason").map { .close(reason: $0) }
-        case .requestInfo, .answerInfo:
-            action = nil
+        do {
+            return try TaskAction.parse(name, value)
+        } catch {
+            throw Problem.validation(error)
         }
-        guard reader.errors.isEmpty, let action else { throw Problem.validation(ValidationFailure(reader.errors)) }
-        return action
     }
 }
 

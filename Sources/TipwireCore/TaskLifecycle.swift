@@ -265,3 +265,71 @@ public enum TaskLifecycle {
         return .success(transition)
     }
 }
+
+extension TaskAction {
+    /// The fields each action's JSON carries (over HTTP as the body, over Kafka as the event's data).
+    public static func fields(of name: TaskActionName) -> Set<String> {
+        switch name {
+        case .acknowledge: ["note"]
+        case .start: []
+        case .requestInfo: ["questions", "documents_wanted"]
+        case .answerInfo: ["answer"]
+        case .extend: ["days", "reason"]
+        case .transfer: ["agency", "reason"]
+        case .resolve: ["outcome", "summary"]
+        case .decline, .reopen, .close: ["reason"]
+        }
+    }
+
+    /// Reads an action from its JSON object, naming every bad field. `alsoAllowed` lists fields the
+    /// carrier adds (a Kafka response's `task_id`). Rules that depend on the task are `TaskLifecycle`'s.
+    public static func parse(_ name: TaskActionName, _ value: JSONValue, alsoAllowed: Set<String> = []) throws(ValidationFailure) -> TaskAction {
+        var reader = FieldReader(object: value, allowed: fields(of: name).union(alsoAllowed))
+        let action: TaskAction?
+        switch name {
+        case .acknowledge:
+            action = .acknowledge(note: reader.text("note", required: false, length: 1...2000, multiline: true))
+        case .start:
+            action = .start
+        case .requestInfo:
+            let questions = reader.string("questions")
+            var wanted: [String] = []
+            for (index, item) in (reader.array("documents_wanted") ?? []).enumerated() {
+                guard case .string(let text) = item else {
+                    reader.fail("documents_wanted[\(index)]", "must be a string")
+                    continue
+                }
+                wanted.append(text)
+            }
+            action = questions.map { .requestInfo(questions: $0, documentsWanted: wanted) }
+        case .answerInfo:
+            action = reader.string("answer").map { .answerInfo(answer: $0) }
+        case .extend:
+            let days = reader.integer("days")
+            let reason = reader.string("reason")
+            action = days.flatMap { days in reason.map { .extend(days: days, reason: $0) } }
+        case .transfer:
+            let agency = reader.code("agency")
+            let reason = reader.string("reason")
+            action = agency.flatMap { agency in reason.map { .transfer(to: agency, reason: $0) } }
+        case .resolve:
+            let outcome = reader.string("outcome").flatMap { text -> TaskOutcome? in
+                guard let outcome = TaskOutcome(rawValue: text) else {
+                    reader.fail("outcome", "must be one of: \(TaskOutcome.allCases.map(\.rawValue).joined(separator: ", "))")
+                    return nil
+                }
+                return outcome
+            }
+            let summary = reader.string("summary")
+            action = outcome.flatMap { outcome in summary.map { .resolve(outcome: outcome, summary: $0) } }
+        case .decline:
+            action = reader.string("reason").map { .decline(reason: $0) }
+        case .reopen:
+            action = reader.string("reason").map { .reopen(reason: $0) }
+        case .close:
+            action = reader.string("reason").map { .close(reason: $0) }
+        }
+        guard reader.errors.isEmpty, let action else { throw ValidationFailure(reader.errors) }
+        return action
+    }
+}

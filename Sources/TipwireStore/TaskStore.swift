@@ -272,3 +272,78 @@ public struct TaskStore: Sendable {
         String(decoding: try TipwireJSON.encode(value), as: UTF8.self)
     }
 }
+
+/// A response an agency sent over Kafka, already parsed.
+public struct AgencyResponse: Sendable {
+    public var ceID: String
+    public var ceType: String
+    public var agency: PartyCode
+    public var taskID: UUID
+    public var action: TaskAction
+    /// Where it was read: topic, partition, offset.
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+
+    public init(ceID: String, ceType: String, agency: PartyCode, taskID: UUID, action: TaskAction, topic: String, partition: Int32, offset: Int64) {
+        self.ceID = ceID
+        self.ceType = ceType
+        self.agency = agency
+        self.taskID = taskID
+        self.action = action
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+    }
+}
+
+public enum ResponseOutcome: Sendable, Equatable {
+    case applied
+    /// The ce_id was applied before: nothing done.
+    case duplicate
+    case unknownTask
+    /// The task exists but belongs to another agency than the topic's.
+    case foreignTask
+    case rejected(TaskRejection)
+    case conflict(String)
+}
+
+extension TaskStore {
+    /// Applies a Kafka response in one transaction with its deduplication record.
+    public func apply(_ response: AgencyResponse) async throws -> ResponseOutcome {
+        struct AlreadyApplied: Error {}
+        do {
+            return try await client.withTransaction { connection in
+                let seen = try await connection.query(
+                    "SELECT 1 FROM applied_responses WHERE agency_code = \(response.agency.rawValue) AND ce_id = \(response.ceID)")
+                if !seen.isEmpty { return .duplicate }
+                let holder = try await connection.query("SELECT agency_code FROM tasks WHERE id = \(response.taskID)")
+                guard let row = holder.firstRow else { return .unknownTask }
+                guard try row.decode(column: 0, as: String.self) == response.agency.rawValue else { return .foreignTask }
+                let outcome = try await perform(
+                    response.action, on: response.taskID, by: .agency(response.agency), actorName: "agency:\(response.agency)", policy: .default,
+                    connection: connection)
+                switch outcome {
+                case .applied:
+                    let inserted = try await connection.execute(
+                        """
+                        INSERT INTO applied_responses (agency_code, ce_id, ce_type, task_id, kafka_topic, kafka_partition, kafka_offset)
+                        VALUES (\(response.agency.rawValue), \(response.ceID), \(response.ceType), \(response.taskID), \(response.topic),
+                                \(Int(response.partition)), \(response.offset))
+                        ON CONFLICT DO NOTHING
+                        """)
+                    // Applied concurrently by another consumer: undo ours.
+                    if inserted == 0 { throw AlreadyApplied() }
+                    return .applied
+                case .notFound: return .unknownTask
+                case .rejected(let rejection): return .rejected(rejection)
+                case .conflict(let detail): return .conflict(detail)
+                }
+            }
+        } catch is AlreadyApplied {
+            return .duplicate
+        } catch let error as PostgresError where error.constraint == "tasks_one_open_per_agency" {
+            return .conflict("that agency already holds an open task on this finding")
+        }
+    }
+}

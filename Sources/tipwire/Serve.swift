@@ -35,10 +35,13 @@ struct ServerOptions: ParsableArguments {
     }
 }
 
-/// Options for the outbox relay.
+/// Options for the pipeline: the outbox relay and the response consumer.
 struct RelayOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Run the outbox relay in this process (one is active at a time; others stand by).")
     var relay = true
+
+    @Flag(inversion: .prefixedNo, help: "Run the response consumer in this process (consumer group tipwire-responses; run several to share partitions).")
+    var responses = true
 
     @Option(name: .customLong("topic-partitions"), help: "Partitions of topics created on demand (env TIPWIRE_TOPIC_PARTITIONS, default 3).")
     var partitionsFlag: Int?
@@ -55,20 +58,32 @@ struct RelayOptions: ParsableArguments {
     var partitions: Int { partitionsFlag ?? Environment.value("TIPWIRE_TOPIC_PARTITIONS").flatMap(Int.init) ?? 3 }
     var replication: Int { replicationFlag ?? Environment.value("TIPWIRE_TOPIC_REPLICATION").flatMap(Int.init) ?? 1 }
 
+    func makeTopics(brokers: String, embedded: EmbeddedBroker?) throws -> TopicProvisioner {
+        if !createTopics { return .existing }
+        if let embedded { return .embedded(embedded, partitions: partitions) }
+        return .kafka(try KafkaAdmin(bootstrapServers: brokers), partitions: partitions, replicationFactor: replication)
+    }
+
+    func producerConfiguration(brokers: String, embedded: EmbeddedBroker?, clientID: String) -> KafkaProducerConfiguration {
+        KafkaProducerConfiguration(bootstrapServers: brokers, clientID: clientID, settings: embedded == nil ? [:] : EmbeddedBroker.producerSettings)
+    }
+
     func makeRelay(client: PostgresClient, brokers: String, embedded: EmbeddedBroker?) throws -> OutboxRelay {
-        let topics: TopicProvisioner
-        if !createTopics {
-            topics = .existing
-        } else if let embedded {
-            topics = .embedded(embedded, partitions: partitions)
-        } else {
-            topics = .kafka(try KafkaAdmin(bootstrapServers: brokers), partitions: partitions, replicationFactor: replication)
-        }
         let configuration = OutboxRelayConfiguration(
-            producer: KafkaProducerConfiguration(
-                bootstrapServers: brokers, clientID: "tipwire-relay", settings: embedded == nil ? [:] : EmbeddedBroker.producerSettings),
-            batchSize: relayBatch)
-        return OutboxRelay(client: client, configuration: configuration, topics: topics, logger: Logger(label: "tipwire.relay"))
+            producer: producerConfiguration(brokers: brokers, embedded: embedded, clientID: "tipwire-relay"), batchSize: relayBatch)
+        return OutboxRelay(
+            client: client, configuration: configuration, topics: try makeTopics(brokers: brokers, embedded: embedded), logger: Logger(label: "tipwire.relay"))
+    }
+
+    func makeResponseConsumer(client: PostgresClient, tasks: TaskStore, brokers: String, embedded: EmbeddedBroker?) throws -> ResponseConsumer {
+        let configuration = ResponseConsumerConfiguration(
+            consumer: KafkaConsumerConfiguration(
+                bootstrapServers: brokers, groupID: "tipwire-responses", clientID: "tipwire-responses",
+                settings: ["topic.metadata.refresh.interval.ms": "5000"]),
+            producer: producerConfiguration(brokers: brokers, embedded: embedded, clientID: "tipwire-dead-letters"))
+        return ResponseConsumer(
+            client: client, tasks: tasks, configuration: configuration, topics: try makeTopics(brokers: brokers, embedded: embedded),
+            logger: Logger(label: "tipwire.responses"))
     }
 }
 
@@ -159,9 +174,10 @@ func runStack(
     ]
     let url = "http://\(server.host):\(server.port)"
     let findings = FindingStore(client: db.client, publicURL: server.publicURL)
+    let tasks = TaskStore(client: db.client, findings: findings)
     let dependencies = APIDependencies(
-        tokens: TokenStore(client: db.client), documents: DocumentStore(client: db.client), findings: findings,
-        tasks: TaskStore(client: db.client, findings: findings), maxDocumentSize: server.maxDocumentBytes)
+        tokens: TokenStore(client: db.client), documents: DocumentStore(client: db.client), findings: findings, tasks: tasks,
+        maxDocumentSize: server.maxDocumentBytes)
     let app = buildApplication(
         host: server.host, port: server.port, dependencies: dependencies, checks: checks, registry: registry, version: Tipwire.version, logger: logger)
 
@@ -169,6 +185,7 @@ func runStack(
     if let embedded { services.append(EmbeddedBrokerService(broker: embedded, logger: logger)) }
     services.append(DatabasePoolService(client: db.client))
     if relay.relay { services.append(try relay.makeRelay(client: db.client, brokers: kafkaBrokers, embedded: embedded)) }
+    if relay.responses { services.append(try relay.makeResponseConsumer(client: db.client, tasks: tasks, brokers: kafkaBrokers, embedded: embedded)) }
     services.append(app)
     if let runtimeFile {
         let text = "TIPWIRE_URL=\(url)\nTIPWIRE_KAFKA_BROKERS=\(kafkaBrokers)\n"

@@ -33,7 +33,17 @@ struct Pipeline: Sendable {
 
     /// Runs `body` while `relay` runs, then stops the relay.
     func whileRunning<T: Sendable>(_ relay: OutboxRelay, _ body: () async throws -> T) async throws -> T {
-        let task = Task { try await relay.run() }
+        try await whileRunning({ try await relay.run() }, body)
+    }
+
+    /// Runs `body` while the response consumer runs, then stops it.
+    func whileRunning<T: Sendable>(_ consumer: ResponseConsumer, _ body: () async throws -> T) async throws -> T {
+        try await whileRunning({ try await consumer.run() }, body)
+    }
+
+    /// Runs `body` while `service` runs, then cancels the service and waits for it to stop.
+    func whileRunning<T: Sendable>(_ service: @escaping @Sendable () async throws -> Void, _ body: () async throws -> T) async throws -> T {
+        let task = Task { try await service() }
         defer { task.cancel() }
         let value = try await body()
         task.cancel()

@@ -11,3 +11,17 @@ ALTER TABLE tasks DROP CONSTRAINT tasks_routed_by_check,
 
 -- Lists of tasks: all (coordinator), newest first.
 CREATE INDEX tasks_by_time ON tasks (assigned_at DESC, id DESC);
+
+-- Responses agencies sent over Kafka and tipwire applied, by CloudEvents id: a repeated id is a no-op.
+-- Written in the transaction that applies the response.
+CREATE TABLE applied_responses (
+    agency_code party_code NOT NULL REFERENCES agencies (code),
+    ce_id text NOT NULL CHECK (length(ce_id) BETWEEN 1 AND 200),
+    ce_type text NOT NULL,
+    task_id uuid NOT NULL REFERENCES tasks (id),
+    kafka_topic text NOT NULL,
+    kafka_partition int NOT NULL,
+    kafka_offset bigint NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agency_code, ce_id)
+);

@@ -1,0 +1,185 @@
+import Foundation
+import Kafka
+import Logging
+import Metrics
+import Postgres
+import ServiceLifecycle
+import TipwireCore
+import TipwireStore
+
+public struct ResponseConsumerConfiguration: Sendable {
+    public var consumer: KafkaConsumerConfiguration
+    public var producer: KafkaProducerConfiguration
+    /// The pause before retrying a message that failed for a passing reason (database or broker away).
+    public var retryBackoff: Duration
+
+    public init(consumer: KafkaConsumerConfiguration, producer: KafkaProducerConfiguration, retryBackoff: Duration = .milliseconds(500)) {
+        self.consumer = consumer
+        self.producer = producer
+        self.retryBackoff = retryBackoff
+    }
+}
+
+/// Why a response went to `tipwire.dlq.responses` (the `tw_reason` header).
+public enum DeadLetterReason: String, Sendable, CaseIterable {
+    case missingAttributes = "missing-attributes"
+    case unknownType = "unknown-type"
+    case malformedJSON = "malformed-json"
+    case schemaViolation = "schema-violation"
+    case unknownTask = "unknown-task"
+    case foreignTask = "foreign-task"
+    case illegalTransition = "illegal-transition"
+    case conflict
+}
+
+/// Applies the responses agencies produce to `tipwire.responses.<agency>` (DESIGN §4).
+///
+/// Each message is validated, authorised (the topic's agency must hold the task) and applied through
+/// `TaskLifecycle` in one transaction with its `ce_id` record; its offset is stored only after that
+/// commit, or after a bad message's copy is acknowledged by the dead-letter topic. A message that fails
+/// for a passing reason (database or broker away) is retried, never skipped; a bad one never stalls
+/// its partition.
+public final class ResponseConsumer: Service, Sendable {
+    public static let types: [String: TaskActionName] = Dictionary(
+        uniqueKeysWithValues: [TaskActionName.acknowledge, .start, .extend, .transfer, .decline, .resolve].map { ("vn.tipwire.response.\($0.rawValue).v1", $0) })
+
+    let client: PostgresClient
+    let tasks: TaskStore
+    let configuration: ResponseConsumerConfiguration
+    let topics: TopicProvisioner
+    let logger: Logger
+    private let applied = Counter(label: "tipwire_responses_applied_total")
+    private let duplicates = Counter(label: "tipwire_responses_duplicate_total")
+
+    public init(client: PostgresClient, tasks: TaskStore, configuration: ResponseConsumerConfiguration, topics: TopicProvisioner, logger: Logger = Logger(label: "tipwire.responses")) {
+        self.client = client
+        self.tasks = tasks
+        self.configuration = configuration
+        self.topics = topics
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        // Every agency's response topic exists before anyone subscribes, as does the dead-letter topic.
+        let agencies = try await retrying("list agencies") { try await self.client.query("SELECT code FROM agencies").decodeColumn(String.self) }
+        try await topics.ensure(agencies.map { "tipwire.responses.\($0)" } + [TopicName.responseDeadLetters])
+        let consumer = try KafkaConsumer(configuration: configuration.consumer, logger: logger)
+        let producer = try KafkaProducer(configuration: configuration.producer, logger: logger)
+        try consumer.subscribe(topics: [TopicName.allResponsesPattern])
+        logger.info("response consumer subscribed", metadata: ["group": "\(configuration.consumer.groupID)"])
+        do {
+            try await cancelWhenGracefulShutdown {
+                for try await message in consumer.messages {
+                    try await self.retrying("apply a response") { try await self.handle(message, producer: producer) }
+                    try consumer.storeOffset(message)
+                }
+            }
+        } catch is CancellationError {}
+        await consumer.close()
+        await producer.shutdown(timeout: .seconds(10))
+    }
+
+    /// Applies one message or dead-letters it. Throws only for passing failures, to be retried.
+    func handle(_ message: KafkaMessage, producer: KafkaProducer) async throws {
+        switch Self.parse(message) {
+        case .failure(let letter):
+            try await deadLetter(message, letter, producer: producer)
+        case .success(let response):
+            switch try await tasks.apply(response) {
+            case .applied:
+                applied.increment()
+            case .duplicate:
+                duplicates.increment()
+            case .unknownTask:
+                try await deadLetter(message, .init(.unknownTask, "no task \(response.taskID.lowercased)"), producer: producer)
+            case .foreignTask:
+                try await deadLetter(message, .init(.foreignTask, "task \(response.taskID.lowercased) is not held by \(response.agency)"), producer: producer)
+            case .rejected(.illegal(let state, let action, let allowed)):
+                let detail = TaskRejection.illegal(state: state, action: action, allowed: allowed).description
+                try await deadLetter(message, .init(.illegalTransition, detail), producer: producer)
+            case .rejected(let rejection):
+                try await deadLetter(message, .init(.schemaViolation, rejection.description), producer: producer)
+            case .conflict(let detail):
+                try await deadLetter(message, .init(.conflict, detail), producer: producer)
+            }
+        }
+    }
+
+    struct Letter: Error {
+        let reason: DeadLetterReason
+        let detail: String
+        init(_ reason: DeadLetterReason, _ detail: String) {
+            self.reason = reason
+            self.detail = detail
+        }
+    }
+
+    /// Reads a CloudEvents binary-mode response: the agency from the topic, the action from `ce_type`,
+    /// the task and the action's fields from the JSON data.
+    static func parse(_ message: KafkaMessage) -> Result<AgencyResponse, Letter> {
+        guard message.topic.hasPrefix("tipwire.responses."), let agency = PartyCode(rawValue: String(message.topic.dropFirst("tipwire.responses.".count))) else {
+            return .failure(Letter(.missingAttributes, "topic \(message.topic) is not tipwire.responses.<agency>"))
+        }
+        guard let id = message.header("ce_id")?.stringValue, (1...200).contains(id.utf8.count),
+            let type = message.header("ce_type")?.stringValue
+        else {
+            return .failure(Letter(.missingAttributes, "ce_id (1 to 200 characters) and ce_type headers are required (CloudEvents binary mode)"))
+        }
+        guard let name = types[type] else {
+            return .failure(Letter(.unknownType, "ce_type \(type) is not one of: \(types.keys.sorted().joined(separator: ", "))"))
+        }
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(message.value))
+        } catch {
+            return .failure(Letter(.malformedJSON, "the value is not JSON"))
+        }
+        var taskID: UUID?
+        if case .object(let fields) = value, case .string(let text)? = fields["task_id"] { taskID = UUID(uuidString: text) }
+        do {
+            let action = try TaskAction.parse(name, value, alsoAllowed: ["task_id"])
+            guard let taskID else { return .failure(Letter(.schemaViolation, "task_id: is required (the task's id, a UUID)")) }
+            return .success(
+                AgencyResponse(
+                    ceID: id, ceType: type, agency: agency, taskID: taskID, action: action, topic: message.topic, partition: message.partition,
+                    offset: message.offset))
+        } catch {
+            let missing = taskID == nil ? "; task_id: is required (the task's id, a UUID)" : ""
+            return .failure(Letter(.schemaViolation, error.description + missing))
+        }
+    }
+
+    /// Copies the message to the dead-letter topic with why and where it came from; returns once Kafka has it.
+    private func deadLetter(_ message: KafkaMessage, _ letter: Letter, producer: KafkaProducer) async throws {
+        let headers = message.headers + [
+            KafkaHeader(key: "tw_reason", value: letter.reason.rawValue),
+            KafkaHeader(key: "tw_detail", value: String(letter.detail.prefix(1000))),
+            KafkaHeader(key: "tw_original_topic", value: message.topic),
+            KafkaHeader(key: "tw_original_partition", value: String(message.partition)),
+            KafkaHeader(key: "tw_original_offset", value: String(message.offset)),
+        ]
+        _ = try await producer.send(
+            KafkaOutgoingMessage(topic: TopicName.responseDeadLetters, key: message.key, value: message.value, headers: headers))
+        Counter(label: "tipwire_responses_dead_lettered_total", dimensions: [("reason", letter.reason.rawValue)]).increment()
+        logger.warning(
+            "response dead-lettered",
+            metadata: [
+                "reason": "\(letter.reason.rawValue)", "detail": "\(letter.detail)", "topic": "\(message.topic)", "partition": "\(message.partition)",
+                "offset": "\(message.offset)",
+            ])
+    }
+
+    /// Runs `body` until it succeeds; waits between tries. Only cancellation ends it early.
+    private func retrying<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
+        while true {
+            do {
+                return try await body()
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: configuration.retryBackoff)
+            }
+        }
+    }
+}
