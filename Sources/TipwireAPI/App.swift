@@ -10,6 +10,7 @@ public struct APIDependencies: Sendable {
     public var documents: DocumentStore
     public var findings: FindingStore
     public var tasks: TaskStore
+    public var requests: RequestStore
     public var maxDocumentSize: Int
 
     public static let defaultMaxDocumentSize = 25 * 1_048_576
@@ -19,6 +20,7 @@ public struct APIDependencies: Sendable {
         self.documents = documents
         self.findings = findings
         self.tasks = tasks
+        self.requests = RequestStore(client: tasks.client, tasks: tasks)
         self.maxDocumentSize = maxDocumentSize
     }
 }
@@ -36,6 +38,7 @@ public func buildRouter(
     DocumentsController(documents: dependencies.documents, maxSize: dependencies.maxDocumentSize).addRoutes(to: v1)
     FindingsController(findings: dependencies.findings).addRoutes(to: v1)
     TasksController(tasks: dependencies.tasks).addRoutes(to: v1)
+    RequestsController(requests: dependencies.requests, documentURL: dependencies.findings.documentURL).addRoutes(to: v1)
     return router
 }
 
@@ -66,6 +69,11 @@ struct RouteTable: Sendable {
         ("/v1/documents/{id}", [.get]),
         ("/v1/findings", [.get, .post]),
         ("/v1/findings/{id}", [.get]),
+        ("/v1/findings/{id}/questions", [.post]),
+        ("/v1/requests", [.get]),
+        ("/v1/requests/{id}", [.get]),
+        ("/v1/requests/{id}/answer", [.post]),
+        ("/v1/requests/{id}/decline", [.post]),
         ("/v1/tasks", [.get]),
         ("/v1/tasks/{id}", [.get]),
         ("/v1/tasks/{id}/{action}", [.post]),

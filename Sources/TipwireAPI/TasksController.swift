@@ -12,7 +12,7 @@ struct TasksController {
 
     /// The actions the HTTP API takes, by path segment. `reassign` is the coordinator's transfer.
     static let actionPaths: [String: TaskActionName] = [
-        "acknowledge": .acknowledge, "start": .start, "extend": .extend, "transfer": .transfer, "decline": .decline,
+        "acknowledge": .acknowledge, "start": .start, "request-info": .requestInfo, "extend": .extend, "transfer": .transfer, "decline": .decline,
         "resolve": .resolve, "reopen": .reopen, "close": .close, "reassign": .transfer,
     ]
 

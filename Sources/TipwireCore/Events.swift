@@ -287,3 +287,104 @@ public struct FindingUpdateData: Codable, Sendable, Hashable {
         try container.encode(at, forKey: .at)
     }
 }
+
+extension EventType {
+    public static let requestCreated = "vn.tipwire.request.created.v1"
+    public static let requestAnswered = "vn.tipwire.request.answered.v1"
+}
+
+/// Which way an information request goes.
+public enum RequestDirection: String, Sendable, Hashable, Codable {
+    /// An agency asks the finding's newsroom (the press's duty to cooperate).
+    case toNewsroom = "to-newsroom"
+    /// A newsroom asks an agency about its progress (Law on Anti-Corruption 2018 Art. 14).
+    case toAgency = "to-agency"
+}
+
+/// An information request as events and the API show it.
+public struct InfoRequestView: Codable, Sendable, Hashable {
+    public var id: String
+    public var taskID: String
+    public var findingID: String
+    public var findingTitle: String
+    public var newsroom: PartyCode
+    public var agency: PartyCode
+    public var direction: RequestDirection
+    public var questions: String
+    public var documentsWanted: [String]
+    public var state: String
+    public var dueAt: Date
+    public var answer: String?
+    public var answerDocuments: [DocumentClaimCheck]
+    public var createdAt: Date
+    public var answeredAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, newsroom, agency, direction, questions, state, answer
+        case taskID = "task_id", findingID = "finding_id", findingTitle = "finding_title", documentsWanted = "documents_wanted", dueAt = "due_at"
+        case answerDocuments = "answer_documents", createdAt = "created_at", answeredAt = "answered_at"
+    }
+
+    public init(
+        id: UUID, taskID: UUID, findingID: UUID, findingTitle: String, newsroom: PartyCode, agency: PartyCode, direction: RequestDirection,
+        questions: String, documentsWanted: [String], state: String, dueAt: Date, answer: String?, answerDocuments: [DocumentClaimCheck],
+        createdAt: Date, answeredAt: Date?
+    ) {
+        self.id = id.lowercased
+        self.taskID = taskID.lowercased
+        self.findingID = findingID.lowercased
+        self.findingTitle = findingTitle
+        self.newsroom = newsroom
+        self.agency = agency
+        self.direction = direction
+        self.questions = questions
+        self.documentsWanted = documentsWanted
+        self.state = state
+        self.dueAt = dueAt
+        self.answer = answer
+        self.answerDocuments = answerDocuments
+        self.createdAt = createdAt
+        self.answeredAt = answeredAt
+    }
+
+    /// Optional fields are written as null, so every event and response has the same shape.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(taskID, forKey: .taskID)
+        try container.encode(findingID, forKey: .findingID)
+        try container.encode(findingTitle, forKey: .findingTitle)
+        try container.encode(newsroom, forKey: .newsroom)
+        try container.encode(agency, forKey: .agency)
+        try container.encode(direction, forKey: .direction)
+        try container.encode(questions, forKey: .questions)
+        try container.encode(documentsWanted, forKey: .documentsWanted)
+        try container.encode(state, forKey: .state)
+        try container.encode(dueAt, forKey: .dueAt)
+        try container.encode(answer, forKey: .answer)
+        try container.encode(answerDocuments, forKey: .answerDocuments)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(answeredAt, forKey: .answeredAt)
+    }
+}
+
+extension DefaultDeadlines {
+    /// A newsroom answers an agency's information request within 5 working days (DESIGN §7).
+    public static let newsroomAnswerWorkingDays = 5
+    /// An agency answers a press request for information within 10 days (Law on Anti-Corruption 2018 Art. 14).
+    public static let agencyAnswerDays = 10
+
+    /// `days` working days after `start`, skipping Saturdays and Sundays in Asia/Ho_Chi_Minh.
+    /// Public holidays and swapped working days come with the calendar tables (issue 6).
+    public static func addingWorkingDays(_ days: Int, to start: Date) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? TimeZone(secondsFromGMT: 7 * 3600)!
+        var date = start
+        var remaining = days
+        while remaining > 0 {
+            date = calendar.date(byAdding: .day, value: 1, to: date) ?? date.addingTimeInterval(86_400)
+            if !calendar.isDateInWeekend(date) { remaining -= 1 }
+        }
+        return date
+    }
+}

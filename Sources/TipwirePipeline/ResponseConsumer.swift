@@ -41,7 +41,7 @@ public enum DeadLetterReason: String, Sendable, CaseIterable {
 /// its partition.
 public final class ResponseConsumer: Service, Sendable {
     public static let types: [String: TaskActionName] = Dictionary(
-        uniqueKeysWithValues: [TaskActionName.acknowledge, .start, .extend, .transfer, .decline, .resolve].map { ("vn.tipwire.response.\($0.rawValue).v1", $0) })
+        uniqueKeysWithValues: [TaskActionName.acknowledge, .start, .requestInfo, .extend, .transfer, .decline, .resolve].map { ("vn.tipwire.response.\($0.rawValue).v1", $0) })
 
     let client: PostgresClient
     let tasks: TaskStore

@@ -52,7 +52,8 @@ public enum FindingStoreError: Error, CustomStringConvertible {
 /// are still all-or-nothing: a batch that fails is retried one finding at a time.
 public final class FindingStore: Sendable {
     let client: PostgresClient
-    let documentURL: @Sendable (String) -> String
+    /// Where a document is fetched: `<publicURL>/v1/documents/<id>`, for claim-checks.
+    public let documentURL: @Sendable (String) -> String
     let logger: Logger
     let maxBatch: Int
     let maxConcurrentCommits: Int

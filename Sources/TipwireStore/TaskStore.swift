@@ -84,7 +84,7 @@ extension TaskView {
 
 /// The task lifecycle on the database: every action goes through `TaskLifecycle.apply`, whoever sends it.
 public struct TaskStore: Sendable {
-    let client: PostgresClient
+    public let client: PostgresClient
     let findings: FindingStore
 
     public init(client: PostgresClient, findings: FindingStore) {
@@ -99,15 +99,17 @@ public struct TaskStore: Sendable {
     ) async throws -> TaskCommandOutcome {
         do {
             return try await client.withTransaction { connection in
-                try await perform(action, on: taskID, by: actor, actorName: actorName, policy: policy, connection: connection)
+                try await perform(action, on: taskID, by: actor, actorName: actorName, policy: policy, eventKind: nil, connection: connection)
             }
         } catch let error as PostgresError where error.constraint == "tasks_one_open_per_agency" {
             return .conflict("that agency already holds an open task on this finding")
         }
     }
 
+    /// `eventKind` names the task event differently from the lifecycle's default (a declined information request).
     func perform(
-        _ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, policy: LifecyclePolicy, connection: PostgresConnection
+        _ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, policy: LifecyclePolicy, eventKind: String?,
+        connection: PostgresConnection
     ) async throws -> TaskCommandOutcome {
         let rows = try await connection.query(
             """
@@ -120,11 +122,12 @@ public struct TaskStore: Sendable {
         let task = TaskSnapshot(state: state, agency: try code(agencyText), newsroom: try code(newsroomText), extensions: extensions)
         guard Self.canSee(actor, task) else { return .notFound }
 
-        let transition: TaskTransition
+        var transition: TaskTransition
         switch TaskLifecycle.apply(action, by: actor, to: task, policy: policy) {
         case .failure(let rejection): return .rejected(rejection)
         case .success(let accepted): transition = accepted
         }
+        if let eventKind { transition.eventKind = eventKind }
         if let target = transition.opensTaskFor, try await connection.query("SELECT 1 FROM agencies WHERE code = \(target.rawValue)").isEmpty {
             return .rejected(.invalid(ValidationFailure("agency", "is not a known agency code")))
         }
@@ -138,6 +141,13 @@ public struct TaskStore: Sendable {
                 assignedAt: now)
             eventDetail["new_task_id"] = .string(row.id.lowercased)
             opened = row
+        }
+        if case .requestInfo(let questions, let wanted) = action {
+            let request = try await RequestStore.create(
+                task: taskID, finding: findingID, newsroom: task.newsroom, agency: task.agency, direction: .toNewsroom, questions: questions,
+                documentsWanted: wanted, askedBy: actorName, now: now, on: connection)
+            eventDetail["request_id"] = .string(request.id)
+            eventDetail["due_at"] = .string(formatTimestamp(request.dueAt))
         }
         let outcome: TaskOutcome? = if case .resolve(let outcome, _) = action { outcome } else { nil }
         var writes: [PostgresQuery] = [
@@ -322,7 +332,7 @@ extension TaskStore {
                 guard try row.decode(column: 0, as: String.self) == response.agency.rawValue else { return .foreignTask }
                 let outcome = try await perform(
                     response.action, on: response.taskID, by: .agency(response.agency), actorName: "agency:\(response.agency)", policy: .default,
-                    connection: connection)
+                    eventKind: nil, connection: connection)
                 switch outcome {
                 case .applied:
                     let inserted = try await connection.execute(

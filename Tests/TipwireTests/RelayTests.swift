@@ -58,14 +58,33 @@ struct RelayTests {
                     return
                 }
             }
+            // The department asks the newsroom, which answers; then it transfers the task.
+            let departmentActor = TaskActor.agency(PartyCode(rawValue: "so-nnmt")!)
+            let departmentTask = UUID(uuidString: department)!
+            _ = try await tasks.perform(.acknowledge(note: nil), on: departmentTask, by: departmentActor, actorName: "agency:so-nnmt")
             _ = try await tasks.perform(
-                .transfer(to: PartyCode(rawValue: "so-xay-dung")!, reason: "Thẩm quyền của Sở Xây dựng"), on: UUID(uuidString: department)!,
-                by: .agency(PartyCode(rawValue: "so-nnmt")!), actorName: "agency:so-nnmt")
+                .requestInfo(questions: "Đề nghị cung cấp biên bản", documentsWanted: ["biên bản"]), on: departmentTask, by: departmentActor,
+                actorName: "agency:so-nnmt")
+            let requests = pipeline.fixture.dependencies.requests
+            let request = try #require(
+                try await requests.list(RequestFilter(), for: .newsroom(PartyCode(rawValue: "tuoitre")!), documentURL: { $0 }).items.first)
+            let answer = try await requests.answer(
+                UUID(uuidString: request.id)!, answer: "Đã gửi", documentIDs: [], declined: false, by: .newsroom(PartyCode(rawValue: "tuoitre")!),
+                actorName: "liaison:tuoitre", documentURL: { $0 })
+            guard case .answered = answer else {
+                Issue.record("the answer was not applied: \(answer)")
+                return
+            }
+            _ = try await tasks.perform(
+                .transfer(to: PartyCode(rawValue: "so-xay-dung")!, reason: "Thẩm quyền của Sở Xây dựng"), on: departmentTask,
+                by: departmentActor, actorName: "agency:so-nnmt")
             try await pipeline.whileRunning(pipeline.relay()) { try await pipeline.waitUntilSent() }
-            let consumer = try pipeline.consumer(["tipwire.requests.tuoitre", "tipwire.tasks.so-xay-dung"])
-            let messages = try await consume(consumer, count: 3)
+            let consumer = try pipeline.consumer(["tipwire.requests.tuoitre", "tipwire.tasks.so-xay-dung", "tipwire.tasks.so-nnmt"])
+            let messages = try await consume(consumer, count: 6)
             await consumer.close()
             #expect(messages.filter { $0.headerText("ce_type") == EventType.findingUpdate }.count == 2)
+            #expect(messages.filter { $0.headerText("ce_type") == EventType.requestCreated }.count == 1)
+            #expect(messages.filter { $0.headerText("ce_type") == EventType.requestAnswered }.count == 1)
             #expect(messages.allSatisfy { $0.keyString == view.finding.id })
             try await expectValidEvents(messages)
         }

@@ -25,3 +25,30 @@ CREATE TABLE applied_responses (
     applied_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (agency_code, ce_id)
 );
+
+-- Information requests, both ways of the duty to cooperate: an agency asks the finding's newsroom
+-- (the task waits in info_requested; the newsroom's clock runs), or a newsroom asks an agency about
+-- its progress (Law on Anti-Corruption 2018 Art. 14; the task's state is unchanged).
+CREATE TABLE info_requests (
+    id uuid PRIMARY KEY,
+    task_id uuid NOT NULL REFERENCES tasks (id),
+    finding_id uuid NOT NULL REFERENCES findings (id),
+    newsroom_code party_code NOT NULL REFERENCES newsrooms (code),
+    agency_code party_code NOT NULL REFERENCES agencies (code),
+    direction text NOT NULL CHECK (direction IN ('to-newsroom', 'to-agency')),
+    questions text NOT NULL CHECK (length(questions) BETWEEN 1 AND 20000),
+    documents_wanted jsonb NOT NULL DEFAULT '[]',
+    state text NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'answered', 'declined')),
+    due_at timestamptz NOT NULL,
+    answer text,
+    answer_document_ids uuid[] NOT NULL DEFAULT '{}',
+    asked_by text NOT NULL,
+    answered_by text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    answered_at timestamptz,
+    CHECK ((state = 'open') = (answered_at IS NULL))
+);
+CREATE INDEX info_requests_by_newsroom ON info_requests (newsroom_code, created_at DESC, id DESC);
+CREATE INDEX info_requests_by_agency ON info_requests (agency_code, created_at DESC, id DESC);
+-- A task waits on at most one open request to the newsroom.
+CREATE UNIQUE INDEX info_requests_one_open_per_task ON info_requests (task_id) WHERE state = 'open' AND direction = 'to-newsroom';

@@ -1,0 +1,109 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import TipwireCore
+import TipwireStore
+
+/// Information requests both ways: `GET /v1/requests`, `GET /v1/requests/{id}`,
+/// `POST /v1/requests/{id}/answer|decline`, and a newsroom's `POST /v1/findings/{id}/questions`.
+struct RequestsController {
+    let requests: RequestStore
+    let documentURL: @Sendable (String) -> String
+
+    func addRoutes(to group: RouterGroup<TipwireRequestContext>) {
+        group.get("requests", use: list)
+        group.get("requests/{id}", use: show)
+        group.post("requests/{id}/answer", use: answer)
+        group.post("requests/{id}/decline", use: decline)
+        group.post("findings/{id}/questions", use: ask)
+    }
+
+    @Sendable func list(_ request: Request, context: TipwireRequestContext) async throws -> Response {
+        let actor = try TasksController.actor(try context.require(.liaison, .agency, .coordinator))
+        var query = QueryReader(request.uri.queryParameters)
+        let state = query.oneOf("state", ["open", "answered", "declined"])
+        let direction = query.oneOf("direction", ["to-newsroom", "to-agency"]).flatMap(RequestDirection.init)
+        let filter = RequestFilter(state: state, direction: direction, after: query.cursor("cursor"), limit: query.limit("limit", default: 20, maximum: 100))
+        try query.check()
+        return try HTTP.json(.ok, try await requests.list(filter, for: actor, documentURL: documentURL))
+    }
+
+    @Sendable func show(_ request: Request, context: TipwireRequestContext) async throws -> Response {
+        let actor = try TasksController.actor(try context.require(.liaison, .agency, .coordinator))
+        let id = try HTTP.uuid(context, "id", what: "request")
+        guard let view = try await requests.view(id, for: actor, documentURL: documentURL) else { throw Problem.notFound("request \(id.lowercased)") }
+        return try HTTP.json(.ok, view)
+    }
+
+    @Sendable func answer(_ request: Request, context: TipwireRequestContext) async throws -> Response {
+        try await respond(request, context: context, declined: false)
+    }
+
+    @Sendable func decline(_ request: Request, context: TipwireRequestContext) async throws -> Response {
+        try await respond(request, context: context, declined: true)
+    }
+
+    private func respond(_ request: Request, context: TipwireRequestContext, declined: Bool) async throws -> Response {
+        let principal = try context.require(.liaison, .agency)
+        let id = try HTTP.uuid(context, "id", what: "request")
+        try HTTP.requireJSON(request)
+        let body = try HTTP.parseJSON(try await HTTP.body(request, limit: 256 * 1024))
+        var reader = FieldReader(object: body, allowed: declined ? ["reason"] : ["answer", "document_ids"])
+        let text = reader.text(declined ? "reason" : "answer", length: 1...20_000, multiline: true)
+        var documents: [UUID] = []
+        for (index, item) in (reader.array("document_ids") ?? []).enumerated() {
+            guard case .string(let value) = item, let document = UUID(uuidString: value) else {
+                reader.fail("document_ids[\(index)]", "must be a document id (a UUID)")
+                continue
+            }
+            if documents.contains(document) {
+                reader.fail("document_ids[\(index)]", "repeats document \(value.lowercased())")
+            } else {
+                documents.append(document)
+            }
+        }
+        guard reader.errors.isEmpty, let text else { throw Problem.validation(ValidationFailure(reader.errors)) }
+        let outcome = try await requests.answer(
+            id, answer: text, documentIDs: documents, declined: declined, by: try TasksController.actor(principal), actorName: principal.actor,
+            documentURL: documentURL)
+        switch outcome {
+        case .answered(let view):
+            context.logger.info("request \(view.state)", metadata: ["request": "\(view.id)", "task": "\(view.taskID)"])
+            return try HTTP.json(.ok, view)
+        case .notFound: throw Problem.notFound("request \(id.lowercased)")
+        case .conflict(let detail): throw Problem.conflict(detail)
+        case .rejected(let failure): throw Problem.validation(failure)
+        }
+    }
+
+    @Sendable func ask(_ request: Request, context: TipwireRequestContext) async throws -> Response {
+        let principal = try context.require(.liaison)
+        guard let newsroom = principal.newsroom else { throw Problem.unauthenticated }
+        let id = try HTTP.uuid(context, "id", what: "finding")
+        try HTTP.requireJSON(request)
+        let body = try HTTP.parseJSON(try await HTTP.body(request, limit: 64 * 1024))
+        var reader = FieldReader(object: body, allowed: ["question", "agency"])
+        let question = reader.text("question", length: 1...20_000, multiline: true)
+        let agency = reader.code("agency", required: false)
+        guard reader.errors.isEmpty, let question else { throw Problem.validation(ValidationFailure(reader.errors)) }
+        switch try await requests.ask(finding: id, agency: agency, questions: question, by: newsroom, actorName: principal.actor) {
+        case .asked(let views):
+            context.logger.info("question asked", metadata: ["finding": "\(id.lowercased)", "agencies": "\(views.map(\.agency))"])
+            return try HTTP.json(.created, Page(items: views, nextCursor: nil))
+        case .notFound: throw Problem.notFound("finding \(id.lowercased)")
+        case .rejected(let failure): throw Problem.validation(failure)
+        }
+    }
+}
+
+extension QueryReader {
+    mutating func oneOf(_ name: String, _ values: [String]) -> String? {
+        guard let text = parameters.get(name) else { return nil }
+        guard values.contains(text) else {
+            errors.append(FieldError(name, "must be one of: \(values.joined(separator: ", "))"))
+            return nil
+        }
+        return text
+    }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import Postgres
+import TipwireCore
+
+public enum RequestOutcome: Sendable {
+    case answered(InfoRequestView)
+    /// No such request, or not one the actor may answer or see.
+    case notFound
+    /// The request is no longer open, or its task left `info_requested`.
+    case conflict(String)
+    case rejected(ValidationFailure)
+}
+
+/// Filters for `GET /v1/requests`.
+public struct RequestFilter: Sendable {
+    public var state: String?
+    public var direction: RequestDirection?
+    public var after: PageCursor?
+    public var limit: Int
+
+    public init(state: String? = nil, direction: RequestDirection? = nil, after: PageCursor? = nil, limit: Int = 20) {
+        self.state = state
+        self.direction = direction
+        self.after = after
+        self.limit = limit
+    }
+}
+
+/// Information requests both ways: agencies asking newsrooms (through the task lifecycle's
+/// request-info and answer-info) and newsrooms asking agencies about their progress.
+public struct RequestStore: Sendable {
+    let client: PostgresClient
+    let tasks: TaskStore
+
+    public init(client: PostgresClient, tasks: TaskStore) {
+        self.client = client
+        self.tasks = tasks
+    }
+
+    static let columns = """
+        r.id, r.task_id, r.finding_id, f.title, r.newsroom_code, r.agency_code, r.direction, r.questions, r.documents_wanted::text, r.state,
+        r.due_at, r.answer, r.answer_document_ids, r.created_at, r.answered_at
+        """
+
+    /// Writes a new request and the event that delivers it: to the newsroom's topic for an agency's
+    /// request, to the agency's task topic for a newsroom's question.
+    static func create(
+        task: UUID, finding: UUID, newsroom: PartyCode, agency: PartyCode, direction: RequestDirection, questions: String, documentsWanted: [String],
+        askedBy: String, now: Date, on connection: PostgresConnection
+    ) async throws -> InfoRequestView {
+        let id = UUID()
+        let due =
+            direction == .toNewsroom
+            ? DefaultDeadlines.addingWorkingDays(DefaultDeadlines.newsroomAnswerWorkingDays, to: now)
+            : now.addingTimeInterval(TimeInterval(DefaultDeadlines.agencyAnswerDays * 86_400))
+        let wanted = String(decoding: try TipwireJSON.encode(documentsWanted), as: UTF8.self)
+        _ = try await connection.execute(
+            """
+            INSERT INTO info_requests (id, task_id, finding_id, newsroom_code, agency_code, direction, questions, documents_wanted, due_at, asked_by, created_at)
+            VALUES (\(id), \(task), \(finding), \(newsroom.rawValue), \(agency.rawValue), \(direction.rawValue), \(questions), \(wanted)::jsonb, \(due),
+                    \(askedBy), \(now))
+            """)
+        guard let view = try await load(where: "r.id = \(id)", documentURL: { $0 }, on: connection).first else {
+            throw CorruptRow(description: "request \(id) vanished after insert")
+        }
+        let topic = direction == .toNewsroom ? TopicName.requests(newsroom) : TopicName.tasks(agency)
+        _ = try await connection.pipeline([
+            Inserts.outbox([
+                OutboundEvent(
+                    type: EventType.requestCreated, subject: "requests/\(id.lowercased)", time: now, topic: topic, key: finding.lowercased,
+                    data: try TipwireJSON.encode(view))
+            ]),
+            Inserts.wakeRelay,
+        ])
+        return view
+    }
+
+    /// A newsroom asks the agencies holding open tasks on its finding (or one of them) about their progress.
+    public func ask(finding: UUID, agency: PartyCode?, questions: String, by newsroom: PartyCode, actorName: String) async throws -> RequestAskOutcome {
+        try await client.withTransaction { connection in
+            let owner = try await connection.query("SELECT newsroom_code FROM findings WHERE id = \(finding)")
+            guard let row = owner.firstRow, try row.decode(column: 0, as: String.self) == newsroom.rawValue else { return .notFound }
+            let open = try await connection.query(
+                """
+                SELECT id, agency_code FROM tasks
+                WHERE finding_id = \(finding) AND state NOT IN ('resolved', 'declined', 'transferred', 'closed')
+                  AND (\(agency?.rawValue)::text IS NULL OR agency_code = \(agency?.rawValue))
+                ORDER BY assigned_at, id
+                """
+            ).decode((UUID, String).self)
+            if open.isEmpty {
+                return .rejected(
+                    ValidationFailure(agency == nil ? "finding" : "agency", agency == nil ? "has no open task to ask about" : "holds no open task on this finding"))
+            }
+            let now = Date()
+            var created: [InfoRequestView] = []
+            for (task, holder) in open {
+                created.append(
+                    try await Self.create(
+                        task: task, finding: finding, newsroom: newsroom, agency: try code(holder), direction: .toAgency, questions: questions,
+                        documentsWanted: [], askedBy: actorName, now: now, on: connection))
+            }
+            return .asked(created)
+        }
+    }
+
+    /// Answers (or declines) a request: the newsroom answers an agency's request, which moves its task
+    /// back to in_progress; an agency answers a newsroom's question.
+    public func answer(
+        _ id: UUID, answer: String, documentIDs: [UUID], declined: Bool, by actor: TaskActor, actorName: String, documentURL: @Sendable (String) -> String
+    ) async throws -> RequestOutcome {
+        try await client.withTransaction { connection in
+            let rows = try await connection.query(
+                "SELECT task_id, finding_id, newsroom_code, agency_code, direction, state FROM info_requests WHERE id = \(id) FOR UPDATE")
+            guard let row = rows.firstRow else { return .notFound }
+            let (task, finding, newsroomText, agencyText, directionText, state) = try row.decode((UUID, UUID, String, String, String, String).self)
+            let direction = RequestDirection(rawValue: directionText) ?? .toNewsroom
+            let newsroom = try code(newsroomText)
+            let agency = try code(agencyText)
+            switch (direction, actor) {
+            case (.toNewsroom, .newsroom(let caller)) where caller == newsroom: break
+            case (.toAgency, .agency(let caller)) where caller == agency: break
+            default: return .notFound
+            }
+            guard state == "open" else { return .conflict("the request is already \(state)") }
+            if direction == .toAgency, !documentIDs.isEmpty {
+                return .rejected(ValidationFailure("document_ids", "agencies answer in text; documents are uploaded by newsrooms"))
+            }
+            let owned = Set(
+                try await connection.query("SELECT id FROM documents WHERE id = ANY(\(documentIDs)::uuid[]) AND newsroom_code = \(newsroom.rawValue)")
+                    .decodeColumn(UUID.self))
+            let foreign = documentIDs.enumerated().filter { !owned.contains($0.element) }
+            if !foreign.isEmpty {
+                return .rejected(
+                    ValidationFailure(foreign.map { FieldError("document_ids[\($0.offset)]", "no document \($0.element.lowercased) was uploaded by your newsroom") }))
+            }
+            let now = Date()
+            if direction == .toNewsroom {
+                let outcome = try await tasks.perform(
+                    .answerInfo(answer: answer), on: task, by: actor, actorName: actorName, policy: .default,
+                    eventKind: declined ? "info_declined" : nil, connection: connection)
+                switch outcome {
+                case .applied: break
+                case .rejected(.invalid(let failure)): return .rejected(failure)
+                case .rejected(let rejection): return .conflict(rejection.description)
+                case .notFound: return .notFound
+                case .conflict(let detail): return .conflict(detail)
+                }
+            }
+            _ = try await connection.pipeline([
+                """
+                UPDATE info_requests SET state = \(declined ? "declined" : "answered"), answer = \(answer), answer_document_ids = \(documentIDs)::uuid[],
+                                         answered_by = \(actorName), answered_at = \(now)
+                WHERE id = \(id)
+                """,
+                // Documents given in answer join the finding, so the agency may fetch them.
+                """
+                INSERT INTO finding_documents (finding_id, document_id, position)
+                SELECT \(finding), d.id, (SELECT coalesce(max(position) + 1, 0) FROM finding_documents WHERE finding_id = \(finding)) + d.n - 1
+                FROM unnest(\(documentIDs)::uuid[]) WITH ORDINALITY AS d(id, n)
+                ON CONFLICT DO NOTHING
+                """,
+            ])
+            guard let view = try await Self.load(where: "r.id = \(id)", documentURL: documentURL, on: connection).first else { return .notFound }
+            let topic = direction == .toNewsroom ? TopicName.tasks(agency) : TopicName.requests(newsroom)
+            _ = try await connection.pipeline([
+                Inserts.outbox([
+                    OutboundEvent(
+                        type: EventType.requestAnswered, subject: "requests/\(id.lowercased)", time: now, topic: topic, key: finding.lowercased,
+                        data: try TipwireJSON.encode(view))
+                ]),
+                Inserts.wakeRelay,
+            ])
+            return .answered(view)
+        }
+    }
+
+    /// One request, if `actor` may see it.
+    public func view(_ id: UUID, for actor: TaskActor, documentURL: @Sendable (String) -> String) async throws -> InfoRequestView? {
+        let scope = Self.scope(actor)
+        return try await client.withConnection { connection in
+            try await Self.load(
+                where: """
+                    r.id = \(id) AND (\(scope.newsroom)::text IS NULL OR r.newsroom_code = \(scope.newsroom))
+                      AND (\(scope.agency)::text IS NULL OR r.agency_code = \(scope.agency))
+                    """, documentURL: documentURL, on: connection
+            ).first
+        }
+    }
+
+    /// A page of requests, newest first: a newsroom's, an agency's, or all for the coordinator.
+    public func list(_ filter: RequestFilter, for actor: TaskActor, documentURL: @Sendable (String) -> String) async throws -> Page<InfoRequestView> {
+        let scope = Self.scope(actor)
+        let limit = min(max(filter.limit, 1), 100)
+        let views = try await client.withConnection { connection in
+            try await Self.load(
+                where: """
+                    (\(scope.newsroom)::text IS NULL OR r.newsroom_code = \(scope.newsroom))
+                      AND (\(scope.agency)::text IS NULL OR r.agency_code = \(scope.agency))
+                      AND (\(filter.state)::text IS NULL OR r.state = \(filter.state))
+                      AND (\(filter.direction?.rawValue)::text IS NULL OR r.direction = \(filter.direction?.rawValue))
+                      AND (\(filter.after?.time)::timestamptz IS NULL OR (r.created_at, r.id) < (\(filter.after?.time), \(filter.after?.id)))
+                    ORDER BY r.created_at DESC, r.id DESC LIMIT \(limit + 1)
+                    """, documentURL: documentURL, on: connection)
+        }
+        let items = Array(views.prefix(limit))
+        let next = views.count > limit ? items.last.flatMap { view in UUID(uuidString: view.id).map { PageCursor(time: view.createdAt, id: $0).token } } : nil
+        return Page(items: items, nextCursor: next)
+    }
+
+    static func scope(_ actor: TaskActor) -> (newsroom: String?, agency: String?) {
+        switch actor {
+        case .newsroom(let newsroom): (newsroom.rawValue, nil)
+        case .agency(let agency): (nil, agency.rawValue)
+        case .coordinator: (nil, nil)
+        }
+    }
+
+    static func load(where condition: PostgresQuery, documentURL: (String) -> String, on connection: PostgresConnection) async throws -> [InfoRequestView] {
+        var query: PostgresQuery = "SELECT \(unescaped: columns) FROM info_requests r JOIN findings f ON f.id = r.finding_id WHERE "
+        query.sql += condition.sql
+        query.parameters = condition.parameters
+        query.parameterTypes = condition.parameterTypes
+        let rows = try await connection.query(query)
+        var views: [InfoRequestView] = []
+        for row in rows {
+            let (id, task, finding, title, newsroom, agency, direction, questions, wanted, state, due, answer, documentIDs, created, answered) =
+                try row.decode((UUID, UUID, UUID, String, String, String, String, String, String, String, Date, String?, [UUID], Date, Date?).self)
+            let documents = try await connection.query(
+                """
+                SELECT d.id, encode(d.sha256, 'hex'), b.size, d.media_type FROM unnest(\(documentIDs)::uuid[]) WITH ORDINALITY AS r(id, n)
+                JOIN documents d ON d.id = r.id JOIN document_blobs b ON b.sha256 = d.sha256 ORDER BY r.n
+                """
+            ).decode((UUID, String, Int, String).self).map { id, sha256, size, mediaType in
+                DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: documentURL(id.lowercased))
+            }
+            views.append(
+                InfoRequestView(
+                    id: id, taskID: task, findingID: finding, findingTitle: title, newsroom: try code(newsroom), agency: try code(agency),
+                    direction: RequestDirection(rawValue: direction) ?? .toNewsroom, questions: questions,
+                    documentsWanted: (try? JSONDecoder().decode([String].self, from: Data(wanted.utf8))) ?? [], state: state, dueAt: due, answer: answer,
+                    answerDocuments: documents, createdAt: created, answeredAt: answered))
+        }
+        return views
+    }
+}
+
+public enum RequestAskOutcome: Sendable {
+    case asked([InfoRequestView])
+    case notFound
+    case rejected(ValidationFailure)
+}
