@@ -127,7 +127,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["check_events.py"],
+            exclude: ["check_events.py", "agency_client.py"],
             swiftSettings: swiftSettings
         ),
     ]

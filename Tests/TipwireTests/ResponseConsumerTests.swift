@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import Kafka
 import Postgres
 import TestSupport
@@ -124,6 +126,122 @@ struct ResponseConsumerTests {
                 .decode((String?, Int).self)
             #expect(outcome.0 == "referred_to_investigation")
             #expect(outcome.1 == 1)
+        }
+    }
+
+    /// The consumer process killed with SIGKILL during a burst of 10,000 responses, then restarted:
+    /// every response applied exactly once.
+    @Test func aConsumerKilledMidBurstAppliesEveryResponseExactlyOnce() async throws {
+        let binary = try tipwireBinary()
+        try await Pipeline.with { pipeline in
+            for agency in ["so-nnmt", "ubnd-cau-giay"] { try pipeline.broker.createTopic("tipwire.responses.\(agency)", partitions: 3) }
+            try pipeline.broker.createTopic(TopicName.responseDeadLetters, partitions: 1)
+            var tasks: [(agency: String, id: String)] = []
+            try await withThrowingTaskGroup(of: FindingView.self) { group in
+                for _ in 0..<2500 { group.addTask { try await pipeline.submit() } }
+                for try await view in group { tasks += view.tasks.map { ($0.agency.rawValue, $0.id) } }
+            }
+            #expect(tasks.count == 5000)
+            // acknowledge, then start, per task (keyed by the task, so in order); 500 acknowledgements sent twice.
+            var messages: [KafkaOutgoingMessage] = []
+            var duplicates: [KafkaOutgoingMessage] = []
+            for (index, task) in tasks.enumerated() {
+                let acknowledge = Self.response(task.agency, "acknowledge", task: task.id)
+                messages.append(acknowledge)
+                messages.append(Self.response(task.agency, "start", task: task.id))
+                if index % 10 == 0 { duplicates.append(acknowledge) }
+            }
+            let producer = try KafkaProducer(
+                configuration: KafkaProducerConfiguration(bootstrapServers: pipeline.broker.bootstrapServers, clientID: "agencies"), logger: quietLogger)
+            let sent = try await producer.send(messages + duplicates)
+            #expect(sent.allSatisfy { if case .success = $0 { true } else { false } })
+            await producer.shutdown()
+
+            let schema = try await pipeline.fixture.client.query("SELECT current_schema()")[0].decode(column: 0, as: String.self)
+            let arguments = [
+                "responses", "--database-url", try TestDatabase.url() + "?options=-csearch_path%3D\(schema)", "--kafka-brokers",
+                pipeline.broker.bootstrapServers, "--no-create-topics", "--log-format", "json", "--log-level", "error",
+            ]
+            func applied() async throws -> Int {
+                try await pipeline.fixture.client.query("SELECT count(*) FROM applied_responses")[0].decode(column: 0, as: Int.self)
+            }
+            let killed = try startProcess(binary, arguments)
+            try await eventually("the consumer to apply part of the burst", timeout: .seconds(90)) { try await applied() >= 500 }
+            kill(killed.processIdentifier, SIGKILL)
+            killed.waitUntilExit()
+            let whenKilled = try await applied()
+            #expect(whenKilled < 10_000, "the consumer finished before it was killed; nothing was tested")
+
+            let restarted = try startProcess(binary, arguments)
+            defer {
+                restarted.terminate()
+                restarted.waitUntilExit()
+            }
+            try await eventually("every response to be applied", timeout: .seconds(240)) { try await applied() >= 10_000 }
+            try await Task.sleep(for: .seconds(1))
+            let counts = try await pipeline.fixture.client.query(
+                """
+                SELECT (SELECT count(*) FROM applied_responses), (SELECT count(*) FROM task_events WHERE kind IN ('acknowledged', 'started')),
+                       (SELECT count(*) FROM tasks WHERE state = 'in_progress')
+                """)[0].decode((Int, Int, Int).self)
+            #expect(counts.0 == 10_000, "distinct ce_ids sent: 10,000")
+            #expect(counts.1 == 10_000, "one event per distinct ce_id, duplicates and redeliveries included")
+            #expect(counts.2 == 5000)
+            print("response consumer SIGKILL: killed after \(whenKilled) of 10,000 applied (+500 duplicates sent); after restart \(counts.0) applied, \(counts.1) events")
+        }
+    }
+
+    /// The issue's first acceptance point: an aiokafka producer (an independent client) drives a task from
+    /// delivered to resolved, with an information request the newsroom answers over HTTP in between.
+    @Test func anIndependentKafkaClientDrivesATaskToResolvedAndTheNewsroomHearsOfIt() async throws {
+        try await Pipeline.with { pipeline in
+            let fixture = pipeline.fixture
+            let script = repositoryRoot.appendingPathComponent("Tests/TipwireTests/agency_client.py").path
+            let bootstrap = pipeline.broker.bootstrapServers
+            @Sendable func agency(_ action: String, _ task: String, _ fields: String = "{}") async throws {
+                let result = try await runProgram("/usr/bin/env", ["python3", script, "respond", bootstrap, "thanh-tra-tp", action, task, fields])
+                #expect(result.status == 0, "aiokafka \(action): \(result.errors)")
+            }
+            @Sendable func stateBecomes(_ state: String, _ task: String) async throws {
+                try await eventually("the task to become \(state)", timeout: .seconds(60)) { try await Self.state(pipeline, task) == state }
+            }
+            let relay = pipeline.relay()
+            let consumer = Self.consumer(pipeline)
+            try await pipeline.whileRunning(relay) {
+                try await pipeline.whileRunning(consumer) {
+                    try await fixture.app().test(.router) { client in
+                        // Procurement in Cầu Giấy: one task, for the City Inspectorate.
+                        let (finding, tasks) = try await TaskLifecycleHTTPTests.submit(client, fixture, category: "procurement")
+                        let task = try #require(tasks["thanh-tra-tp"])
+                        try await stateBecomes("delivered", task)
+                        try await agency("acknowledge", task, #"{"note": "Đã tiếp nhận đơn"}"#)
+                        try await stateBecomes("acknowledged", task)
+                        try await agency("request-info", task, #"{"questions": "Đề nghị cung cấp hồ sơ mời thầu", "documents_wanted": ["hồ sơ mời thầu"]}"#)
+                        try await stateBecomes("info_requested", task)
+
+                        let liaison = fixture.token("liaison", "tuoitre")
+                        let open = try await client.send(.get("/v1/requests?state=open", token: liaison)).json()
+                        let request = try #require((open["items"] as? [[String: Any]])?.first?["id"] as? String)
+                        let answered = try await client.send(
+                            .post("/v1/requests/\(request)/answer", token: liaison, json: #"{"answer": "Hồ sơ mời thầu đính kèm bản giấy"}"#, key: nil))
+                        #expect(answered.status == .ok)
+                        try await stateBecomes("in_progress", task)
+
+                        try await agency("resolve", task, #"{"outcome": "substantiated", "summary": "Gói thầu bị chia nhỏ sai quy định; đã kiến nghị xử lý"}"#)
+                        try await stateBecomes("resolved", task)
+                        let update = try await runProgram(
+                            "/usr/bin/env", ["python3", script, "await", bootstrap, "tipwire.requests.tuoitre", finding, EventType.findingUpdate])
+                        #expect(update.status == 0, "\(update.errors)")
+                        #expect(update.output.contains(#""outcome":"substantiated""#))
+                        let view = try await client.send(.get("/v1/findings/\(finding)", token: liaison)).json()
+                        #expect(view["accounted_for"] as? Bool == true)
+                        let events = try await client.send(.get("/v1/tasks/\(task)", token: liaison)).json()["events"] as? [[String: Any]]
+                        #expect(events?.compactMap { $0["kind"] as? String } == [
+                            "assigned", "delivered", "acknowledged", "info_requested", "info_answered", "resolved",
+                        ])
+                    }
+                }
+            }
         }
     }
 }

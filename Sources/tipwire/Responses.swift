@@ -1,0 +1,42 @@
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import TipwireStore
+import UnixSignals
+
+struct Responses: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run only the response consumer: applies agencies' responses from tipwire.responses.<agency>.",
+        discussion: """
+            Members of consumer group tipwire-responses share the response topics' partitions; start several to
+            scale out. Each response is applied with its ce_id in one transaction and its offset stored after
+            the commit, so a consumer killed at any point loses nothing and applies nothing twice. Bad responses
+            go to tipwire.dlq.responses. `tipwire serve` and `tipwire dev` run one too unless given --no-responses.
+            Stops gracefully on SIGTERM or SIGINT.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var pipeline: RelayOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(name: .customLong("kafka-brokers"), help: "Kafka bootstrap servers (env TIPWIRE_KAFKA_BROKERS).")
+    var kafkaBrokersFlag: String?
+
+    @Option(name: .customLong("public-url"), help: "Where clients reach the API, for document URLs in events (env TIPWIRE_PUBLIC_URL).")
+    var publicURLFlag: String?
+
+    func run() async throws {
+        try logging.bootstrap()
+        guard let brokers = kafkaBrokersFlag ?? Environment.value("TIPWIRE_KAFKA_BROKERS") else {
+            throw ValidationError("no Kafka: pass --kafka-brokers or set TIPWIRE_KAFKA_BROKERS")
+        }
+        let logger = Logger(label: "tipwire")
+        let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 4, logger: Logger(label: "tipwire.db"))
+        let findings = FindingStore(client: db.client, publicURL: publicURLFlag ?? Environment.value("TIPWIRE_PUBLIC_URL") ?? "http://127.0.0.1:8080")
+        let consumer = try pipeline.makeResponseConsumer(
+            client: db.client, tasks: TaskStore(client: db.client, findings: findings), brokers: brokers, embedded: nil)
+        let group = ServiceGroup(
+            services: [DatabasePoolService(client: db.client), consumer], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}
