@@ -388,3 +388,14 @@ extension DefaultDeadlines {
         return date
     }
 }
+
+/// The responses agencies send on `tipwire.responses.<agency>`, one CloudEvents type per action.
+public enum ResponseTypes {
+    /// The actions an agency takes over Kafka (the coordinator's and the newsroom's go through the API).
+    public static let agencyActions: [TaskActionName] = [.acknowledge, .start, .requestInfo, .extend, .transfer, .decline, .resolve]
+
+    /// `vn.tipwire.response.<action>.v1`
+    public static func type(of action: TaskActionName) -> String { "vn.tipwire.response.\(action.rawValue).v1" }
+
+    public static let byType: [String: TaskActionName] = Dictionary(uniqueKeysWithValues: agencyActions.map { (type(of: $0), $0) })
+}

@@ -40,8 +40,7 @@ public enum DeadLetterReason: String, Sendable, CaseIterable {
 /// for a passing reason (database or broker away) is retried, never skipped; a bad one never stalls
 /// its partition.
 public final class ResponseConsumer: Service, Sendable {
-    public static let types: [String: TaskActionName] = Dictionary(
-        uniqueKeysWithValues: [TaskActionName.acknowledge, .start, .requestInfo, .extend, .transfer, .decline, .resolve].map { ("vn.tipwire.response.\($0.rawValue).v1", $0) })
+    public static let types = ResponseTypes.byType
 
     let client: PostgresClient
     let tasks: TaskStore
