@@ -212,6 +212,33 @@ public struct KafkaMessages: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer) }
 }
 
+extension KafkaConsumer {
+    /// Messages in the batches they arrive in (each non-empty, at most `limit`), for callers that
+    /// process several at once; iteration ends when the consumer is closed or the task cancelled.
+    public func batches(limit: Int = 500) -> KafkaMessageBatches { KafkaMessageBatches(consumer: self, limit: max(1, limit)) }
+}
+
+public struct KafkaMessageBatches: AsyncSequence, Sendable {
+    public typealias Element = [KafkaMessage]
+    let consumer: KafkaConsumer
+    let limit: Int
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let consumer: KafkaConsumer
+        let limit: Int
+
+        public mutating func next() async throws -> [KafkaMessage]? {
+            while true {
+                if consumer.isClosed || Task.isCancelled { return nil }
+                let batch = try await consumer.poll(limit: limit)
+                if !batch.isEmpty { return batch }
+            }
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer, limit: limit) }
+}
+
 private func consumerErrorText(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> String {
     guard let payload = message.pointee.payload else { return String(cString: rd_kafka_err2str(message.pointee.err)) }
     return String(decoding: UnsafeRawBufferPointer(start: payload, count: message.pointee.len), as: UTF8.self)

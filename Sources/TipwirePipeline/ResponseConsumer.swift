@@ -12,11 +12,16 @@ public struct ResponseConsumerConfiguration: Sendable {
     public var producer: KafkaProducerConfiguration
     /// The pause before retrying a message that failed for a passing reason (database or broker away).
     public var retryBackoff: Duration
+    /// Responses applied per transaction, at most.
+    public var batchSize: Int
 
-    public init(consumer: KafkaConsumerConfiguration, producer: KafkaProducerConfiguration, retryBackoff: Duration = .milliseconds(500)) {
+    public init(
+        consumer: KafkaConsumerConfiguration, producer: KafkaProducerConfiguration, retryBackoff: Duration = .milliseconds(500), batchSize: Int = 500
+    ) {
         self.consumer = consumer
         self.producer = producer
         self.retryBackoff = retryBackoff
+        self.batchSize = max(1, batchSize)
     }
 }
 
@@ -30,13 +35,14 @@ public enum DeadLetterReason: String, Sendable, CaseIterable {
     case foreignTask = "foreign-task"
     case illegalTransition = "illegal-transition"
     case conflict
+    case refusedByDatabase = "refused-by-database"
 }
 
 /// Applies the responses agencies produce to `tipwire.responses.<agency>` (DESIGN §4).
 ///
 /// Each message is validated, authorised (the topic's agency must hold the task) and applied through
-/// `TaskLifecycle` in one transaction with its `ce_id` record; its offset is stored only after that
-/// commit, or after a bad message's copy is acknowledged by the dead-letter topic. A message that fails
+/// `TaskLifecycle` with its `ce_id` record, the messages of one poll sharing a transaction; offsets are
+/// stored only after that commit and after bad messages' copies are acknowledged by the dead-letter topic. A message that fails
 /// for a passing reason (database or broker away) is retried, never skipped; a bad one never stalls
 /// its partition.
 public final class ResponseConsumer: Service, Sendable {
@@ -68,9 +74,9 @@ public final class ResponseConsumer: Service, Sendable {
         logger.info("response consumer subscribed", metadata: ["group": "\(configuration.consumer.groupID)"])
         do {
             try await cancelWhenGracefulShutdown {
-                for try await message in consumer.messages {
-                    try await self.retrying("apply a response") { try await self.handle(message, producer: producer) }
-                    try consumer.storeOffset(message)
+                for try await batch in consumer.batches(limit: self.configuration.batchSize) {
+                    try await self.retrying("apply responses") { try await self.handle(batch, producer: producer) }
+                    try consumer.storeOffsets(batch)
                 }
             }
         } catch is CancellationError {}
@@ -78,29 +84,42 @@ public final class ResponseConsumer: Service, Sendable {
         await producer.shutdown(timeout: .seconds(10))
     }
 
-    /// Applies one message or dead-letters it. Throws only for passing failures, to be retried.
-    func handle(_ message: KafkaMessage, producer: KafkaProducer) async throws {
-        switch Self.parse(message) {
-        case .failure(let letter):
-            try await deadLetter(message, letter, producer: producer)
-        case .success(let response):
-            switch try await tasks.apply(response) {
+    /// Applies a batch of messages (valid ones in one shared transaction) and dead-letters the rest.
+    /// Throws only for passing failures; the whole batch is then retried (applied ones are skipped by ce_id).
+    func handle(_ batch: [KafkaMessage], producer: KafkaProducer) async throws {
+        var responses: [(message: KafkaMessage, response: AgencyResponse)] = []
+        var letters: [(message: KafkaMessage, letter: Letter)] = []
+        for message in batch {
+            switch Self.parse(message) {
+            case .success(let response): responses.append((message, response))
+            case .failure(let letter): letters.append((message, letter))
+            }
+        }
+        let outcomes = try await tasks.apply(responses.map(\.response))
+        for ((message, response), outcome) in zip(responses, outcomes) {
+            switch outcome {
             case .applied:
                 applied.increment()
             case .duplicate:
                 duplicates.increment()
             case .unknownTask:
-                try await deadLetter(message, .init(.unknownTask, "no task \(response.taskID.lowercased)"), producer: producer)
+                letters.append((message, Letter(.unknownTask, "no task \(response.taskID.lowercased)")))
             case .foreignTask:
-                try await deadLetter(message, .init(.foreignTask, "task \(response.taskID.lowercased) is not held by \(response.agency)"), producer: producer)
-            case .rejected(.illegal(let state, let action, let allowed)):
-                let detail = TaskRejection.illegal(state: state, action: action, allowed: allowed).description
-                try await deadLetter(message, .init(.illegalTransition, detail), producer: producer)
+                letters.append((message, Letter(.foreignTask, "task \(response.taskID.lowercased) is not held by \(response.agency)")))
             case .rejected(let rejection):
-                try await deadLetter(message, .init(.schemaViolation, rejection.description), producer: producer)
+                if case .illegal = rejection {
+                    letters.append((message, Letter(.illegalTransition, rejection.description)))
+                } else {
+                    letters.append((message, Letter(.schemaViolation, rejection.description)))
+                }
             case .conflict(let detail):
-                try await deadLetter(message, .init(.conflict, detail), producer: producer)
+                letters.append((message, Letter(.conflict, detail)))
+            case .refused(let detail):
+                letters.append((message, Letter(.refusedByDatabase, detail)))
             }
+        }
+        for (message, letter) in letters.sorted(by: { ($0.message.partition, $0.message.offset) < ($1.message.partition, $1.message.offset) }) {
+            try await deadLetter(message, letter, producer: producer)
         }
     }
 

@@ -99,18 +99,34 @@ public struct TaskStore: Sendable {
     ) async throws -> TaskCommandOutcome {
         do {
             return try await client.withTransaction { connection in
-                try await perform(action, on: taskID, by: actor, actorName: actorName, policy: policy, eventKind: nil, connection: connection)
+                switch try await perform(action, on: taskID, by: actor, actorName: actorName, policy: policy, eventKind: nil, connection: connection) {
+                case .applied(let opened):
+                    guard let view = try await detail(taskID, for: actor, on: connection) else { return .notFound }
+                    return .applied(view, opened: opened?.view)
+                case .notFound: return .notFound
+                case .rejected(let rejection): return .rejected(rejection)
+                case .conflict(let detail): return .conflict(detail)
+                }
             }
         } catch let error as PostgresError where error.constraint == "tasks_one_open_per_agency" {
             return .conflict("that agency already holds an open task on this finding")
         }
     }
 
-    /// `eventKind` names the task event differently from the lifecycle's default (a declined information request).
+    /// What `perform` did on a connection, before the caller reads anything back.
+    enum Performed {
+        case applied(opened: TaskRow?)
+        case notFound
+        case rejected(TaskRejection)
+        case conflict(String)
+    }
+
+    /// Applies an action on `connection` (in the caller's transaction). `eventKind` names the task event
+    /// differently from the lifecycle's default (a declined information request).
     func perform(
         _ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, policy: LifecyclePolicy, eventKind: String?,
         connection: PostgresConnection
-    ) async throws -> TaskCommandOutcome {
+    ) async throws -> Performed {
         let rows = try await connection.query(
             """
             SELECT t.state, t.agency_code, f.newsroom_code, t.extensions, t.finding_id
@@ -184,8 +200,7 @@ public struct TaskStore: Sendable {
                     key: findingID.lowercased, data: try TipwireJSON.encode(data)))
         }
         if !outbox.isEmpty { _ = try await connection.pipeline([Inserts.outbox(outbox), Inserts.wakeRelay]) }
-        guard let view = try await detail(taskID, for: actor, on: connection) else { return .notFound }
-        return .applied(view, opened: opened?.view)
+        return .applied(opened: opened)
     }
 
     /// The task with its timeline, or nil when it does not exist or `actor` may not see it.
@@ -316,44 +331,74 @@ public enum ResponseOutcome: Sendable, Equatable {
     case foreignTask
     case rejected(TaskRejection)
     case conflict(String)
+    /// The database refused it for good; the reason is the server's message.
+    case refused(String)
 }
 
 extension TaskStore {
     /// Applies a Kafka response in one transaction with its deduplication record.
     public func apply(_ response: AgencyResponse) async throws -> ResponseOutcome {
-        struct AlreadyApplied: Error {}
+        try await apply([response])[0]
+    }
+
+    /// Applies responses in order in one shared transaction (one commit for the batch), each with its
+    /// deduplication record. If the shared transaction fails as a whole (a concurrent duplicate, a
+    /// constraint), every response is retried in a transaction of its own, so one cannot fail the others.
+    public func apply(_ responses: [AgencyResponse]) async throws -> [ResponseOutcome] {
+        if responses.isEmpty { return [] }
         do {
             return try await client.withTransaction { connection in
-                let seen = try await connection.query(
-                    "SELECT 1 FROM applied_responses WHERE agency_code = \(response.agency.rawValue) AND ce_id = \(response.ceID)")
-                if !seen.isEmpty { return .duplicate }
-                let holder = try await connection.query("SELECT agency_code FROM tasks WHERE id = \(response.taskID)")
-                guard let row = holder.firstRow else { return .unknownTask }
-                guard try row.decode(column: 0, as: String.self) == response.agency.rawValue else { return .foreignTask }
-                let outcome = try await perform(
-                    response.action, on: response.taskID, by: .agency(response.agency), actorName: "agency:\(response.agency)", policy: .default,
-                    eventKind: nil, connection: connection)
-                switch outcome {
-                case .applied:
-                    let inserted = try await connection.execute(
-                        """
-                        INSERT INTO applied_responses (agency_code, ce_id, ce_type, task_id, kafka_topic, kafka_partition, kafka_offset)
-                        VALUES (\(response.agency.rawValue), \(response.ceID), \(response.ceType), \(response.taskID), \(response.topic),
-                                \(Int(response.partition)), \(response.offset))
-                        ON CONFLICT DO NOTHING
-                        """)
-                    // Applied concurrently by another consumer: undo ours.
-                    if inserted == 0 { throw AlreadyApplied() }
-                    return .applied
-                case .notFound: return .unknownTask
-                case .rejected(let rejection): return .rejected(rejection)
-                case .conflict(let detail): return .conflict(detail)
-                }
+                var outcomes: [ResponseOutcome] = []
+                for response in responses { outcomes.append(try await apply(response, on: connection)) }
+                return outcomes
             }
-        } catch is AlreadyApplied {
-            return .duplicate
+        } catch let error as PostgresError where !error.isConnectionFailure && responses.count > 1 {
+            var outcomes: [ResponseOutcome] = []
+            for response in responses { outcomes.append(try await apply([response])[0]) }
+            return outcomes
         } catch let error as PostgresError where error.constraint == "tasks_one_open_per_agency" {
-            return .conflict("that agency already holds an open task on this finding")
+            return [.conflict("that agency already holds an open task on this finding")]
+        } catch let error as PostgresError where error.constraint == "applied_responses_pkey" {
+            return [.duplicate]
+        } catch let error as PostgresError where Self.isPermanent(error) {
+            // The database refuses this response for good (e.g. a NUL byte in a text field): retrying would stall the partition.
+            return [.refused(error.message)]
+        }
+    }
+
+    /// Errors that will not go away by retrying: not a lost connection, an exhausted pool, a deadlock or a serialization failure.
+    static func isPermanent(_ error: PostgresError) -> Bool {
+        switch error.kind {
+        case .connection, .poolTimeout, .poolClosed: return false
+        default: return !error.isConnectionFailure && !["40001", "40P01", "57014", "57P01", "57P02", "57P03"].contains(error.sqlState ?? "")
+        }
+    }
+
+    private func apply(_ response: AgencyResponse, on connection: PostgresConnection) async throws -> ResponseOutcome {
+        let check = try await connection.query(
+            """
+            SELECT (SELECT agency_code FROM tasks WHERE id = \(response.taskID)),
+                   EXISTS (SELECT 1 FROM applied_responses WHERE agency_code = \(response.agency.rawValue) AND ce_id = \(response.ceID))
+            """)[0]
+        let (holder, seen) = try check.decode((String?, Bool).self)
+        if seen { return .duplicate }
+        guard let holder else { return .unknownTask }
+        guard holder == response.agency.rawValue else { return .foreignTask }
+        let performed = try await perform(
+            response.action, on: response.taskID, by: .agency(response.agency), actorName: "agency:\(response.agency)", policy: .default,
+            eventKind: nil, connection: connection)
+        switch performed {
+        case .applied:
+            try await connection.execute(
+                """
+                INSERT INTO applied_responses (agency_code, ce_id, ce_type, task_id, kafka_topic, kafka_partition, kafka_offset)
+                VALUES (\(response.agency.rawValue), \(response.ceID), \(response.ceType), \(response.taskID), \(response.topic),
+                        \(Int(response.partition)), \(response.offset))
+                """)
+            return .applied
+        case .notFound: return .unknownTask
+        case .rejected(let rejection): return .rejected(rejection)
+        case .conflict(let detail): return .conflict(detail)
         }
     }
 }

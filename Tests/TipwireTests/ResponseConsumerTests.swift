@@ -166,7 +166,7 @@ struct ResponseConsumerTests {
                 try await pipeline.fixture.client.query("SELECT count(*) FROM applied_responses")[0].decode(column: 0, as: Int.self)
             }
             let killed = try startProcess(binary, arguments)
-            try await eventually("the consumer to apply part of the burst", timeout: .seconds(90)) { try await applied() >= 500 }
+            try await eventually("the consumer to apply part of the burst", timeout: .seconds(90)) { try await applied() >= 1500 }
             kill(killed.processIdentifier, SIGKILL)
             killed.waitUntilExit()
             let whenKilled = try await applied()
