@@ -121,86 +121,173 @@ public struct TaskStore: Sendable {
         case conflict(String)
     }
 
+    /// A task as it stands, locked in the current transaction.
+    struct LockedTask {
+        var id: UUID
+        var findingID: UUID
+        var snapshot: TaskSnapshot
+    }
+
+    /// Why `plan` refused an action.
+    enum PlanFailure: Error {
+        /// The actor may not see the task.
+        case notFound
+        case rejected(TaskRejection)
+    }
+
+    /// One accepted action, planned in memory and written by `write`.
+    struct Change {
+        var task: LockedTask
+        var action: TaskAction
+        var transition: TaskTransition
+        var actorName: String
+        var at: Date
+        var eventDetail: [String: JSONValue]
+        var opened: TaskRow?
+
+        var outcome: TaskOutcome? { if case .resolve(let outcome, _) = action { outcome } else { nil } }
+    }
+
     /// Applies an action on `connection` (in the caller's transaction). `eventKind` names the task event
     /// differently from the lifecycle's default (a declined information request).
     func perform(
         _ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, policy: LifecyclePolicy, eventKind: String?,
         connection: PostgresConnection
     ) async throws -> Performed {
+        guard let task = try await Self.lock([taskID], on: connection)[taskID] else { return .notFound }
+        let agencies = try await Self.knownAgencies(for: [action], on: connection)
+        switch Self.plan(action, on: task, by: actor, actorName: actorName, policy: policy, eventKind: eventKind, agencies: agencies, at: Date()) {
+        case .failure(.notFound): return .notFound
+        case .failure(.rejected(let rejection)): return .rejected(rejection)
+        case .success(let change):
+            try await write([change], on: connection)
+            return .applied(opened: change.opened)
+        }
+    }
+
+    /// Locks the tasks (in id order, so concurrent batches cannot deadlock) and reads what the rules need.
+    static func lock(_ ids: [UUID], on connection: PostgresConnection) async throws -> [UUID: LockedTask] {
         let rows = try await connection.query(
             """
-            SELECT t.state, t.agency_code, f.newsroom_code, t.extensions, t.finding_id
-            FROM tasks t JOIN findings f ON f.id = t.finding_id WHERE t.id = \(taskID) FOR UPDATE OF t
+            SELECT t.id, t.state, t.agency_code, f.newsroom_code, t.extensions, t.finding_id
+            FROM tasks t JOIN findings f ON f.id = t.finding_id WHERE t.id = ANY(\(Array(Set(ids)))::uuid[]) ORDER BY t.id FOR UPDATE OF t
             """)
-        guard let row = rows.firstRow else { return .notFound }
-        let (stateText, agencyText, newsroomText, extensions, findingID) = try row.decode((String, String, String, Int, UUID).self)
-        guard let state = TaskState(rawValue: stateText) else { throw CorruptRow(description: "task \(taskID) has unknown state \(stateText)") }
-        let task = TaskSnapshot(state: state, agency: try code(agencyText), newsroom: try code(newsroomText), extensions: extensions)
-        guard Self.canSee(actor, task) else { return .notFound }
+        var tasks: [UUID: LockedTask] = [:]
+        for row in rows {
+            let (id, stateText, agency, newsroom, extensions, findingID) = try row.decode((UUID, String, String, String, Int, UUID).self)
+            guard let state = TaskState(rawValue: stateText) else { throw CorruptRow(description: "task \(id) has unknown state \(stateText)") }
+            tasks[id] = LockedTask(
+                id: id, findingID: findingID, snapshot: TaskSnapshot(state: state, agency: try code(agency), newsroom: try code(newsroom), extensions: extensions))
+        }
+        return tasks
+    }
 
+    /// The agency codes, when an action may open a task for one (a transfer).
+    static func knownAgencies(for actions: [TaskAction], on connection: PostgresConnection) async throws -> Set<String> {
+        guard actions.contains(where: { $0.name == .transfer }) else { return [] }
+        return Set(try await connection.query("SELECT code FROM agencies").decodeColumn(String.self))
+    }
+
+    /// Decides an action in memory: the lifecycle's rules, visibility, and what the change will write.
+    static func plan(
+        _ action: TaskAction, on task: LockedTask, by actor: TaskActor, actorName: String, policy: LifecyclePolicy, eventKind: String?,
+        agencies: Set<String>, at now: Date
+    ) -> Result<Change, PlanFailure> {
+        guard canSee(actor, task.snapshot) else { return .failure(.notFound) }
         var transition: TaskTransition
-        switch TaskLifecycle.apply(action, by: actor, to: task, policy: policy) {
-        case .failure(let rejection): return .rejected(rejection)
+        switch TaskLifecycle.apply(action, by: actor, to: task.snapshot, policy: policy) {
+        case .failure(let rejection): return .failure(.rejected(rejection))
         case .success(let accepted): transition = accepted
         }
         if let eventKind { transition.eventKind = eventKind }
-        if let target = transition.opensTaskFor, try await connection.query("SELECT 1 FROM agencies WHERE code = \(target.rawValue)").isEmpty {
-            return .rejected(.invalid(ValidationFailure("agency", "is not a known agency code")))
-        }
-
-        let now = Date()
-        var eventDetail = Self.detail(of: action)
-        var opened: TaskRow?
+        var change = Change(task: task, action: action, transition: transition, actorName: actorName, at: now, eventDetail: detail(of: action))
         if let target = transition.opensTaskFor {
+            guard agencies.contains(target.rawValue) else { return .failure(.rejected(.invalid(ValidationFailure("agency", "is not a known agency code")))) }
             let row = TaskRow(
-                id: UUID(), findingID: findingID, agency: target, routedBy: actor == .coordinator ? .reassignment : .transfer, previousTaskID: taskID,
-                assignedAt: now)
-            eventDetail["new_task_id"] = .string(row.id.lowercased)
-            opened = row
+                id: UUID(), findingID: task.findingID, agency: target, routedBy: actor == .coordinator ? .reassignment : .transfer,
+                previousTaskID: task.id, assignedAt: now)
+            change.eventDetail["new_task_id"] = .string(row.id.lowercased)
+            change.opened = row
         }
-        if case .requestInfo(let questions, let wanted) = action {
+        return .success(change)
+    }
+
+    /// Writes planned changes, in order, with a statement per table: each task's final state, every event,
+    /// transferred tasks, information requests, and the outbox rows that announce them.
+    func write(_ plannedChanges: [Change], on connection: PostgresConnection) async throws {
+        if plannedChanges.isEmpty { return }
+        var changes = plannedChanges
+        for index in changes.indices {
+            guard case .requestInfo(let questions, let wanted) = changes[index].action else { continue }
+            let task = changes[index].task
             let request = try await RequestStore.create(
-                task: taskID, finding: findingID, newsroom: task.newsroom, agency: task.agency, direction: .toNewsroom, questions: questions,
-                documentsWanted: wanted, askedBy: actorName, now: now, on: connection)
-            eventDetail["request_id"] = .string(request.id)
-            eventDetail["due_at"] = .string(formatTimestamp(request.dueAt))
+                task: task.id, finding: task.findingID, newsroom: task.snapshot.newsroom, agency: task.snapshot.agency, direction: .toNewsroom,
+                questions: questions, documentsWanted: wanted, askedBy: changes[index].actorName, now: changes[index].at, on: connection)
+            changes[index].eventDetail["request_id"] = .string(request.id)
+            changes[index].eventDetail["due_at"] = .string(formatTimestamp(request.dueAt))
         }
-        let outcome: TaskOutcome? = if case .resolve(let outcome, _) = action { outcome } else { nil }
+        // One row per task: its state after the last change.
+        var final: [UUID: Change] = [:]
+        for change in changes { final[change.task.id] = change }
+        let updates = Array(final.values)
+        var events: [TaskEventRow] = []
+        var opened: [TaskRow] = []
+        for change in changes {
+            events.append(TaskEventRow(taskID: change.task.id, kind: change.transition.eventKind, actor: change.actorName, at: change.at, detail: try Self.json(change.eventDetail)))
+            if let row = change.opened {
+                let assigned: [String: JSONValue] = [
+                    "routed_by": .string(row.routedBy.rawValue), "previous_task_id": .string(change.task.id.lowercased),
+                    "reason": change.eventDetail["reason"] ?? .null,
+                ]
+                opened.append(row)
+                events.append(TaskEventRow(taskID: row.id, kind: "assigned", actor: change.actorName, at: change.at, detail: try Self.json(assigned)))
+            }
+        }
         var writes: [PostgresQuery] = [
             """
-            UPDATE tasks SET state = \(transition.to.rawValue), extensions = \(transition.extensions), outcome = \(outcome?.rawValue),
-                             updated_at = \(now)
-            WHERE id = \(taskID)
-            """,
-            Inserts.taskEvents([TaskEventRow(taskID: taskID, kind: transition.eventKind, actor: actorName, at: now, detail: try Self.json(eventDetail))]),
+            UPDATE tasks t SET state = r.state, extensions = r.extensions, outcome = r.outcome, updated_at = r.at
+            FROM unnest(\(updates.map(\.task.id))::uuid[], \(updates.map(\.transition.to.rawValue))::text[], \(updates.map(\.transition.extensions))::int[],
+                        \(updates.map { $0.outcome?.rawValue })::text[], \(updates.map(\.at))::timestamptz[]) AS r(id, state, extensions, outcome, at)
+            WHERE t.id = r.id
+            """
         ]
-        if let opened {
-            let assigned: [String: JSONValue] = [
-                "routed_by": .string(opened.routedBy.rawValue), "previous_task_id": .string(taskID.lowercased), "reason": eventDetail["reason"] ?? .null,
-            ]
-            writes.append(Inserts.tasks([opened]))
-            writes.append(Inserts.taskEvents([TaskEventRow(taskID: opened.id, kind: "assigned", actor: actorName, at: now, detail: try Self.json(assigned))]))
-        }
+        if !opened.isEmpty { writes.append(Inserts.tasks(opened)) }
+        writes.append(Inserts.taskEvents(events))
         _ = try await connection.pipeline(writes)
 
         var outbox: [OutboundEvent] = []
-        if let opened, let finding = try await findings.loadViews(where: "f.id = \(findingID)", on: connection).first {
-            outbox.append(try .taskAssigned(opened, finding: finding.finding, documents: finding.documents))
+        if !opened.isEmpty {
+            let views = try await findings.loadViews(where: "f.id = ANY(\(Array(Set(opened.map(\.findingID))))::uuid[])", on: connection)
+            let byID = Dictionary(views.map { ($0.finding.id, $0) }, uniquingKeysWith: { first, _ in first })
+            for row in opened {
+                guard let view = byID[row.findingID.lowercased] else { continue }
+                outbox.append(try .taskAssigned(row, finding: view.finding, documents: view.documents))
+            }
         }
-        if [.resolve, .transfer, .decline, .close].contains(action.name) {
-            let accounted = try await connection.query(
-                "SELECT bool_and(state IN ('resolved', 'declined', 'transferred', 'closed')) FROM tasks WHERE finding_id = \(findingID)")[0]
-                .decode(column: 0, as: Bool.self)
-            let data = FindingUpdateData(
-                findingID: findingID, taskID: taskID, agency: task.agency, state: transition.to, action: action.name, outcome: outcome,
-                text: Self.text(of: action), transferredTo: transition.opensTaskFor, newTaskID: opened?.id, accountedFor: accounted, at: now)
-            outbox.append(
-                OutboundEvent(
-                    type: EventType.findingUpdate, subject: "tasks/\(taskID.lowercased)", time: now, topic: TopicName.requests(task.newsroom),
-                    key: findingID.lowercased, data: try TipwireJSON.encode(data)))
+        let outcomes = changes.filter { [.resolve, .transfer, .decline, .close].contains($0.action.name) }
+        if !outcomes.isEmpty {
+            var accounted: [UUID: Bool] = [:]
+            for (finding, done) in try await connection.query(
+                """
+                SELECT finding_id, bool_and(state IN ('resolved', 'declined', 'transferred', 'closed')) FROM tasks
+                WHERE finding_id = ANY(\(Array(Set(outcomes.map(\.task.findingID))))::uuid[]) GROUP BY finding_id
+                """
+            ).decode((UUID, Bool).self) {
+                accounted[finding] = done
+            }
+            for change in outcomes {
+                let task = change.task
+                let data = FindingUpdateData(
+                    findingID: task.findingID, taskID: task.id, agency: task.snapshot.agency, state: change.transition.to, action: change.action.name,
+                    outcome: change.outcome, text: Self.text(of: change.action), transferredTo: change.transition.opensTaskFor, newTaskID: change.opened?.id,
+                    accountedFor: accounted[task.findingID] ?? false, at: change.at)
+                outbox.append(
+                    OutboundEvent(
+                        type: EventType.findingUpdate, subject: "tasks/\(task.id.lowercased)", time: change.at, topic: TopicName.requests(task.snapshot.newsroom),
+                        key: task.findingID.lowercased, data: try TipwireJSON.encode(data)))
+            }
         }
         if !outbox.isEmpty { _ = try await connection.pipeline([Inserts.outbox(outbox), Inserts.wakeRelay]) }
-        return .applied(opened: opened)
     }
 
     /// The task with its timeline, or nil when it does not exist or `actor` may not see it.
@@ -347,11 +434,7 @@ extension TaskStore {
     public func apply(_ responses: [AgencyResponse]) async throws -> [ResponseOutcome] {
         if responses.isEmpty { return [] }
         do {
-            return try await client.withTransaction { connection in
-                var outcomes: [ResponseOutcome] = []
-                for response in responses { outcomes.append(try await apply(response, on: connection)) }
-                return outcomes
-            }
+            return try await client.withTransaction { connection in try await apply(responses, on: connection) }
         } catch let error as PostgresError where !error.isConnectionFailure && responses.count > 1 {
             var outcomes: [ResponseOutcome] = []
             for response in responses { outcomes.append(try await apply([response])[0]) }
@@ -366,39 +449,70 @@ extension TaskStore {
         }
     }
 
+    /// Plans the responses in order against the locked tasks (a task's later response sees its earlier
+    /// one), then writes them all at once with their ce_id records.
+    private func apply(_ responses: [AgencyResponse], on connection: PostgresConnection) async throws -> [ResponseOutcome] {
+        var tasks = try await Self.lock(responses.map(\.taskID), on: connection)
+        let agencies = try await Self.knownAgencies(for: responses.map(\.action), on: connection)
+        var seen = Set<String>()
+        for (agency, ceID) in try await connection.query(
+            """
+            SELECT a.agency_code, a.ce_id FROM applied_responses a
+            JOIN unnest(\(responses.map(\.agency.rawValue))::text[], \(responses.map(\.ceID))::text[]) AS r(agency, ce_id)
+              ON a.agency_code = r.agency AND a.ce_id = r.ce_id
+            """
+        ).decode((String, String).self) {
+            seen.insert(agency + "\u{0}" + ceID)
+        }
+        let now = Date()
+        var outcomes: [ResponseOutcome] = []
+        var changes: [Change] = []
+        var applied: [AgencyResponse] = []
+        for response in responses {
+            guard seen.insert(response.agency.rawValue + "\u{0}" + response.ceID).inserted else {
+                outcomes.append(.duplicate)
+                continue
+            }
+            guard let task = tasks[response.taskID] else {
+                outcomes.append(.unknownTask)
+                continue
+            }
+            guard task.snapshot.agency == response.agency else {
+                outcomes.append(.foreignTask)
+                continue
+            }
+            let planned = Self.plan(
+                response.action, on: task, by: .agency(response.agency), actorName: "agency:\(response.agency)", policy: .default, eventKind: nil,
+                agencies: agencies, at: now)
+            switch planned {
+            case .success(let change):
+                changes.append(change)
+                applied.append(response)
+                tasks[response.taskID]?.snapshot.state = change.transition.to
+                tasks[response.taskID]?.snapshot.extensions = change.transition.extensions
+                outcomes.append(.applied)
+            case .failure(.rejected(let rejection)): outcomes.append(.rejected(rejection))
+            case .failure(.notFound): outcomes.append(.foreignTask)
+            }
+        }
+        try await write(changes, on: connection)
+        if !applied.isEmpty {
+            try await connection.execute(
+                """
+                INSERT INTO applied_responses (agency_code, ce_id, ce_type, task_id, kafka_topic, kafka_partition, kafka_offset)
+                SELECT * FROM unnest(\(applied.map(\.agency.rawValue))::text[], \(applied.map(\.ceID))::text[], \(applied.map(\.ceType))::text[],
+                                     \(applied.map(\.taskID))::uuid[], \(applied.map(\.topic))::text[], \(applied.map { Int($0.partition) })::int[],
+                                     \(applied.map(\.offset))::bigint[])
+                """)
+        }
+        return outcomes
+    }
+
     /// Errors that will not go away by retrying: not a lost connection, an exhausted pool, a deadlock or a serialization failure.
     static func isPermanent(_ error: PostgresError) -> Bool {
         switch error.kind {
         case .connection, .poolTimeout, .poolClosed: return false
         default: return !error.isConnectionFailure && !["40001", "40P01", "57014", "57P01", "57P02", "57P03"].contains(error.sqlState ?? "")
-        }
-    }
-
-    private func apply(_ response: AgencyResponse, on connection: PostgresConnection) async throws -> ResponseOutcome {
-        let check = try await connection.query(
-            """
-            SELECT (SELECT agency_code FROM tasks WHERE id = \(response.taskID)),
-                   EXISTS (SELECT 1 FROM applied_responses WHERE agency_code = \(response.agency.rawValue) AND ce_id = \(response.ceID))
-            """)[0]
-        let (holder, seen) = try check.decode((String?, Bool).self)
-        if seen { return .duplicate }
-        guard let holder else { return .unknownTask }
-        guard holder == response.agency.rawValue else { return .foreignTask }
-        let performed = try await perform(
-            response.action, on: response.taskID, by: .agency(response.agency), actorName: "agency:\(response.agency)", policy: .default,
-            eventKind: nil, connection: connection)
-        switch performed {
-        case .applied:
-            try await connection.execute(
-                """
-                INSERT INTO applied_responses (agency_code, ce_id, ce_type, task_id, kafka_topic, kafka_partition, kafka_offset)
-                VALUES (\(response.agency.rawValue), \(response.ceID), \(response.ceType), \(response.taskID), \(response.topic),
-                        \(Int(response.partition)), \(response.offset))
-                """)
-            return .applied
-        case .notFound: return .unknownTask
-        case .rejected(let rejection): return .rejected(rejection)
-        case .conflict(let detail): return .conflict(detail)
         }
     }
 }
