@@ -398,4 +398,7 @@ public enum ResponseTypes {
     public static func type(of action: TaskActionName) -> String { "vn.tipwire.response.\(action.rawValue).v1" }
 
     public static let byType: [String: TaskActionName] = Dictionary(uniqueKeysWithValues: agencyActions.map { (type(of: $0), $0) })
+
+    /// An agency's answer to a newsroom's question: `{"request_id", "answer"}`.
+    public static let answer = "vn.tipwire.response.answer.v1"
 }

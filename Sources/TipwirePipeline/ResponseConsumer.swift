@@ -32,6 +32,7 @@ public enum DeadLetterReason: String, Sendable, CaseIterable {
     case malformedJSON = "malformed-json"
     case schemaViolation = "schema-violation"
     case unknownTask = "unknown-task"
+    case unknownRequest = "unknown-request"
     case foreignTask = "foreign-task"
     case illegalTransition = "illegal-transition"
     case conflict
@@ -84,43 +85,49 @@ public final class ResponseConsumer: Service, Sendable {
         await producer.shutdown(timeout: .seconds(10))
     }
 
-    /// Applies a batch of messages (valid ones in one shared transaction) and dead-letters the rest.
+    /// Applies a batch of messages (task responses in one shared transaction) and dead-letters the rest.
     /// Throws only for passing failures; the whole batch is then retried (applied ones are skipped by ce_id).
     func handle(_ batch: [KafkaMessage], producer: KafkaProducer) async throws {
         var responses: [(message: KafkaMessage, response: AgencyResponse)] = []
+        var answers: [(message: KafkaMessage, answer: AgencyAnswer)] = []
         var letters: [(message: KafkaMessage, letter: Letter)] = []
         for message in batch {
             switch Self.parse(message) {
-            case .success(let response): responses.append((message, response))
+            case .success(.task(let response)): responses.append((message, response))
+            case .success(.answer(let answer)): answers.append((message, answer))
             case .failure(let letter): letters.append((message, letter))
             }
         }
-        let outcomes = try await tasks.apply(responses.map(\.response))
-        for ((message, response), outcome) in zip(responses, outcomes) {
+        var outcomes = zip(responses.map(\.message), try await tasks.apply(responses.map(\.response))).map { ($0, $1) }
+        let requests = RequestStore(client: client, tasks: tasks)
+        for (message, answer) in answers {
+            outcomes.append((message, try await requests.answer(answer, documentURL: tasks.findings.documentURL)))
+        }
+        for (message, outcome) in outcomes {
             switch outcome {
-            case .applied:
-                applied.increment()
-            case .duplicate:
-                duplicates.increment()
-            case .unknownTask:
-                letters.append((message, Letter(.unknownTask, "no task \(response.taskID.lowercased)")))
-            case .foreignTask:
-                letters.append((message, Letter(.foreignTask, "task \(response.taskID.lowercased) is not held by \(response.agency)")))
+            case .applied: applied.increment()
+            case .duplicate: duplicates.increment()
+            case .unknownTask: letters.append((message, Letter(.unknownTask, "no such task")))
+            case .unknownRequest: letters.append((message, Letter(.unknownRequest, "no question to this agency has that request_id")))
+            case .foreignTask: letters.append((message, Letter(.foreignTask, "the task is not held by the topic's agency")))
             case .rejected(let rejection):
                 if case .illegal = rejection {
                     letters.append((message, Letter(.illegalTransition, rejection.description)))
                 } else {
                     letters.append((message, Letter(.schemaViolation, rejection.description)))
                 }
-            case .conflict(let detail):
-                letters.append((message, Letter(.conflict, detail)))
-            case .refused(let detail):
-                letters.append((message, Letter(.refusedByDatabase, detail)))
+            case .conflict(let detail): letters.append((message, Letter(.conflict, detail)))
+            case .refused(let detail): letters.append((message, Letter(.refusedByDatabase, detail)))
             }
         }
         for (message, letter) in letters.sorted(by: { ($0.message.partition, $0.message.offset) < ($1.message.partition, $1.message.offset) }) {
             try await deadLetter(message, letter, producer: producer)
         }
+    }
+
+    enum Parsed {
+        case task(AgencyResponse)
+        case answer(AgencyAnswer)
     }
 
     struct Letter: Error {
@@ -134,7 +141,7 @@ public final class ResponseConsumer: Service, Sendable {
 
     /// Reads a CloudEvents binary-mode response: the agency from the topic, the action from `ce_type`,
     /// the task and the action's fields from the JSON data.
-    static func parse(_ message: KafkaMessage) -> Result<AgencyResponse, Letter> {
+    static func parse(_ message: KafkaMessage) -> Result<Parsed, Letter> {
         guard message.topic.hasPrefix("tipwire.responses."), let agency = PartyCode(rawValue: String(message.topic.dropFirst("tipwire.responses.".count))) else {
             return .failure(Letter(.missingAttributes, "topic \(message.topic) is not tipwire.responses.<agency>"))
         }
@@ -143,8 +150,8 @@ public final class ResponseConsumer: Service, Sendable {
         else {
             return .failure(Letter(.missingAttributes, "ce_id (1 to 200 characters) and ce_type headers are required (CloudEvents binary mode)"))
         }
-        guard let name = types[type] else {
-            return .failure(Letter(.unknownType, "ce_type \(type) is not one of: \(types.keys.sorted().joined(separator: ", "))"))
+        guard type == ResponseTypes.answer || types[type] != nil else {
+            return .failure(Letter(.unknownType, "ce_type \(type) is not one of: \((types.keys + [ResponseTypes.answer]).sorted().joined(separator: ", "))"))
         }
         let value: JSONValue
         do {
@@ -152,15 +159,30 @@ public final class ResponseConsumer: Service, Sendable {
         } catch {
             return .failure(Letter(.malformedJSON, "the value is not JSON"))
         }
+        guard let name = types[type] else {
+            var reader = FieldReader(object: value, allowed: ["request_id", "answer"])
+            let request = reader.string("request_id")
+            let answer = reader.text("answer", length: 1...20_000, multiline: true)
+            guard reader.errors.isEmpty, let request, let requestID = UUID(uuidString: request), let answer else {
+                let problems = reader.errors.isEmpty ? "request_id: must be a UUID" : ValidationFailure(reader.errors).description
+                return .failure(Letter(.schemaViolation, problems))
+            }
+            return .success(
+                .answer(
+                    AgencyAnswer(
+                        ceID: id, agency: agency, requestID: requestID, answer: answer, topic: message.topic, partition: message.partition,
+                        offset: message.offset)))
+        }
         var taskID: UUID?
         if case .object(let fields) = value, case .string(let text)? = fields["task_id"] { taskID = UUID(uuidString: text) }
         do {
             let action = try TaskAction.parse(name, value, alsoAllowed: ["task_id"])
             guard let taskID else { return .failure(Letter(.schemaViolation, "task_id: is required (the task's id, a UUID)")) }
             return .success(
-                AgencyResponse(
-                    ceID: id, ceType: type, agency: agency, taskID: taskID, action: action, topic: message.topic, partition: message.partition,
-                    offset: message.offset))
+                .task(
+                    AgencyResponse(
+                        ceID: id, ceType: type, agency: agency, taskID: taskID, action: action, topic: message.topic, partition: message.partition,
+                        offset: message.offset)))
         } catch {
             let missing = taskID == nil ? "; task_id: is required (the task's id, a UUID)" : ""
             return .failure(Letter(.schemaViolation, error.description + missing))

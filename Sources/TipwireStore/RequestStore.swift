@@ -110,69 +110,111 @@ public struct RequestStore: Sendable {
         _ id: UUID, answer: String, documentIDs: [UUID], declined: Bool, by actor: TaskActor, actorName: String, documentURL: @Sendable (String) -> String
     ) async throws -> RequestOutcome {
         try await client.withTransaction { connection in
-            let rows = try await connection.query(
-                "SELECT task_id, finding_id, newsroom_code, agency_code, direction, state FROM info_requests WHERE id = \(id) FOR UPDATE")
-            guard let row = rows.firstRow else { return .notFound }
-            let (task, finding, newsroomText, agencyText, directionText, state) = try row.decode((UUID, UUID, String, String, String, String).self)
-            let direction = RequestDirection(rawValue: directionText) ?? .toNewsroom
-            let newsroom = try code(newsroomText)
-            let agency = try code(agencyText)
-            switch (direction, actor) {
-            case (.toNewsroom, .newsroom(let caller)) where caller == newsroom: break
-            case (.toAgency, .agency(let caller)) where caller == agency: break
-            default: return .notFound
-            }
-            guard state == "open" else { return .conflict("the request is already \(state)") }
-            if direction == .toAgency, !documentIDs.isEmpty {
-                return .rejected(ValidationFailure("document_ids", "agencies answer in text; documents are uploaded by newsrooms"))
-            }
-            let owned = Set(
-                try await connection.query("SELECT id FROM documents WHERE id = ANY(\(documentIDs)::uuid[]) AND newsroom_code = \(newsroom.rawValue)")
-                    .decodeColumn(UUID.self))
-            let foreign = documentIDs.enumerated().filter { !owned.contains($0.element) }
-            if !foreign.isEmpty {
-                return .rejected(
-                    ValidationFailure(foreign.map { FieldError("document_ids[\($0.offset)]", "no document \($0.element.lowercased) was uploaded by your newsroom") }))
-            }
-            let now = Date()
-            if direction == .toNewsroom {
-                let outcome = try await tasks.perform(
-                    .answerInfo(answer: answer), on: task, by: actor, actorName: actorName, policy: .default,
-                    eventKind: declined ? "info_declined" : nil, connection: connection)
+            try await self.answer(
+                id, answer: answer, documentIDs: documentIDs, declined: declined, by: actor, actorName: actorName, documentURL: documentURL,
+                on: connection)
+        }
+    }
+
+    /// An agency's answer to a newsroom's question, sent over Kafka (`vn.tipwire.response.answer.v1`):
+    /// applied with its ce_id record in one transaction; a repeated ce_id does nothing.
+    public func answer(_ response: AgencyAnswer, documentURL: @Sendable (String) -> String) async throws -> ResponseOutcome {
+        do {
+            return try await client.withTransaction { connection in
+                let seen = try await connection.query(
+                    "SELECT 1 FROM applied_responses WHERE agency_code = \(response.agency.rawValue) AND ce_id = \(response.ceID)")
+                if !seen.isEmpty { return .duplicate }
+                let outcome = try await self.answer(
+                    response.requestID, answer: response.answer, documentIDs: [], declined: false, by: .agency(response.agency),
+                    actorName: "agency:\(response.agency)", documentURL: documentURL, on: connection)
                 switch outcome {
-                case .applied: break
-                case .rejected(.invalid(let failure)): return .rejected(failure)
-                case .rejected(let rejection): return .conflict(rejection.description)
-                case .notFound: return .notFound
+                case .answered(let view):
+                    guard let task = UUID(uuidString: view.taskID) else { throw CorruptRow(description: "request \(view.id) has task \(view.taskID)") }
+                    try await connection.execute(
+                        """
+                        INSERT INTO applied_responses (agency_code, ce_id, ce_type, task_id, kafka_topic, kafka_partition, kafka_offset)
+                        VALUES (\(response.agency.rawValue), \(response.ceID), \(ResponseTypes.answer), \(task), \(response.topic),
+                                \(Int(response.partition)), \(response.offset))
+                        """)
+                    return .applied
+                case .notFound: return .unknownRequest
                 case .conflict(let detail): return .conflict(detail)
+                case .rejected(let failure): return .rejected(.invalid(failure))
                 }
             }
-            _ = try await connection.pipeline([
-                """
-                UPDATE info_requests SET state = \(declined ? "declined" : "answered"), answer = \(answer), answer_document_ids = \(documentIDs)::uuid[],
-                                         answered_by = \(actorName), answered_at = \(now)
-                WHERE id = \(id)
-                """,
-                // Documents given in answer join the finding, so the agency may fetch them.
-                """
-                INSERT INTO finding_documents (finding_id, document_id, position)
-                SELECT \(finding), d.id, (SELECT coalesce(max(position) + 1, 0) FROM finding_documents WHERE finding_id = \(finding)) + d.n - 1
-                FROM unnest(\(documentIDs)::uuid[]) WITH ORDINALITY AS d(id, n)
-                ON CONFLICT DO NOTHING
-                """,
-            ])
-            guard let view = try await Self.load(where: "r.id = \(id)", documentURL: documentURL, on: connection).first else { return .notFound }
-            let topic = direction == .toNewsroom ? TopicName.tasks(agency) : TopicName.requests(newsroom)
-            _ = try await connection.pipeline([
-                Inserts.outbox([
-                    OutboundEvent(
-                        type: EventType.requestAnswered, subject: "requests/\(id.lowercased)", time: now, topic: topic, key: finding.lowercased,
-                        data: try TipwireJSON.encode(view))
-                ]),
-                Inserts.wakeRelay,
-            ])
-            return .answered(view)
+        } catch let error as PostgresError where error.constraint == "applied_responses_pkey" {
+            return .duplicate
+        } catch let error as PostgresError where TaskStore.isPermanent(error) {
+            return .refused(error.message)
         }
+    }
+
+    func answer(
+        _ id: UUID, answer: String, documentIDs: [UUID], declined: Bool, by actor: TaskActor, actorName: String, documentURL: @Sendable (String) -> String,
+        on connection: PostgresConnection
+    ) async throws -> RequestOutcome {
+        let rows = try await connection.query(
+            "SELECT task_id, finding_id, newsroom_code, agency_code, direction, state FROM info_requests WHERE id = \(id) FOR UPDATE")
+        guard let row = rows.firstRow else { return .notFound }
+        let (task, finding, newsroomText, agencyText, directionText, state) = try row.decode((UUID, UUID, String, String, String, String).self)
+        let direction = RequestDirection(rawValue: directionText) ?? .toNewsroom
+        let newsroom = try code(newsroomText)
+        let agency = try code(agencyText)
+        switch (direction, actor) {
+        case (.toNewsroom, .newsroom(let caller)) where caller == newsroom: break
+        case (.toAgency, .agency(let caller)) where caller == agency: break
+        default: return .notFound
+        }
+        guard state == "open" else { return .conflict("the request is already \(state)") }
+        if direction == .toAgency, !documentIDs.isEmpty {
+            return .rejected(ValidationFailure("document_ids", "agencies answer in text; documents are uploaded by newsrooms"))
+        }
+        let owned = Set(
+            try await connection.query("SELECT id FROM documents WHERE id = ANY(\(documentIDs)::uuid[]) AND newsroom_code = \(newsroom.rawValue)")
+                .decodeColumn(UUID.self))
+        let foreign = documentIDs.enumerated().filter { !owned.contains($0.element) }
+        if !foreign.isEmpty {
+            return .rejected(
+                ValidationFailure(foreign.map { FieldError("document_ids[\($0.offset)]", "no document \($0.element.lowercased) was uploaded by your newsroom") }))
+        }
+        let now = Date()
+        if direction == .toNewsroom {
+            let outcome = try await tasks.perform(
+                .answerInfo(answer: answer), on: task, by: actor, actorName: actorName, policy: .default,
+                eventKind: declined ? "info_declined" : nil, connection: connection)
+            switch outcome {
+            case .applied: break
+            case .rejected(.invalid(let failure)): return .rejected(failure)
+            case .rejected(let rejection): return .conflict(rejection.description)
+            case .notFound: return .notFound
+            case .conflict(let detail): return .conflict(detail)
+            }
+        }
+        _ = try await connection.pipeline([
+            """
+            UPDATE info_requests SET state = \(declined ? "declined" : "answered"), answer = \(answer), answer_document_ids = \(documentIDs)::uuid[],
+                                     answered_by = \(actorName), answered_at = \(now)
+            WHERE id = \(id)
+            """,
+            // Documents given in answer join the finding, so the agency may fetch them.
+            """
+            INSERT INTO finding_documents (finding_id, document_id, position)
+            SELECT \(finding), d.id, (SELECT coalesce(max(position) + 1, 0) FROM finding_documents WHERE finding_id = \(finding)) + d.n - 1
+            FROM unnest(\(documentIDs)::uuid[]) WITH ORDINALITY AS d(id, n)
+            ON CONFLICT DO NOTHING
+            """,
+        ])
+        guard let view = try await Self.load(where: "r.id = \(id)", documentURL: documentURL, on: connection).first else { return .notFound }
+        let topic = direction == .toNewsroom ? TopicName.tasks(agency) : TopicName.requests(newsroom)
+        _ = try await connection.pipeline([
+            Inserts.outbox([
+                OutboundEvent(
+                    type: EventType.requestAnswered, subject: "requests/\(id.lowercased)", time: now, topic: topic, key: finding.lowercased,
+                    data: try TipwireJSON.encode(view))
+            ]),
+            Inserts.wakeRelay,
+        ])
+        return .answered(view)
     }
 
     /// One request, if `actor` may see it.
@@ -242,6 +284,27 @@ public struct RequestStore: Sendable {
                     answerDocuments: documents, createdAt: created, answeredAt: answered))
         }
         return views
+    }
+}
+
+/// An agency's answer to a newsroom's question, as it arrived over Kafka.
+public struct AgencyAnswer: Sendable {
+    public var ceID: String
+    public var agency: PartyCode
+    public var requestID: UUID
+    public var answer: String
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+
+    public init(ceID: String, agency: PartyCode, requestID: UUID, answer: String, topic: String, partition: Int32, offset: Int64) {
+        self.ceID = ceID
+        self.agency = agency
+        self.requestID = requestID
+        self.answer = answer
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
     }
 }
 

@@ -85,7 +85,7 @@ extension TaskView {
 /// The task lifecycle on the database: every action goes through `TaskLifecycle.apply`, whoever sends it.
 public struct TaskStore: Sendable {
     public let client: PostgresClient
-    let findings: FindingStore
+    public let findings: FindingStore
 
     public init(client: PostgresClient, findings: FindingStore) {
         self.client = client
@@ -414,6 +414,8 @@ public enum ResponseOutcome: Sendable, Equatable {
     /// The ce_id was applied before: nothing done.
     case duplicate
     case unknownTask
+    /// No open question to the agency has that id (an answer over Kafka).
+    case unknownRequest
     /// The task exists but belongs to another agency than the topic's.
     case foreignTask
     case rejected(TaskRejection)

@@ -244,4 +244,48 @@ struct ResponseConsumerTests {
             }
         }
     }
+
+    @Test func anAgencyAnswersANewsroomsQuestionOverKafka() async throws {
+        try await Pipeline.with { pipeline in
+            let view = try await pipeline.submit()
+            let requests = pipeline.fixture.dependencies.requests
+            guard case .asked(let asked) = try await requests.ask(
+                finding: UUID(uuidString: view.finding.id)!, agency: PartyCode(rawValue: "so-nnmt"), questions: "Đã xử lý đến đâu?",
+                by: PartyCode(rawValue: "tuoitre")!, actorName: "liaison:tuoitre")
+            else {
+                Issue.record("the question was not asked")
+                return
+            }
+            let request = try #require(asked.first).id
+            func answer(_ requestID: String, id: String = UUID().uuidString) -> KafkaOutgoingMessage {
+                KafkaOutgoingMessage(
+                    topic: "tipwire.responses.so-nnmt", key: Array(requestID.utf8),
+                    value: Array(#"{"request_id": "\#(requestID)", "answer": "Đang xác minh tại hiện trường"}"#.utf8),
+                    headers: [
+                        KafkaHeader(key: "ce_specversion", value: "1.0"), KafkaHeader(key: "ce_id", value: id),
+                        KafkaHeader(key: "ce_source", value: "/agencies/so-nnmt"), KafkaHeader(key: "ce_type", value: ResponseTypes.answer),
+                        KafkaHeader(key: "content-type", value: "application/json"),
+                    ])
+            }
+            let first = answer(request)
+            let producer = try KafkaProducer(
+                configuration: KafkaProducerConfiguration(bootstrapServers: pipeline.broker.bootstrapServers, clientID: "agency-so-nnmt"), logger: quietLogger)
+            defer { Task { await producer.shutdown() } }
+            for message in [first, first, answer(UUID().uuidString.lowercased())] { _ = try await producer.send(message) }
+            try await pipeline.whileRunning(Self.consumer(pipeline)) {
+                try await eventually("the answer to be applied", timeout: .seconds(60)) {
+                    try await pipeline.fixture.client.query("SELECT state FROM info_requests WHERE id = \(UUID(uuidString: request)!)")[0]
+                        .decode(column: 0, as: String.self) == "answered"
+                }
+                let dlq = try pipeline.consumer([TopicName.responseDeadLetters])
+                let letters = try await consume(dlq, count: 1)
+                await dlq.close()
+                #expect(letters.compactMap { $0.headerText("tw_reason") } == ["unknown-request"])
+            }
+            #expect(try await pipeline.fixture.client.query("SELECT count(*) FROM applied_responses")[0].decode(column: 0, as: Int.self) == 1)
+            let update = try await pipeline.fixture.client.query(
+                "SELECT topic FROM outbox WHERE ce_type = 'vn.tipwire.request.answered.v1'").decodeColumn(String.self)
+            #expect(update == ["tipwire.requests.tuoitre"])
+        }
+    }
 }
