@@ -98,18 +98,21 @@ public final class ResponseConsumer: Service, Sendable {
             case .failure(let letter): letters.append((message, letter))
             }
         }
-        var outcomes = zip(responses.map(\.message), try await tasks.apply(responses.map(\.response))).map { ($0, $1) }
+        let applied = try await tasks.apply(responses.map(\.response))
+        var outcomes = zip(responses, applied).map { pair in
+            (pair.0.message, pair.1, "task \(pair.0.response.taskID.lowercased)", pair.0.response.agency)
+        }
         let requests = RequestStore(client: client, tasks: tasks)
         for (message, answer) in answers {
-            outcomes.append((message, try await requests.answer(answer, documentURL: tasks.findings.documentURL)))
+            outcomes.append((message, try await requests.answer(answer, documentURL: tasks.findings.documentURL), "request \(answer.requestID.lowercased)", answer.agency))
         }
-        for (message, outcome) in outcomes {
+        for (message, outcome, subject, agency) in outcomes {
             switch outcome {
-            case .applied: applied.increment()
+            case .applied: self.applied.increment()
             case .duplicate: duplicates.increment()
-            case .unknownTask: letters.append((message, Letter(.unknownTask, "no such task")))
-            case .unknownRequest: letters.append((message, Letter(.unknownRequest, "no question to this agency has that request_id")))
-            case .foreignTask: letters.append((message, Letter(.foreignTask, "the task is not held by the topic's agency")))
+            case .unknownTask: letters.append((message, Letter(.unknownTask, "no \(subject)")))
+            case .unknownRequest: letters.append((message, Letter(.unknownRequest, "no open question to \(agency) is \(subject)")))
+            case .foreignTask: letters.append((message, Letter(.foreignTask, "\(subject) is not held by \(agency)")))
             case .rejected(let rejection):
                 if case .illegal = rejection {
                     letters.append((message, Letter(.illegalTransition, rejection.description)))

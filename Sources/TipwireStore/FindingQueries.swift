@@ -68,9 +68,7 @@ extension FindingStore {
                     ORDER BY f.created_at DESC, f.id DESC LIMIT \(limit + 1)
                     """, on: connection)
         }
-        let items = Array(views.prefix(limit))
-        let next = views.count > limit ? items.last.flatMap { view in UUID(uuidString: view.finding.id).map { PageCursor(time: view.finding.receivedAt, id: $0).token } } : nil
-        return Page(items: items, nextCursor: next)
+        return Page(rows: views, limit: limit) { ($0.finding.receivedAt, $0.finding.id) }
     }
 
     /// Loads findings matching `condition` (which may end in ORDER BY/LIMIT), with documents and tasks.

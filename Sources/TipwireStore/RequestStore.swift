@@ -245,9 +245,7 @@ public struct RequestStore: Sendable {
                     ORDER BY r.created_at DESC, r.id DESC LIMIT \(limit + 1)
                     """, documentURL: documentURL, on: connection)
         }
-        let items = Array(views.prefix(limit))
-        let next = views.count > limit ? items.last.flatMap { view in UUID(uuidString: view.id).map { PageCursor(time: view.createdAt, id: $0).token } } : nil
-        return Page(items: items, nextCursor: next)
+        return Page(rows: views, limit: limit) { ($0.createdAt, $0.id) }
     }
 
     static func scope(_ actor: TaskActor) -> (newsroom: String?, agency: String?) {

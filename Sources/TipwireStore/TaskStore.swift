@@ -341,9 +341,7 @@ public struct TaskStore: Sendable {
             ORDER BY t.assigned_at DESC, t.id DESC LIMIT \(limit + 1)
             """)
         let tasks = try rows.map(TaskView.init(row:))
-        let items = Array(tasks.prefix(limit))
-        let next = tasks.count > limit ? items.last.flatMap { task in UUID(uuidString: task.id).map { PageCursor(time: task.assignedAt, id: $0).token } } : nil
-        return Page(items: items, nextCursor: next)
+        return Page(rows: tasks, limit: limit) { ($0.assignedAt, $0.id) }
     }
 
     /// Agencies see their own tasks, the newsroom the tasks on its findings, the coordinator all.

@@ -110,6 +110,14 @@ public struct Page<Item: Sendable & Codable>: Sendable, Codable {
         self.nextCursor = nextCursor
     }
 
+    /// A page from rows fetched with `LIMIT limit + 1`: the extra row, if any, says there is a next page,
+    /// which starts after the last item shown (`position` gives its time and id).
+    init(rows: [Item], limit: Int, position: (Item) -> (time: Date, id: String)) {
+        let items = Array(rows.prefix(limit))
+        let last = rows.count > limit ? items.last.map(position) : nil
+        self.init(items: items, nextCursor: last.flatMap { last in UUID(uuidString: last.id).map { PageCursor(time: last.time, id: $0).token } })
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(items, forKey: .items)

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+import Logging
+import Postgres
+import TipwireStore
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,4 +63,47 @@ func formatRate(_ value: Double) -> String {
 
 func formatRatio(_ value: Double, target: Double) -> String {
     String(format: "%5.2f×  %@", value, value >= target ? "meets ≥\(target)×" : "BELOW target \(target)×")
+}
+
+/// Runs `script` with pgbench for `seconds` and returns its transactions per second.
+func pgbenchRate(url: String, script: String, clients: Int, threads: Int? = nil, seconds: Int) async throws -> Double {
+    let result = try await runTool(
+        "pgbench", ["-n", "-M", "extended", "-c", "\(clients)", "-j", "\(threads ?? min(clients, 4))", "-T", "\(seconds)", "-f", script, url])
+    guard result.status == 0, let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
+        let tps = Double(line.dropFirst(6).prefix { $0 != " " })
+    else {
+        throw ValidationError("pgbench failed (is it installed? deploy/local/up installs postgresql-contrib):\n\(result.output)")
+    }
+    return tps
+}
+
+/// A benchmark's own schema, made anew: migrated, with the demo parties. `pgbenchURL` reaches it too.
+struct BenchSchema {
+    let admin: PostgresClient
+    let client: PostgresClient
+    let pgbenchURL: String
+    /// `synchronous_commit` and `fsync`, for the report.
+    let durability: (synchronousCommit: String, fsync: String)
+
+    static func create(_ name: String, url: String, maxConnections: Int, logger: Logger) async throws -> BenchSchema {
+        let admin = PostgresClient(url: url, maxConnections: 1)
+        try await admin.execute("DROP SCHEMA IF EXISTS \(identifier: name) CASCADE")
+        try await admin.execute("CREATE SCHEMA \(identifier: name)")
+        let settings = try await admin.query("SELECT current_setting('synchronous_commit'), current_setting('fsync')")[0].decode((String, String).self)
+        let client = PostgresClient(
+            configuration: .init(
+                connection: PostgresConfiguration(url: url, applicationName: "tipwire-bench", sessionSettings: ["search_path": name]),
+                maxConnections: maxConnections, acquireTimeout: .seconds(10)),
+            logger: logger)
+        try await TipwireDatabase(client: client).migrate(directory: migrationsDirectory(nil), logger: logger)
+        try await DemoData.seedParties(client)
+        return BenchSchema(
+            admin: admin, client: client, pgbenchURL: url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(name)", durability: settings)
+    }
+
+    func drop(_ name: String) async throws {
+        client.close()
+        try await admin.execute("DROP SCHEMA \(identifier: name) CASCADE")
+        admin.close()
+    }
 }

@@ -65,22 +65,9 @@ struct BenchIngest: AsyncParsableCommand {
         quiet.logLevel = .error
         var relayLogger = Logger(label: "tipwire.bench.relay")
         relayLogger.logLevel = verbose ? .debug : .error
-        let url = try database.databaseURL()
-        let admin = PostgresClient(url: url, maxConnections: 1)
-        try await admin.execute("DROP SCHEMA IF EXISTS \(identifier: Self.schema) CASCADE")
-        try await admin.execute("CREATE SCHEMA \(identifier: Self.schema)")
-        let settings = try await admin.query("SELECT current_setting('synchronous_commit'), current_setting('fsync')")[0].decode((String, String).self)
-        let client = PostgresClient(
-            configuration: .init(
-                connection: PostgresConfiguration(url: url, applicationName: "tipwire-bench", sessionSettings: ["search_path": Self.schema]),
-                maxConnections: 24, acquireTimeout: .seconds(10)),
-            logger: quiet)
-        defer {
-            client.close()
-            admin.close()
-        }
-        try await TipwireDatabase(client: client).migrate(directory: migrationsDirectory(nil), logger: quiet)
-        try await DemoData.seedParties(client)
+        let bench = try await BenchSchema.create(Self.schema, url: try database.databaseURL(), maxConnections: 24, logger: quiet)
+        let client = bench.client
+        let settings = bench.durability
         let token = try await TokenStore(client: client).create(role: .liaison, scope: PartyCode(rawValue: "tuoitre"), label: "bench").0
 
         let broker = try EmbeddedBroker(brokers: 1, logger: quiet)
@@ -106,14 +93,14 @@ struct BenchIngest: AsyncParsableCommand {
         print("1. throughput at \(clients) clients, \(rounds) rounds × \(seconds) s, order alternating")
         let script = try writePgbenchScript()
         defer { try? FileManager.default.removeItem(atPath: script) }
-        let pgbenchURL = url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(Self.schema)"
+        let pgbenchURL = bench.pgbenchURL
         var ours: [Double] = []
         var reference: [Double] = []
         for round in 0..<rounds {
             for side in round % 2 == 0 ? ["pgbench", "ours"] : ["ours", "pgbench"] {
                 try await client.execute("CHECKPOINT")
                 if side == "pgbench" {
-                    let tps = try await runPgbench(url: pgbenchURL, script: script)
+                    let tps = try await pgbenchRate(url: pgbenchURL, script: script, clients: clients, seconds: seconds)
                     reference.append(tps)
                     print("   round \(round + 1) pgbench   \(formatRate(tps)) transactions/s")
                 } else {
@@ -187,7 +174,7 @@ struct BenchIngest: AsyncParsableCommand {
             drainRate >= 20_000 ? "meets ≥ 20,000/s" : "BELOW target 20,000/s"))
 
         server.cancel()
-        try await admin.execute("DROP SCHEMA \(identifier: Self.schema) CASCADE")
+        try await bench.drop(Self.schema)
     }
 
     var rawSettings: [String: String] {
@@ -259,17 +246,6 @@ struct BenchIngest: AsyncParsableCommand {
             return (latencies, failed)
         }
         return (results.flatMap(\.0), results.map(\.1).reduce(0, +))
-    }
-
-    private func runPgbench(url: String, script: String) async throws -> Double {
-        let result = try await runTool(
-            "pgbench", ["-n", "-M", "extended", "-c", "\(clients)", "-j", "\(min(clients, 4))", "-T", "\(seconds)", "-f", script, url])
-        guard result.status == 0, let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
-            let tps = Double(line.dropFirst(6).prefix { $0 != " " })
-        else {
-            throw ValidationError("pgbench failed (is it installed? deploy/local/up installs postgresql-contrib):\n\(result.output)")
-        }
-        return tps
     }
 
     /// The transaction `POST /v1/findings` commits for one finding, as plain SQL. Colons in literals are

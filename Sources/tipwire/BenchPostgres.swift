@@ -51,7 +51,8 @@ struct BenchPostgres: AsyncParsableCommand {
                     try await client.execute("TRUNCATE tipwire_bench.rows")
                     try await client.execute("CHECKPOINT")
                     switch name {
-                    case "pgbench": totals[name, default: 0] += try await runPgbench(url: url, script: script, clients: count)
+                    case "pgbench":
+                        totals[name, default: 0] += try await pgbenchRate(url: url, script: script, clients: count, threads: count, seconds: seconds)
                     case "ours": totals[name, default: 0] += try await runOurs(client: client, clients: count, leasePerStatement: false)
                     default: totals[name, default: 0] += try await runOurs(client: client, clients: count, leasePerStatement: true)
                     }
@@ -67,17 +68,6 @@ struct BenchPostgres: AsyncParsableCommand {
         }
         try await client.execute("DROP SCHEMA tipwire_bench CASCADE")
         if ratios.contains(where: { $0 < 0.9 }) { print("note: below target on at least one client count") }
-    }
-
-    private func runPgbench(url: String, script: String, clients: Int) async throws -> Double {
-        let result = try await runTool(
-            "pgbench", ["-n", "-M", "extended", "-c", "\(clients)", "-j", "\(clients)", "-T", "\(seconds)", "-f", script, url])
-        guard result.status == 0, let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
-            let tps = Double(line.dropFirst(6).prefix { $0 != " " })
-        else {
-            throw ValidationError("pgbench failed (is it installed? deploy/local/up installs postgresql-contrib):\n\(result.output)")
-        }
-        return tps
     }
 
     private func runOurs(client: PostgresClient, clients: Int, leasePerStatement: Bool) async throws -> Double {

@@ -38,20 +38,9 @@ struct BenchResponses: AsyncParsableCommand {
     func run() async throws {
         var quiet = Logger(label: "tipwire.bench")
         quiet.logLevel = .error
-        let url = try database.databaseURL()
-        let admin = PostgresClient(url: url, maxConnections: 1)
-        defer { admin.close() }
-        try await admin.execute("DROP SCHEMA IF EXISTS \(identifier: Self.schema) CASCADE")
-        try await admin.execute("CREATE SCHEMA \(identifier: Self.schema)")
-        let settings = try await admin.query("SELECT current_setting('synchronous_commit'), current_setting('fsync')")[0].decode((String, String).self)
-        let client = PostgresClient(
-            configuration: .init(
-                connection: PostgresConfiguration(url: url, applicationName: "tipwire-bench", sessionSettings: ["search_path": Self.schema]),
-                maxConnections: 16, acquireTimeout: .seconds(10)),
-            logger: quiet)
-        defer { client.close() }
-        try await TipwireDatabase(client: client).migrate(directory: migrationsDirectory(nil), logger: quiet)
-        try await DemoData.seedParties(client)
+        let bench = try await BenchSchema.create(Self.schema, url: try database.databaseURL(), maxConnections: 16, logger: quiet)
+        let client = bench.client
+        let settings = bench.durability
         let store = FindingStore(client: client, publicURL: "http://127.0.0.1", logger: quiet)
         let tasks = TaskStore(client: client, findings: store)
 
@@ -133,10 +122,9 @@ struct BenchResponses: AsyncParsableCommand {
         try await client.execute("CHECKPOINT")
         let script = try writeScript(count: taskRows.count)
         defer { try? FileManager.default.removeItem(atPath: script) }
-        let pgbenchURL = url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(Self.schema)"
-        let one = try await pgbench(pgbenchURL, script: script, clients: 1)
+        let one = try await pgbenchRate(url: bench.pgbenchURL, script: script, clients: 1, seconds: seconds)
         try await client.execute("CHECKPOINT")
-        let eight = try await pgbench(pgbenchURL, script: script, clients: 8)
+        let eight = try await pgbenchRate(url: bench.pgbenchURL, script: script, clients: 8, seconds: seconds)
 
         print("")
         print("pgbench, one response per transaction:  1 client \(formatRate(one))/s   8 clients \(formatRate(eight))/s")
@@ -144,7 +132,7 @@ struct BenchResponses: AsyncParsableCommand {
         print("   vs ≥ 5,000/s target: " + (rate >= 5000 ? "meets" : "BELOW"))
         print("   ÷ pgbench 1 client:  " + formatRatio(rate / one, target: 1.0))
         print("   ÷ pgbench 8 clients: " + String(format: "%5.2f×", rate / eight))
-        try await admin.execute("DROP SCHEMA \(identifier: Self.schema) CASCADE")
+        try await bench.drop(Self.schema)
     }
 
     /// What applying one acknowledge costs as SQL, as the consumer issues it for one response.
@@ -165,15 +153,5 @@ struct BenchResponses: AsyncParsableCommand {
         let path = NSTemporaryDirectory() + "tipwire-bench-responses-\(UUID().uuidString).sql"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
-    }
-
-    private func pgbench(_ url: String, script: String, clients: Int) async throws -> Double {
-        let result = try await runTool("pgbench", ["-n", "-M", "extended", "-c", "\(clients)", "-j", "\(min(clients, 4))", "-T", "\(seconds)", "-f", script, url])
-        guard result.status == 0, let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
-            let tps = Double(line.dropFirst(6).prefix { $0 != " " })
-        else {
-            throw ValidationError("pgbench failed:\n\(result.output)")
-        }
-        return tps
     }
 }
