@@ -373,20 +373,6 @@ extension DefaultDeadlines {
     public static let newsroomAnswerWorkingDays = 5
     /// An agency answers a press request for information within 10 days (Law on Anti-Corruption 2018 Art. 14).
     public static let agencyAnswerDays = 10
-
-    /// `days` working days after `start`, skipping Saturdays and Sundays in Asia/Ho_Chi_Minh.
-    /// Public holidays and swapped working days come with the calendar tables (issue 6).
-    public static func addingWorkingDays(_ days: Int, to start: Date) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? TimeZone(secondsFromGMT: 7 * 3600)!
-        var date = start
-        var remaining = days
-        while remaining > 0 {
-            date = calendar.date(byAdding: .day, value: 1, to: date) ?? date.addingTimeInterval(86_400)
-            if !calendar.isDateInWeekend(date) { remaining -= 1 }
-        }
-        return date
-    }
 }
 
 /// The responses agencies send on `tipwire.responses.<agency>`, one CloudEvents type per action.

@@ -51,7 +51,7 @@ public struct RequestStore: Sendable {
         let id = UUID()
         let due =
             direction == .toNewsroom
-            ? DefaultDeadlines.addingWorkingDays(DefaultDeadlines.newsroomAnswerWorkingDays, to: now)
+            ? try await CalendarStore.load(on: connection).adding(workingDays: DefaultDeadlines.newsroomAnswerWorkingDays, to: now)
             : now.addingTimeInterval(TimeInterval(DefaultDeadlines.agencyAnswerDays * 86_400))
         let wanted = String(decoding: try TipwireJSON.encode(documentsWanted), as: UTF8.self)
         _ = try await connection.execute(

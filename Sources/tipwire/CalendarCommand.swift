@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import Postgres
+import TipwireCore
+import TipwireStore
+
+struct CalendarCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calendar",
+        abstract: "Vietnam's working-day calendar: public holidays and swapped working days, as data.",
+        discussion: """
+            Deadlines count working days: Monday to Friday, less public holidays, plus official swapped
+            working Saturdays. 2025–2027 are seeded (2027 provisionally); load each year's schedule when the
+            Ministry of Home Affairs publishes it.
+
+            A file has one day a line, `date,kind,name`, kind being holiday or working:
+              2026-08-31,holiday,Quốc khánh (hoán đổi)
+              2026-08-22,working,Làm bù cho thứ Hai 31/8/2026
+
+            Examples:
+              tipwire calendar import lich-2027.csv
+              tipwire calendar list --year 2026
+            """,
+        subcommands: [Import.self, List.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add or replace days from a CSV file (all lines or none).")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The CSV file: date,kind,name per line.") var file: String
+
+        func run() async throws {
+            let text: String
+            do {
+                text = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw ValidationError("cannot read \(file) as UTF-8 text: \(error.localizedDescription)")
+            }
+            let entries: [CalendarFile.Entry]
+            do {
+                entries = try CalendarFile.parse(text)
+            } catch {
+                throw ValidationError("\(file): nothing imported; " + error.errors.map(\.description).joined(separator: "; "))
+            }
+            let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 1)
+            defer { db.client.close() }
+            let counts = try await CalendarStore(client: db.client).importEntries(entries)
+            print("imported \(counts.holidays) holidays and \(counts.workingDays) working days from \(file)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a year's holidays and swapped working days, in the import format.")
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "The year (default: this year).") var year: Int?
+
+        func run() async throws {
+            let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 1)
+            defer { db.client.close() }
+            let chosen = year ?? WorkingCalendar.dayOf(Date()).year
+            print("date,kind,name")
+            for entry in try await CalendarStore(client: db.client).entries(year: chosen) {
+                print("\(entry.day),\(entry.kind.rawValue),\(entry.name)")
+            }
+        }
+    }
+}
