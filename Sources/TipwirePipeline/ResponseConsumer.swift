@@ -68,7 +68,8 @@ public final class ResponseConsumer: Service, Sendable {
     public func run() async throws {
         // Every agency's response topic exists before anyone subscribes, as does the dead-letter topic.
         let agencies = try await retrying("list agencies") { try await self.client.query("SELECT code FROM agencies").decodeColumn(String.self) }
-        try await topics.ensure(agencies.map { "tipwire.responses.\($0)" } + [TopicName.responseDeadLetters])
+        let topicNames = agencies.compactMap(PartyCode.init(rawValue:)).map(TopicName.responses) + [TopicName.responseDeadLetters]
+        try await retrying("create the response topics") { try await self.topics.ensure(topicNames) }
         let consumer = try KafkaConsumer(configuration: configuration.consumer, logger: logger)
         let producer = try KafkaProducer(configuration: configuration.producer, logger: logger)
         try consumer.subscribe(topics: [TopicName.allResponsesPattern])

@@ -187,7 +187,6 @@ public struct RequestStore: Sendable {
             case .rejected(.invalid(let failure)): return .rejected(failure)
             case .rejected(let rejection): return .conflict(rejection.description)
             case .notFound: return .notFound
-            case .conflict(let detail): return .conflict(detail)
             }
         }
         _ = try await connection.pipeline([

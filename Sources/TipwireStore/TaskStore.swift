@@ -105,7 +105,6 @@ public struct TaskStore: Sendable {
                     return .applied(view, opened: opened?.view)
                 case .notFound: return .notFound
                 case .rejected(let rejection): return .rejected(rejection)
-                case .conflict(let detail): return .conflict(detail)
                 }
             }
         } catch let error as PostgresError where error.constraint == "tasks_one_open_per_agency" {
@@ -118,7 +117,6 @@ public struct TaskStore: Sendable {
         case applied(opened: TaskRow?)
         case notFound
         case rejected(TaskRejection)
-        case conflict(String)
     }
 
     /// A task as it stands, locked in the current transaction.
