@@ -11,6 +11,7 @@ public struct APIDependencies: Sendable {
     public var findings: FindingStore
     public var tasks: TaskStore
     public var requests: RequestStore
+    public var policies: PolicyStore
     public var maxDocumentSize: Int
 
     public static let defaultMaxDocumentSize = 25 * 1_048_576
@@ -21,6 +22,7 @@ public struct APIDependencies: Sendable {
         self.findings = findings
         self.tasks = tasks
         self.requests = RequestStore(client: tasks.client, tasks: tasks)
+        self.policies = PolicyStore(client: tasks.client)
         self.maxDocumentSize = maxDocumentSize
     }
 }
@@ -39,6 +41,7 @@ public func buildRouter(
     FindingsController(findings: dependencies.findings).addRoutes(to: v1)
     TasksController(tasks: dependencies.tasks).addRoutes(to: v1)
     RequestsController(requests: dependencies.requests, documentURL: dependencies.findings.documentURL).addRoutes(to: v1)
+    PoliciesController(policies: dependencies.policies).addRoutes(to: v1)
     return router
 }
 
@@ -70,6 +73,7 @@ struct RouteTable: Sendable {
         ("/v1/findings", [.get, .post]),
         ("/v1/findings/{id}", [.get]),
         ("/v1/findings/{id}/questions", [.post]),
+        ("/v1/policies", [.get]),
         ("/v1/requests", [.get]),
         ("/v1/requests/{id}", [.get]),
         ("/v1/requests/{id}/answer", [.post]),

@@ -368,12 +368,6 @@ public struct InfoRequestView: Codable, Sendable, Hashable {
     }
 }
 
-extension DefaultDeadlines {
-    /// A newsroom answers an agency's information request within 5 working days (DESIGN §7).
-    public static let newsroomAnswerWorkingDays = 5
-    /// An agency answers a press request for information within 10 days (Law on Anti-Corruption 2018 Art. 14).
-    public static let agencyAnswerDays = 10
-}
 
 /// The responses agencies send on `tipwire.responses.<agency>`, one CloudEvents type per action.
 public enum ResponseTypes {

@@ -49,10 +49,10 @@ public struct RequestStore: Sendable {
         askedBy: String, now: Date, on connection: PostgresConnection
     ) async throws -> InfoRequestView {
         let id = UUID()
-        let due =
-            direction == .toNewsroom
-            ? try await CalendarStore.load(on: connection).adding(workingDays: DefaultDeadlines.newsroomAnswerWorkingDays, to: now)
-            : now.addingTimeInterval(TimeInterval(DefaultDeadlines.agencyAnswerDays * 86_400))
+        let category = try await connection.query("SELECT category_code FROM findings WHERE id = \(finding)")[0].decode(column: 0, as: String.self)
+        let policy = DeadlinePolicy.effective(
+            try await PolicyStore.load(on: connection), category: category, stage: direction == .toNewsroom ? .newsroomAnswer : .agencyAnswer)
+        let due = policy.due(from: now, calendar: try await CalendarStore.load(on: connection))
         let wanted = String(decoding: try TipwireJSON.encode(documentsWanted), as: UTF8.self)
         _ = try await connection.execute(
             """

@@ -1,4 +1,7 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import Postgres
 import Testing
 import TipwireCore
@@ -32,6 +35,26 @@ struct CalendarStoreTests {
             Issue.record("a bad file was accepted")
         } catch {
             #expect(error.errors.map(\.field) == ["line 1", "line 2", "line 3", "line 5"])
+        }
+    }
+
+    @Test func theSeededPoliciesAreTheDefaultsAndAnyoneWithATokenMayReadThem() async throws {
+        try await Fixture.with { fixture in
+            let policies = try await PolicyStore(client: fixture.client).all()
+            #expect(policies.count == DeadlineStage.allCases.count)
+            for policy in policies {
+                var expected = DeadlinePolicy.default(for: policy.stage)
+                expected.legalBasis = policy.legalBasis
+                #expect(policy == expected, "\(policy.stage)")
+            }
+            try await fixture.app().test(.router) { client in
+                let reply = try await client.send(.get("/v1/policies", token: fixture.token("liaison", "tuoitre")))
+                #expect(reply.status == .ok)
+                let items = try #require(try reply.json()["items"] as? [[String: Any]])
+                #expect(items.count == DeadlineStage.allCases.count)
+                #expect(items.allSatisfy { $0.keys.contains("category") })
+                #expect(try await client.send(.get("/v1/policies", token: nil)).status == .unauthorized)
+            }
         }
     }
 }
