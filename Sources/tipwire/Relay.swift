@@ -1,7 +1,5 @@
 import ArgumentParser
 import Logging
-import ServiceLifecycle
-import UnixSignals
 import TipwirePipeline
 import TipwireStore
 
@@ -23,14 +21,8 @@ struct Relay: AsyncParsableCommand {
 
     func run() async throws {
         try logging.bootstrap()
-        guard let brokers = kafkaBrokersFlag ?? Environment.value("TIPWIRE_KAFKA_BROKERS") else {
-            throw ValidationError("no Kafka: pass --kafka-brokers or set TIPWIRE_KAFKA_BROKERS")
-        }
-        let logger = Logger(label: "tipwire")
+        let brokers = try kafkaBrokers(kafkaBrokersFlag)
         let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 2, logger: Logger(label: "tipwire.db"))
-        let relayService = try relay.makeRelay(client: db.client, brokers: brokers, embedded: nil)
-        let group = ServiceGroup(
-            services: [DatabasePoolService(client: db.client), relayService], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        try await runAlone(try relay.makeRelay(client: db.client, brokers: brokers, embedded: nil), pool: db.client)
     }
 }

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Logging
-import ServiceLifecycle
 import TipwireStore
-import UnixSignals
 
 struct Responses: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,16 +25,11 @@ struct Responses: AsyncParsableCommand {
 
     func run() async throws {
         try logging.bootstrap()
-        guard let brokers = kafkaBrokersFlag ?? Environment.value("TIPWIRE_KAFKA_BROKERS") else {
-            throw ValidationError("no Kafka: pass --kafka-brokers or set TIPWIRE_KAFKA_BROKERS")
-        }
-        let logger = Logger(label: "tipwire")
+        let brokers = try kafkaBrokers(kafkaBrokersFlag)
         let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 4, logger: Logger(label: "tipwire.db"))
         let findings = FindingStore(client: db.client, publicURL: publicURLFlag ?? Environment.value("TIPWIRE_PUBLIC_URL") ?? "http://127.0.0.1:8080")
         let consumer = try pipeline.makeResponseConsumer(
             client: db.client, tasks: TaskStore(client: db.client, findings: findings), brokers: brokers, embedded: nil)
-        let group = ServiceGroup(
-            services: [DatabasePoolService(client: db.client), consumer], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        try await runAlone(consumer, pool: db.client)
     }
 }
