@@ -143,19 +143,7 @@ struct BenchIngest: AsyncParsableCommand {
         _ = await relayTask.result
         print("")
         print("4. backlog drain: \(backlog) findings committed with the relay stopped")
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<64 {
-                group.addTask {
-                    for index in stride(from: worker, to: backlog, by: 64) {
-                        let key = "drain-\(index)"
-                        _ = try await findings.submit(FindingRequest(
-                            newsroom: PartyCode(rawValue: "tuoitre")!, actor: "liaison:tuoitre", idempotencyKey: key, requestSHA256: Array(key.utf8),
-                            submission: Self.submission(key)))
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
+        try await Self.submit(backlog, to: findings, keyPrefix: "drain", workers: 64)
         try await settle(client)
         let events = try await unsent(client)
         let drainRelay = OutboxRelay(
@@ -182,6 +170,23 @@ struct BenchIngest: AsyncParsableCommand {
             let parts = pair.split(separator: "=", maxSplits: 1)
             return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
         }, uniquingKeysWith: { $1 })
+    }
+
+    /// Commits `count` land findings straight through the store (no HTTP), from `workers` concurrent tasks.
+    static func submit(_ count: Int, to store: FindingStore, keyPrefix: String, workers: Int) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    for index in stride(from: worker, to: count, by: workers) {
+                        let key = "\(keyPrefix)-\(index)"
+                        _ = try await store.submit(FindingRequest(
+                            newsroom: PartyCode(rawValue: "tuoitre")!, actor: "liaison:tuoitre", idempotencyKey: key, requestSHA256: Array(key.utf8),
+                            submission: submission(key)))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
     }
 
     static func submission(_ key: String) -> FindingSubmission {

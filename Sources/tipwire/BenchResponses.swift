@@ -46,20 +46,7 @@ struct BenchResponses: AsyncParsableCommand {
 
         print("bench responses: acknowledge + start for every task, synchronous_commit=\(settings.0), fsync=\(settings.1)")
         print("creating \(findings) findings (\(findings * 2) tasks)…")
-        let findingCount = findings
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<32 {
-                group.addTask {
-                    for index in stride(from: worker, to: findingCount, by: 32) {
-                        let key = "bench-\(index)"
-                        _ = try await store.submit(FindingRequest(
-                            newsroom: PartyCode(rawValue: "tuoitre")!, actor: "liaison:tuoitre", idempotencyKey: key, requestSHA256: Array(key.utf8),
-                            submission: BenchIngest.submission(key)))
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
+        try await BenchIngest.submit(findings, to: store, keyPrefix: "bench", workers: 32)
         let taskRows = try await client.query("SELECT id, agency_code FROM tasks ORDER BY id").decode((UUID, String).self)
         let total = taskRows.count * 2
 
