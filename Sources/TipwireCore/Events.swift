@@ -33,14 +33,6 @@ public struct OutboundEvent: Sendable, Hashable {
     }
 }
 
-/// Deadlines until the policy tables of issue 6 exist (DESIGN §7 defaults).
-public enum DefaultDeadlines {
-    /// Delivering a task to its agency is pipeline health, measured on the wall clock.
-    public static let deliver: TimeInterval = 3600
-    /// Law on Denunciations 2018 Art. 24: acknowledge within 7 working days of delivery.
-    public static let acknowledgeWorkingDays = 7
-}
-
 // MARK: - Event data (snake_case JSON)
 
 public struct FindingData: Codable, Sendable, Hashable {
@@ -171,13 +163,14 @@ public struct TaskAssignedData: Codable, Sendable, Hashable {
     public var documents: [DocumentClaimCheck]
     public var deadline: Deadline
 
-    public init(task: TaskReference, assignedAt: Date, previousTaskID: UUID? = nil, finding: FindingData, documents: [DocumentClaimCheck]) {
+    /// `deliverBy` is the task's own; the acknowledge window is the default policy's (DESIGN §7).
+    public init(
+        task: TaskReference, assignedAt: Date, deliverBy: Date, previousTaskID: UUID? = nil, finding: FindingData, documents: [DocumentClaimCheck]
+    ) {
         self.task = Task(id: task.id, agency: task.agency, state: "assigned", routedBy: task.routedBy, assignedAt: assignedAt, previousTaskID: previousTaskID?.lowercased)
         self.finding = finding
         self.documents = documents
-        self.deadline = Deadline(
-            deliverBy: assignedAt.addingTimeInterval(DefaultDeadlines.deliver),
-            acknowledgeWithinWorkingDays: DefaultDeadlines.acknowledgeWorkingDays)
+        self.deadline = Deadline(deliverBy: deliverBy, acknowledgeWithinWorkingDays: DeadlinePolicy.default(for: .acknowledge).amount)
     }
 }
 

@@ -11,7 +11,8 @@ struct TaskRow: Sendable {
     var previousTaskID: UUID?
     var assignedAt: Date
 
-    var deliverBy: Date { assignedAt.addingTimeInterval(DefaultDeadlines.deliver) }
+    /// Delivery is pipeline health, on the wall clock: the deliver policy is in hours, so no calendar applies.
+    var deliverBy: Date { DeadlinePolicy.default(for: .deliver).due(from: assignedAt, calendar: WorkingCalendar()) }
 
     var view: TaskView {
         TaskView(
@@ -64,7 +65,7 @@ enum Inserts {
 extension OutboundEvent {
     static func taskAssigned(_ task: TaskRow, finding: FindingData, documents: [DocumentClaimCheck]) throws -> OutboundEvent {
         let data = TaskAssignedData(
-            task: TaskReference(id: task.id, agency: task.agency, routedBy: task.routedBy), assignedAt: task.assignedAt,
+            task: TaskReference(id: task.id, agency: task.agency, routedBy: task.routedBy), assignedAt: task.assignedAt, deliverBy: task.deliverBy,
             previousTaskID: task.previousTaskID, finding: finding, documents: documents)
         return OutboundEvent(
             type: EventType.taskAssigned, subject: "tasks/\(task.id.lowercased)", time: task.assignedAt,
