@@ -73,14 +73,12 @@ extension FindingStore {
 
     /// Loads findings matching `condition` (which may end in ORDER BY/LIMIT), with documents and tasks.
     func loadViews(where condition: PostgresQuery, on connection: PostgresConnection) async throws -> [FindingView] {
-        var query: PostgresQuery = """
+        let query = PostgresQuery.prefixing(
+            """
             SELECT f.id, f.newsroom_code, f.article_url, f.title, f.published_at, f.summary, f.category_code, f.jurisdiction_code,
                    f.subject_agency_code, f.created_at
             FROM findings f WHERE
-            """
-        query.sql += " " + condition.sql
-        query.parameters = condition.parameters
-        query.parameterTypes = condition.parameterTypes
+            """, to: condition)
         let findings = try await connection.query(query).map { row -> FindingData in
             let (id, newsroom, url, title, publishedAt, summary, category, jurisdiction, subject, receivedAt) =
                 try row.decode((UUID, String, String, String, Date, String, String, String, String?, Date).self)
@@ -111,6 +109,15 @@ extension FindingStore {
             tasks[task.findingID, default: []].append(task)
         }
         return findings.map { FindingView(finding: $0, documents: documents[$0.id] ?? [], tasks: tasks[$0.id] ?? []) }
+    }
+}
+
+extension PostgresQuery {
+    /// `head`, plain SQL without parameters, then `condition`, whose parameters keep their numbers.
+    static func prefixing(_ head: String, to condition: PostgresQuery) -> PostgresQuery {
+        var query = condition
+        query.sql = head + " " + condition.sql
+        return query
     }
 }
 

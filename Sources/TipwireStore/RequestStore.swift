@@ -256,23 +256,22 @@ public struct RequestStore: Sendable {
     }
 
     static func load(where condition: PostgresQuery, documentURL: (String) -> String, on connection: PostgresConnection) async throws -> [InfoRequestView] {
-        var query: PostgresQuery = "SELECT \(unescaped: columns) FROM info_requests r JOIN findings f ON f.id = r.finding_id WHERE "
-        query.sql += condition.sql
-        query.parameters = condition.parameters
-        query.parameterTypes = condition.parameterTypes
-        let rows = try await connection.query(query)
+        let query = PostgresQuery.prefixing("SELECT \(columns) FROM info_requests r JOIN findings f ON f.id = r.finding_id WHERE", to: condition)
+        let rows = try await connection.query(query).decode(
+            (UUID, UUID, UUID, String, String, String, String, String, String, String, Date, String?, [UUID], Date, Date?).self)
+        // The answers' documents, for all the requests in one query.
+        var checks: [UUID: DocumentClaimCheck] = [:]
+        for (id, sha256, size, mediaType) in try await connection.query(
+            """
+            SELECT d.id, encode(d.sha256, 'hex'), b.size, d.media_type FROM documents d JOIN document_blobs b ON b.sha256 = d.sha256
+            WHERE d.id = ANY(\(Array(Set(rows.flatMap(\.12))))::uuid[])
+            """
+        ).decode((UUID, String, Int, String).self) {
+            checks[id] = DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: documentURL(id.lowercased))
+        }
         var views: [InfoRequestView] = []
-        for row in rows {
-            let (id, task, finding, title, newsroom, agency, direction, questions, wanted, state, due, answer, documentIDs, created, answered) =
-                try row.decode((UUID, UUID, UUID, String, String, String, String, String, String, String, Date, String?, [UUID], Date, Date?).self)
-            let documents = try await connection.query(
-                """
-                SELECT d.id, encode(d.sha256, 'hex'), b.size, d.media_type FROM unnest(\(documentIDs)::uuid[]) WITH ORDINALITY AS r(id, n)
-                JOIN documents d ON d.id = r.id JOIN document_blobs b ON b.sha256 = d.sha256 ORDER BY r.n
-                """
-            ).decode((UUID, String, Int, String).self).map { id, sha256, size, mediaType in
-                DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: documentURL(id.lowercased))
-            }
+        for (id, task, finding, title, newsroom, agency, direction, questions, wanted, state, due, answer, documentIDs, created, answered) in rows {
+            let documents = documentIDs.compactMap { checks[$0] }
             views.append(
                 InfoRequestView(
                     id: id, taskID: task, findingID: finding, findingTitle: title, newsroom: try code(newsroom), agency: try code(agency),
