@@ -92,6 +92,16 @@ struct QueryReader {
         return code
     }
 
+    /// A parameter that must be one of `values`.
+    mutating func oneOf(_ name: String, _ values: [String]) -> String? {
+        guard let text = parameters.get(name) else { return nil }
+        guard values.contains(text) else {
+            errors.append(FieldError(name, "must be one of: \(values.joined(separator: ", "))"))
+            return nil
+        }
+        return text
+    }
+
     mutating func timestamp(_ name: String) -> Date? {
         guard let text = parameters.get(name) else { return nil }
         guard let date = parseTimestamp(text) else {

@@ -96,14 +96,3 @@ struct RequestsController {
         }
     }
 }
-
-extension QueryReader {
-    mutating func oneOf(_ name: String, _ values: [String]) -> String? {
-        guard let text = parameters.get(name) else { return nil }
-        guard values.contains(text) else {
-            errors.append(FieldError(name, "must be one of: \(values.joined(separator: ", "))"))
-            return nil
-        }
-        return text
-    }
-}

@@ -25,7 +25,7 @@ struct TasksController {
     @Sendable func list(_ request: Request, context: TipwireRequestContext) async throws -> Response {
         let actor = try Self.actor(try context.require(.agency, .coordinator))
         var query = QueryReader(request.uri.queryParameters)
-        let state = query.state("state")
+        let state = query.oneOf("state", TaskState.allCases.map(\.rawValue)).flatMap(TaskState.init(rawValue:))
         let filter = TaskFilter(
             agency: query.code("agency"), state: state, category: query.code("category")?.rawValue, after: query.cursor("cursor"),
             limit: query.limit("limit", default: 20, maximum: 100))
@@ -128,16 +128,5 @@ extension Problem {
         case .invalid(let failure):
             return .validation(failure)
         }
-    }
-}
-
-extension QueryReader {
-    mutating func state(_ name: String) -> TaskState? {
-        guard let text = parameters.get(name) else { return nil }
-        guard let state = TaskState(rawValue: text) else {
-            errors.append(FieldError(name, "must be one of: \(TaskState.allCases.map(\.rawValue).joined(separator: ", "))"))
-            return nil
-        }
-        return state
     }
 }

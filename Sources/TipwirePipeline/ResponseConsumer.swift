@@ -47,7 +47,6 @@ public enum DeadLetterReason: String, Sendable, CaseIterable {
 /// for a passing reason (database or broker away) is retried, never skipped; a bad one never stalls
 /// its partition.
 public final class ResponseConsumer: Service, Sendable {
-    public static let types = ResponseTypes.byType
 
     let client: PostgresClient
     let tasks: TaskStore
@@ -154,8 +153,9 @@ public final class ResponseConsumer: Service, Sendable {
         else {
             return .failure(Letter(.missingAttributes, "ce_id (1 to 200 characters) and ce_type headers are required (CloudEvents binary mode)"))
         }
-        guard type == ResponseTypes.answer || types[type] != nil else {
-            return .failure(Letter(.unknownType, "ce_type \(type) is not one of: \((types.keys + [ResponseTypes.answer]).sorted().joined(separator: ", "))"))
+        guard type == ResponseTypes.answer || ResponseTypes.byType[type] != nil else {
+            let known = (ResponseTypes.byType.keys + [ResponseTypes.answer]).sorted().joined(separator: ", ")
+            return .failure(Letter(.unknownType, "ce_type \(type) is not one of: \(known)"))
         }
         let value: JSONValue
         do {
@@ -163,7 +163,7 @@ public final class ResponseConsumer: Service, Sendable {
         } catch {
             return .failure(Letter(.malformedJSON, "the value is not JSON"))
         }
-        guard let name = types[type] else {
+        guard let name = ResponseTypes.byType[type] else {
             var reader = FieldReader(object: value, allowed: ["request_id", "answer"])
             let request = reader.string("request_id")
             let answer = reader.text("answer", length: 1...20_000, multiline: true)
