@@ -12,6 +12,7 @@ public struct APIDependencies: Sendable {
     public var tasks: TaskStore
     public var requests: RequestStore
     public var policies: PolicyStore
+    public var duties: DutyStore
     public var maxDocumentSize: Int
 
     public static let defaultMaxDocumentSize = 25 * 1_048_576
@@ -23,6 +24,7 @@ public struct APIDependencies: Sendable {
         self.tasks = tasks
         self.requests = RequestStore(client: tasks.client, tasks: tasks)
         self.policies = PolicyStore(client: tasks.client)
+        self.duties = DutyStore(client: tasks.client)
         self.maxDocumentSize = maxDocumentSize
     }
 }
@@ -42,6 +44,7 @@ public func buildRouter(
     TasksController(tasks: dependencies.tasks).addRoutes(to: v1)
     RequestsController(requests: dependencies.requests, documentURL: dependencies.findings.documentURL).addRoutes(to: v1)
     PoliciesController(policies: dependencies.policies).addRoutes(to: v1)
+    DutiesController(duties: dependencies.duties).addRoutes(to: v1)
     return router
 }
 
@@ -69,11 +72,15 @@ struct RouteTable: Sendable {
         ("/healthz", [.get]),
         ("/metrics", [.get]),
         ("/v1/documents", [.post]),
+        ("/v1/escalations", [.get]),
+        ("/v1/escalations/{id}/acknowledge", [.post]),
         ("/v1/documents/{id}", [.get]),
         ("/v1/findings", [.get, .post]),
         ("/v1/findings/{id}", [.get]),
         ("/v1/findings/{id}/questions", [.post]),
+        ("/v1/overdue", [.get]),
         ("/v1/policies", [.get]),
+        ("/v1/policies/{stage}", [.put]),
         ("/v1/requests", [.get]),
         ("/v1/requests/{id}", [.get]),
         ("/v1/requests/{id}/answer", [.post]),

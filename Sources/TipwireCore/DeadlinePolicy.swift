@@ -99,3 +99,35 @@ public struct DeadlinePolicy: Sendable, Hashable, Codable {
         lookup(policies, category: category, stage: stage) ?? .default(for: stage)
     }
 }
+
+extension DeadlinePolicy {
+    /// Reads an admin's policy for `stage` from its JSON object, naming every bad field. A field left
+    /// out keeps `current`'s value (or the built-in default's); `category` null or absent is the default
+    /// policy for every category without its own.
+    public static func parse(stage: DeadlineStage, _ value: JSONValue, current: DeadlinePolicy?) throws(ValidationFailure) -> DeadlinePolicy {
+        var reader = FieldReader(
+            object: value, allowed: ["category", "amount", "unit", "max_extensions", "reminder_percent", "ladder_step_working_days", "legal_basis"])
+        var policy = current ?? .default(for: stage)
+        policy.category = reader.code("category", required: false)?.rawValue
+        func bounded(_ name: String, _ range: ClosedRange<Int>, _ fallback: Int) -> Int {
+            guard let number = reader.integer(name, required: false) else { return fallback }
+            if !range.contains(number) { reader.fail(name, "must be from \(range.lowerBound) to \(range.upperBound)") }
+            return number
+        }
+        policy.amount = bounded("amount", 1...8760, policy.amount)
+        policy.maxExtensions = bounded("max_extensions", 0...10, policy.maxExtensions)
+        policy.reminderPercent = bounded("reminder_percent", 1...99, policy.reminderPercent)
+        policy.ladderStepWorkingDays = bounded("ladder_step_working_days", 1...60, policy.ladderStepWorkingDays)
+        if let unit = reader.string("unit", required: false) {
+            if let parsed = DeadlineUnit(rawValue: unit) {
+                policy.unit = parsed
+            } else {
+                reader.fail("unit", "must be one of: \(DeadlineUnit.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+        if let basis = reader.text("legal_basis", required: false, length: 0...500, multiline: true) { policy.legalBasis = basis }
+        if stage == .extension, policy.unit == .hours { reader.fail("unit", "an extension is counted in days or working_days") }
+        guard reader.errors.isEmpty else { throw ValidationFailure(reader.errors) }
+        return policy
+    }
+}

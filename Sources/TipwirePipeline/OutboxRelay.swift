@@ -93,7 +93,7 @@ public final class OutboxRelay: Service, Sendable {
         let connection = try await PostgresConnection.connect(client.configuration.connection, logger: logger)
         defer { connection.close() }
         try await withTaskExecutorPreference(connection.taskExecutor) {
-            guard try await OutboxStore.tryLock(on: connection) else {
+            guard try await ServiceLock.relay.tryLock(on: connection) else {
                 try await Task.sleep(for: configuration.standbyRetry)
                 return
             }

@@ -13,7 +13,14 @@ public struct CalendarStore: Sendable {
     }
 
     static func load(on connection: PostgresConnection) async throws -> WorkingCalendar {
-        let results = try await connection.pipeline(["SELECT day::text FROM holidays", "SELECT day::text FROM working_overrides"])
+        try decode(try await connection.pipeline(queries))
+    }
+
+    static let queries: [PostgresQuery] = ["SELECT day::text FROM holidays", "SELECT day::text FROM working_overrides"]
+
+    /// The calendar from the results of `queries`.
+    static func decode(_ results: some Collection<PostgresRows>) throws -> WorkingCalendar {
+        let results = Array(results)
         return WorkingCalendar(
             holidays: Set(try results[0].decodeColumn(String.self).compactMap(CalendarDay.init)),
             workingOverrides: Set(try results[1].decodeColumn(String.self).compactMap(CalendarDay.init)))

@@ -23,27 +23,34 @@ public struct OutboxDelivery: Sendable {
     }
 }
 
-/// The relay's side of the outbox. Every call runs on the connection that holds the relay lock.
-public enum OutboxStore {
-    public static let channel = "tipwire_outbox"
-    /// First key of the active relay's advisory lock ("twrl"); the second is the schema's hash, so
-    /// installations in different schemas of one database (and parallel tests) do not block each other.
-    public static let relayLockClass: Int32 = 0x7477_726C
+/// A session advisory lock that keeps one instance of a service active per database schema (the relay,
+/// the deadline engine); standbys retry until the holder's session ends.
+public enum ServiceLock: Int32, Sendable {
+    /// "twrl"
+    case relay = 0x7477_726C
+    /// "twdl"
+    case deadlines = 0x7477_646C
 
-    /// Takes the relay lock for this session; false when another relay holds it.
-    public static func tryLock(on connection: PostgresConnection) async throws -> Bool {
-        try await connection.query("SELECT pg_try_advisory_lock(\(relayLockClass), hashtext(current_schema()))")[0].decode(column: 0, as: Bool.self)
+    /// Takes the lock for this session; false when another session holds it. The second key is the
+    /// schema's hash, so installations in different schemas of one database (and parallel tests) do
+    /// not block each other.
+    public func tryLock(on connection: PostgresConnection) async throws -> Bool {
+        try await connection.query("SELECT pg_try_advisory_lock(\(rawValue), hashtext(current_schema()))")[0].decode(column: 0, as: Bool.self)
     }
 
-    /// Sessions holding the relay lock of the current schema: 1 while a relay is active, 0 otherwise.
-    public static func lockHolders(on client: PostgresClient) async throws -> Int {
+    /// Sessions holding the lock in the current schema: 1 while an instance is active, 0 otherwise.
+    public func holders(on client: PostgresClient) async throws -> Int {
         try await client.query(
             """
-            SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = \(relayLockClass)::oid
+            SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = \(rawValue)::oid
               AND objid = hashtext(current_schema())::oid AND objsubid = 2 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
             """)[0].decode(column: 0, as: Int.self)
     }
+}
 
+/// The relay's side of the outbox. Every call runs on the connection that holds the relay lock.
+public enum OutboxStore {
+    public static let channel = "tipwire_outbox"
     /// Unsent rows, oldest first, leaving out `excluding` (rows produced whose delivery is being recorded).
     public static func pending(limit: Int, excluding: [Int64] = [], on connection: PostgresConnection) async throws -> [OutboxMessage] {
         let rows = try await connection.query(
@@ -61,12 +68,19 @@ public enum OutboxStore {
 
     /// Records deliveries in one statement: the rows leave the outbox for `outbox_deliveries`, and each
     /// delivered task moves to `delivered` with its `delivered` event (once per task, however often the
-    /// relay retried). Everything but the Kafka positions is read from the deleted rows themselves, so a
-    /// row another relay already recorded is skipped, and only three integer arrays travel.
+    /// relay retried) and starts its acknowledge clock (day zero is the day of delivery). Everything but
+    /// the Kafka positions is read from the deleted rows themselves, so a row another relay already
+    /// recorded is skipped, and only a few arrays travel.
     public static func markSent(_ deliveries: [OutboxDelivery], at time: Date, on connection: PostgresConnection) async throws {
         if deliveries.isEmpty { return }
-        try await connection.execute(
-            """
+        var clocks: [(category: String, clock: DutyClock, nextAt: Date?)] = []
+        let deliversTasks = deliveries.contains { $0.event.deliversTask != nil }
+        if deliversTasks {
+            let rules = try await DeadlineRules.load(on: connection)
+            let categories = try await connection.query("SELECT code FROM categories").decodeColumn(String.self)
+            clocks = DeadlineStore.acknowledgeClocks(deliveredAt: time, rules: rules, categories: categories)
+        }
+        let record: PostgresQuery = """
             WITH positions AS (
                 SELECT * FROM unnest(\(deliveries.map(\.id))::bigint[], \(deliveries.map { Int($0.partition) })::int[],
                                      \(deliveries.map(\.offset))::bigint[]) AS p(id, kafka_partition, kafka_offset)
@@ -81,12 +95,24 @@ public enum OutboxStore {
                 UPDATE tasks t SET state = CASE WHEN t.state = 'assigned' THEN 'delivered' ELSE t.state END,
                                    delivered_at = \(time), updated_at = \(time)
                 FROM sent s WHERE t.id = s.delivers_task_id AND t.delivered_at IS NULL
+                RETURNING t.id, t.agency_code, t.finding_id, t.state
+            ), clocks AS (
+                SELECT * FROM unnest(\(clocks.map(\.category))::text[], \(clocks.map(\.clock.dueAt))::timestamptz[], \(clocks.map(\.nextAt))::timestamptz[],
+                                     \(clocks.map(\.clock.reminderPercent))::int[], \(clocks.map(\.clock.stepWorkingDays))::int[])
+                     AS c(category, due_at, next_at, reminder_percent, step_working_days)
+            ), acknowledge_clocks AS (
+                -- Only for tasks that were waiting: one acknowledged before its delivery has no such duty left.
+                INSERT INTO deadlines (task_id, stage, holder_kind, holder_code, started_at, due_at, reminder_percent, step_working_days, next_at)
+                SELECT d.id, 'acknowledge', 'agency', d.agency_code, \(time), c.due_at, c.reminder_percent, c.step_working_days, c.next_at
+                FROM delivered_tasks d JOIN findings f ON f.id = d.finding_id JOIN clocks c ON c.category = f.category_code
+                WHERE d.state = 'delivered'
             )
             INSERT INTO task_events (task_id, kind, actor, at, detail)
             SELECT delivers_task_id, 'delivered', 'relay', \(time), jsonb_build_object('partition', kafka_partition, 'offset', kafka_offset)
             FROM sent WHERE delivers_task_id IS NOT NULL
             ON CONFLICT (task_id) WHERE kind = 'delivered' DO NOTHING
-            """)
+            """
+        _ = try await connection.pipeline(deliversTasks ? [record, DeadlineStore.wakeEngine] : [record])
     }
 
     /// Rows not yet sent (for health and metrics).

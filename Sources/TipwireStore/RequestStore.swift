@@ -46,13 +46,10 @@ public struct RequestStore: Sendable {
     /// request, to the agency's task topic for a newsroom's question.
     static func create(
         task: UUID, finding: UUID, newsroom: PartyCode, agency: PartyCode, direction: RequestDirection, questions: String, documentsWanted: [String],
-        askedBy: String, now: Date, on connection: PostgresConnection
+        askedBy: String, now: Date, category: String, rules: DeadlineRules, on connection: PostgresConnection
     ) async throws -> InfoRequestView {
         let id = UUID()
-        let category = try await connection.query("SELECT category_code FROM findings WHERE id = \(finding)")[0].decode(column: 0, as: String.self)
-        let policy = DeadlinePolicy.effective(
-            try await PolicyStore.load(on: connection), category: category, stage: direction == .toNewsroom ? .newsroomAnswer : .agencyAnswer)
-        let due = policy.due(from: now, calendar: try await CalendarStore.load(on: connection))
+        let due = rules.policy(direction == .toNewsroom ? .newsroomAnswer : .agencyAnswer, category: category).due(from: now, calendar: rules.calendar)
         let wanted = String(decoding: try TipwireJSON.encode(documentsWanted), as: UTF8.self)
         _ = try await connection.execute(
             """
@@ -60,6 +57,8 @@ public struct RequestStore: Sendable {
             VALUES (\(id), \(task), \(finding), \(newsroom.rawValue), \(agency.rawValue), \(direction.rawValue), \(questions), \(wanted)::jsonb, \(due),
                     \(askedBy), \(now))
             """)
+        try await DeadlineStore.startRequestClock(
+            task: task, request: id, direction: direction, newsroom: newsroom, agency: agency, category: category, at: now, rules: rules, on: connection)
         guard let view = try await load(where: "r.id = \(id)", documentURL: { $0 }, on: connection).first else {
             throw CorruptRow(description: "request \(id) vanished after insert")
         }
@@ -78,8 +77,10 @@ public struct RequestStore: Sendable {
     /// A newsroom asks the agencies holding open tasks on its finding (or one of them) about their progress.
     public func ask(finding: UUID, agency: PartyCode?, questions: String, by newsroom: PartyCode, actorName: String) async throws -> RequestAskOutcome {
         try await client.withTransaction { connection in
-            let owner = try await connection.query("SELECT newsroom_code FROM findings WHERE id = \(finding)")
+            let owner = try await connection.query("SELECT newsroom_code, category_code FROM findings WHERE id = \(finding)")
             guard let row = owner.firstRow, try row.decode(column: 0, as: String.self) == newsroom.rawValue else { return .notFound }
+            let category = try row.decode(column: 1, as: String.self)
+            let rules = try await DeadlineRules.load(on: connection)
             let open = try await connection.query(
                 """
                 SELECT id, agency_code FROM tasks
@@ -98,7 +99,7 @@ public struct RequestStore: Sendable {
                 created.append(
                     try await Self.create(
                         task: task, finding: finding, newsroom: newsroom, agency: try code(holder), direction: .toAgency, questions: questions,
-                        documentsWanted: [], askedBy: actorName, now: now, on: connection))
+                        documentsWanted: [], askedBy: actorName, now: now, category: category, rules: rules, on: connection))
             }
             return .asked(created)
         }
@@ -180,8 +181,8 @@ public struct RequestStore: Sendable {
         let now = Date()
         if direction == .toNewsroom {
             let outcome = try await tasks.perform(
-                .answerInfo(answer: answer), on: task, by: actor, actorName: actorName, policy: .default,
-                eventKind: declined ? "info_declined" : nil, connection: connection)
+                .answerInfo(answer: answer), on: task, by: actor, actorName: actorName, eventKind: declined ? "info_declined" : nil,
+                connection: connection)
             switch outcome {
             case .applied: break
             case .rejected(.invalid(let failure)): return .rejected(failure)
@@ -202,6 +203,7 @@ public struct RequestStore: Sendable {
             FROM unnest(\(documentIDs)::uuid[]) WITH ORDINALITY AS d(id, n)
             ON CONFLICT DO NOTHING
             """,
+            DeadlineStore.meetRequestClock(id, at: now),
         ])
         guard let view = try await Self.load(where: "r.id = \(id)", documentURL: documentURL, on: connection).first else { return .notFound }
         let topic = direction == .toNewsroom ? TopicName.tasks(agency) : TopicName.requests(newsroom)

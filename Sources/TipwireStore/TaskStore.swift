@@ -94,12 +94,10 @@ public struct TaskStore: Sendable {
 
     /// Applies an action in one transaction: the task's new state, its event, for a transfer the new
     /// task and its `task.assigned`, and for an outcome the newsroom's `finding.update`.
-    public func perform(
-        _ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, policy: LifecyclePolicy = .default
-    ) async throws -> TaskCommandOutcome {
+    public func perform(_ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String) async throws -> TaskCommandOutcome {
         do {
             return try await client.withTransaction { connection in
-                switch try await perform(action, on: taskID, by: actor, actorName: actorName, policy: policy, eventKind: nil, connection: connection) {
+                switch try await perform(action, on: taskID, by: actor, actorName: actorName, eventKind: nil, connection: connection) {
                 case .applied(let opened):
                     guard let view = try await detail(taskID, for: actor, on: connection) else { return .notFound }
                     return .applied(view, opened: opened?.view)
@@ -123,6 +121,8 @@ public struct TaskStore: Sendable {
     struct LockedTask {
         var id: UUID
         var findingID: UUID
+        /// The finding's category, whose deadline policies apply.
+        var category: String
         var snapshot: TaskSnapshot
     }
 
@@ -149,16 +149,16 @@ public struct TaskStore: Sendable {
     /// Applies an action on `connection` (in the caller's transaction). `eventKind` names the task event
     /// differently from the lifecycle's default (a declined information request).
     func perform(
-        _ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, policy: LifecyclePolicy, eventKind: String?,
-        connection: PostgresConnection
+        _ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, eventKind: String?, connection: PostgresConnection
     ) async throws -> Performed {
         guard let task = try await Self.lock([taskID], on: connection)[taskID] else { return .notFound }
         let agencies = try await Self.knownAgencies(for: [action], on: connection)
-        switch Self.plan(action, on: task, by: actor, actorName: actorName, policy: policy, eventKind: eventKind, agencies: agencies, at: Date()) {
+        let rules = try await DeadlineRules.load(on: connection)
+        switch Self.plan(action, on: task, by: actor, actorName: actorName, policies: rules.policies, eventKind: eventKind, agencies: agencies, at: Date()) {
         case .failure(.notFound): return .notFound
         case .failure(.rejected(let rejection)): return .rejected(rejection)
         case .success(let change):
-            try await write([change], on: connection)
+            try await write([change], rules: rules, on: connection)
             return .applied(opened: change.opened)
         }
     }
@@ -167,15 +167,15 @@ public struct TaskStore: Sendable {
     static func lock(_ ids: [UUID], on connection: PostgresConnection) async throws -> [UUID: LockedTask] {
         let rows = try await connection.query(
             """
-            SELECT t.id, t.state, t.agency_code, f.newsroom_code, t.extensions, t.finding_id
+            SELECT t.id, t.state, t.agency_code, f.newsroom_code, t.extensions, t.finding_id, f.category_code
             FROM tasks t JOIN findings f ON f.id = t.finding_id WHERE t.id = ANY(\(Array(Set(ids)))::uuid[]) ORDER BY t.id FOR UPDATE OF t
             """)
         var tasks: [UUID: LockedTask] = [:]
         for row in rows {
-            let (id, stateText, agency, newsroom, extensions, findingID) = try row.decode((UUID, String, String, String, Int, UUID).self)
+            let (id, stateText, agency, newsroom, extensions, findingID, category) = try row.decode((UUID, String, String, String, Int, UUID, String).self)
             guard let state = TaskState(rawValue: stateText) else { throw CorruptRow(description: "task \(id) has unknown state \(stateText)") }
             tasks[id] = LockedTask(
-                id: id, findingID: findingID, snapshot: TaskSnapshot(state: state, agency: try code(agency), newsroom: try code(newsroom), extensions: extensions))
+                id: id, findingID: findingID, category: category, snapshot: TaskSnapshot(state: state, agency: try code(agency), newsroom: try code(newsroom), extensions: extensions))
         }
         return tasks
     }
@@ -186,13 +186,15 @@ public struct TaskStore: Sendable {
         return Set(try await connection.query("SELECT code FROM agencies").decodeColumn(String.self))
     }
 
-    /// Decides an action in memory: the lifecycle's rules, visibility, and what the change will write.
+    /// Decides an action in memory: the lifecycle's rules (extension limits from the category's deadline
+    /// policies), visibility, and what the change will write.
     static func plan(
-        _ action: TaskAction, on task: LockedTask, by actor: TaskActor, actorName: String, policy: LifecyclePolicy, eventKind: String?,
+        _ action: TaskAction, on task: LockedTask, by actor: TaskActor, actorName: String, policies: [DeadlinePolicy], eventKind: String?,
         agencies: Set<String>, at now: Date
     ) -> Result<Change, PlanFailure> {
         guard canSee(actor, task.snapshot) else { return .failure(.notFound) }
         var transition: TaskTransition
+        let policy = DeadlinePolicy.lifecyclePolicy(policies, category: task.category)
         switch TaskLifecycle.apply(action, by: actor, to: task.snapshot, policy: policy) {
         case .failure(let rejection): return .failure(.rejected(rejection))
         case .success(let accepted): transition = accepted
@@ -211,8 +213,9 @@ public struct TaskStore: Sendable {
     }
 
     /// Writes planned changes, in order, with a statement per table: each task's final state, every event,
-    /// transferred tasks, information requests, and the outbox rows that announce them.
-    func write(_ plannedChanges: [Change], on connection: PostgresConnection) async throws {
+    /// transferred tasks, information requests, the clocks they start, move or stop, and the outbox rows
+    /// that announce them.
+    func write(_ plannedChanges: [Change], rules: DeadlineRules, on connection: PostgresConnection) async throws {
         if plannedChanges.isEmpty { return }
         var changes = plannedChanges
         for index in changes.indices {
@@ -220,7 +223,8 @@ public struct TaskStore: Sendable {
             let task = changes[index].task
             let request = try await RequestStore.create(
                 task: task.id, finding: task.findingID, newsroom: task.snapshot.newsroom, agency: task.snapshot.agency, direction: .toNewsroom,
-                questions: questions, documentsWanted: wanted, askedBy: changes[index].actorName, now: changes[index].at, on: connection)
+                questions: questions, documentsWanted: wanted, askedBy: changes[index].actorName, now: changes[index].at, category: task.category,
+                rules: rules, on: connection)
             changes[index].eventDetail["request_id"] = .string(request.id)
             changes[index].eventDetail["due_at"] = .string(formatTimestamp(request.dueAt))
         }
@@ -252,6 +256,7 @@ public struct TaskStore: Sendable {
         if !opened.isEmpty { writes.append(Inserts.tasks(opened)) }
         writes.append(Inserts.taskEvents(events))
         _ = try await connection.pipeline(writes)
+        try await DeadlineStore.apply(changes, rules: rules, on: connection)
 
         var outbox: [OutboundEvent] = []
         if !opened.isEmpty {
@@ -302,7 +307,9 @@ public struct TaskStore: Sendable {
             "SELECT id, kind, actor, at, detail::text FROM task_events WHERE task_id = \(taskID) ORDER BY id",
         ])
         guard let row = results[0].firstRow else { return nil }
-        let task = try TaskView(row: row)
+        var views = [try TaskView(row: row)]
+        try await DutyStore.attachDue(to: &views, at: Date(), on: connection)
+        let task = views[0]
         let (title, newsroom, category, jurisdiction) = (
             try row.decode(column: 11, as: String.self), try code(try row.decode(column: 12, as: String.self)),
             try row.decode(column: 13, as: String.self), try code(try row.decode(column: 14, as: String.self))
@@ -329,17 +336,20 @@ public struct TaskStore: Sendable {
         case .newsroom: return Page(items: [], nextCursor: nil)
         }
         let limit = min(max(filter.limit, 1), 100)
-        let rows = try await client.query(
-            """
-            SELECT \(unescaped: TaskView.columns) FROM tasks t JOIN findings f ON f.id = t.finding_id
-            WHERE (\(agency)::text IS NULL OR t.agency_code = \(agency))
-              AND (\(filter.state?.rawValue)::text IS NULL OR t.state = \(filter.state?.rawValue))
-              AND (\(filter.category)::text IS NULL OR f.category_code = \(filter.category))
-              AND (\(filter.after?.time)::timestamptz IS NULL OR (t.assigned_at, t.id) < (\(filter.after?.time), \(filter.after?.id)))
-            ORDER BY t.assigned_at DESC, t.id DESC LIMIT \(limit + 1)
-            """)
-        let tasks = try rows.map(TaskView.init(row:))
-        return Page(rows: tasks, limit: limit) { ($0.assignedAt, $0.id) }
+        return try await client.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: TaskView.columns) FROM tasks t JOIN findings f ON f.id = t.finding_id
+                WHERE (\(agency)::text IS NULL OR t.agency_code = \(agency))
+                  AND (\(filter.state?.rawValue)::text IS NULL OR t.state = \(filter.state?.rawValue))
+                  AND (\(filter.category)::text IS NULL OR f.category_code = \(filter.category))
+                  AND (\(filter.after?.time)::timestamptz IS NULL OR (t.assigned_at, t.id) < (\(filter.after?.time), \(filter.after?.id)))
+                ORDER BY t.assigned_at DESC, t.id DESC LIMIT \(limit + 1)
+                """)
+            var tasks = try rows.map(TaskView.init(row:))
+            try await DutyStore.attachDue(to: &tasks, at: Date(), on: connection)
+            return Page(rows: tasks, limit: limit) { ($0.assignedAt, $0.id) }
+        }
     }
 
     /// Agencies see their own tasks, the newsroom the tasks on its findings, the coordinator all.
@@ -452,6 +462,7 @@ extension TaskStore {
     private func apply(_ responses: [AgencyResponse], on connection: PostgresConnection) async throws -> [ResponseOutcome] {
         var tasks = try await Self.lock(responses.map(\.taskID), on: connection)
         let agencies = try await Self.knownAgencies(for: responses.map(\.action), on: connection)
+        let rules = try await DeadlineRules.load(on: connection)
         var seen = Set<String>()
         for (agency, ceID) in try await connection.query(
             """
@@ -480,7 +491,7 @@ extension TaskStore {
                 continue
             }
             let planned = Self.plan(
-                response.action, on: task, by: .agency(response.agency), actorName: "agency:\(response.agency)", policy: .default, eventKind: nil,
+                response.action, on: task, by: .agency(response.agency), actorName: "agency:\(response.agency)", policies: rules.policies, eventKind: nil,
                 agencies: agencies, at: now)
             switch planned {
             case .success(let change):
@@ -493,7 +504,7 @@ extension TaskStore {
             case .failure(.notFound): outcomes.append(.foreignTask)
             }
         }
-        try await write(changes, on: connection)
+        try await write(changes, rules: rules, on: connection)
         if !applied.isEmpty {
             try await connection.execute(
                 """

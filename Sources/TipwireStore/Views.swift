@@ -14,9 +14,11 @@ public struct TaskView: Sendable, Hashable, Codable {
     public var deliveredAt: Date?
     public var extensions: Int
     public var outcome: TaskOutcome?
+    /// The agency's open duty on the task and how it stands, where one is running or paused.
+    public var due: DueView?
 
     enum CodingKeys: String, CodingKey {
-        case id, agency, state, extensions, outcome
+        case id, agency, state, extensions, outcome, due
         case findingID = "finding_id", routedBy = "routed_by", previousTaskID = "previous_task_id", assignedAt = "assigned_at"
         case deliverBy = "deliver_by", deliveredAt = "delivered_at"
     }
@@ -52,6 +54,7 @@ public struct TaskView: Sendable, Hashable, Codable {
         try container.encode(deliveredAt, forKey: .deliveredAt)
         try container.encode(extensions, forKey: .extensions)
         try container.encode(outcome, forKey: .outcome)
+        try container.encode(due, forKey: .due)
     }
 
     /// Terminal states: the task's duty is discharged.

@@ -11,7 +11,7 @@ struct Bench: AsyncParsableCommand {
             Absolute times on shared machines are noisy, so every benchmark runs a reference tool on the same
             work right beside ours and prints ours ÷ reference.
             """,
-        subcommands: [BenchIngest.self, BenchResponses.self, BenchPostgres.self, BenchKafka.self])
+        subcommands: [BenchIngest.self, BenchResponses.self, BenchDeadlines.self, BenchPostgres.self, BenchKafka.self])
 }
 
 /// Runs a program to completion off the cooperative pool; returns its status and combined output.

@@ -95,6 +95,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var server: ServerOptions
     @OptionGroup var relay: RelayOptions
+    @OptionGroup var engine: DeadlineOptions
     @OptionGroup var logging: LoggingOptions
 
     @Option(name: .customLong("kafka-brokers"), help: "Kafka bootstrap servers (env TIPWIRE_KAFKA_BROKERS).")
@@ -105,7 +106,8 @@ struct Serve: AsyncParsableCommand {
         guard let brokers = kafkaBrokersFlag ?? Environment.value("TIPWIRE_KAFKA_BROKERS") else {
             throw ValidationError("no Kafka: pass --kafka-brokers or set TIPWIRE_KAFKA_BROKERS (or use `tipwire dev` for an embedded broker)")
         }
-        try await runStack(database: database, server: server, relay: relay, kafkaBrokers: brokers, embedded: nil, migrations: nil, runtimeFile: nil)
+        try await runStack(
+            database: database, server: server, relay: relay, engine: engine, kafkaBrokers: brokers, embedded: nil, migrations: nil, runtimeFile: nil)
     }
 }
 
@@ -120,6 +122,7 @@ struct Dev: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var server: ServerOptions
     @OptionGroup var relay: RelayOptions
+    @OptionGroup var engine: DeadlineOptions
     @OptionGroup var logging: LoggingOptions
 
     @Option(name: .customLong("kafka-brokers"), help: "Use this Kafka instead of the embedded broker (env TIPWIRE_KAFKA_BROKERS).")
@@ -148,14 +151,15 @@ struct Dev: AsyncParsableCommand {
             brokers = broker.bootstrapServers
         }
         try await runStack(
-            database: database, server: server, relay: relay, kafkaBrokers: brokers, embedded: embedded,
+            database: database, server: server, relay: relay, engine: engine, kafkaBrokers: brokers, embedded: embedded,
             migrations: migrationsDirectory(migrations), runtimeFile: runtimeFile)
     }
 }
 
 /// Wires the services and runs them until SIGTERM/SIGINT.
 func runStack(
-    database: DatabaseOptions, server: ServerOptions, relay: RelayOptions, kafkaBrokers: String, embedded: EmbeddedBroker?, migrations: URL?,
+    database: DatabaseOptions, server: ServerOptions, relay: RelayOptions, engine: DeadlineOptions, kafkaBrokers: String, embedded: EmbeddedBroker?,
+    migrations: URL?,
     runtimeFile: String?
 ) async throws {
     let logger = Logger(label: "tipwire")
@@ -185,6 +189,7 @@ func runStack(
     if let embedded { services.append(EmbeddedBrokerService(broker: embedded, logger: logger)) }
     services.append(DatabasePoolService(client: db.client))
     if relay.relay { services.append(try relay.makeRelay(client: db.client, brokers: kafkaBrokers, embedded: embedded)) }
+    if engine.deadlines { services.append(engine.makeEngine(client: db.client)) }
     if relay.responses { services.append(try relay.makeResponseConsumer(client: db.client, tasks: tasks, brokers: kafkaBrokers, embedded: embedded)) }
     services.append(app)
     if let runtimeFile {

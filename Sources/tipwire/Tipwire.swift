@@ -18,6 +18,6 @@ struct Tipwire: AsyncParsableCommand {
               tipwire bench postgres           our pool vs pgbench on the same SQL
             """,
         version: version,
-        subcommands: [Dev.self, Serve.self, Relay.self, Responses.self, Agency.self, CalendarCommand.self, Migrate.self, Token.self, Demo.self, Broker.self, Bench.self]
+        subcommands: [Dev.self, Serve.self, Relay.self, Responses.self, Deadlines.self, Overdue.self, Agency.self, CalendarCommand.self, Migrate.self, Token.self, Demo.self, Broker.self, Bench.self]
     )
 }

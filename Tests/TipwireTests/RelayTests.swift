@@ -135,7 +135,7 @@ struct RelayTests {
             defer { secondTask.cancel() }
             for _ in 0..<5 { _ = try await pipeline.submit() }
             try await pipeline.waitUntilSent()
-            #expect(try await OutboxStore.lockHolders(on: pipeline.fixture.client) == 1)
+            #expect(try await ServiceLock.relay.holders(on: pipeline.fixture.client) == 1)
 
             firstTask.cancel()
             _ = await firstTask.result

@@ -1,0 +1,300 @@
+import Foundation
+import Postgres
+import TipwireCore
+
+/// The deadline policies and the working-day calendar, read together in one round trip.
+public struct DeadlineRules: Sendable {
+    public var policies: [DeadlinePolicy]
+    public var calendar: WorkingCalendar
+
+    public init(policies: [DeadlinePolicy], calendar: WorkingCalendar) {
+        self.policies = policies
+        self.calendar = calendar
+    }
+
+    public func policy(_ stage: DeadlineStage, category: String) -> DeadlinePolicy {
+        DeadlinePolicy.effective(policies, category: category, stage: stage)
+    }
+
+    /// A clock for `stage` of a duty on a finding of `category`, started at `start`.
+    func clock(_ stage: ClockStage, category: String, start: Date) -> DutyClock {
+        DutyClock(policy: policy(stage.policyStage, category: category), start: start, calendar: calendar)
+    }
+
+    static func load(on connection: PostgresConnection) async throws -> DeadlineRules {
+        let results = try await connection.pipeline([PolicyStore.query] + CalendarStore.queries)
+        return DeadlineRules(policies: try PolicyStore.decode(results[0]), calendar: try CalendarStore.decode(results[1...]))
+    }
+}
+
+/// One clock as transitions see it: read from `deadlines` (locked) or started in memory, changed in
+/// memory in the order of the changes, then written set-wise.
+struct ClockRow: Sendable {
+    enum State: String { case running, paused, met, cancelled }
+
+    var id: Int64?
+    var taskID: UUID
+    var requestID: UUID?
+    var stage: ClockStage
+    var holder: DutyHolder
+    var state: State
+    var clock: DutyClock
+    var nextRung: Int
+    var pausedAt: Date?
+    var stoppedAt: Date?
+
+    var isOpen: Bool { state == .running || state == .paused }
+
+    /// When the engine should next look at this clock: the next rung's time while running, else never.
+    func nextAt(calendar: WorkingCalendar) -> Date? {
+        state == .running ? clock.time(ofRung: nextRung, calendar: calendar) : nil
+    }
+
+    static func started(task: UUID, request: UUID? = nil, stage: ClockStage, holder: DutyHolder, clock: DutyClock) -> ClockRow {
+        ClockRow(id: nil, taskID: task, requestID: request, stage: stage, holder: holder, state: .running, clock: clock, nextRung: 0)
+    }
+
+    mutating func stop(_ state: State, at time: Date) {
+        guard isOpen else { return }
+        self.state = state
+        stoppedAt = time
+        pausedAt = nil
+    }
+
+    mutating func pause(at time: Date) {
+        guard state == .running else { return }
+        state = .paused
+        pausedAt = time
+    }
+
+    mutating func resume(at time: Date) {
+        guard state == .paused, let pausedAt else { return }
+        clock = clock.resumed(after: time.timeIntervalSince(pausedAt))
+        state = .running
+        self.pausedAt = nil
+    }
+}
+
+/// Clocks on the database: started, paused, moved and stopped by transitions in their transactions,
+/// and raised rung by rung by the deadline engine.
+public enum DeadlineStore {
+    /// NOTIFY channel that wakes the engine when a clock starts or moves.
+    public static let channel = "tipwire_deadlines"
+    static let wakeEngine: PostgresQuery = "SELECT pg_notify('tipwire_deadlines', '')"
+
+    // MARK: - Transitions
+
+    /// The open clocks of `tasks`, locked for the transaction.
+    static func openClocks(of tasks: [UUID], on connection: PostgresConnection) async throws -> [ClockRow] {
+        let rows = try await connection.query(
+            """
+            SELECT id, task_id, request_id, stage, holder_kind, holder_code, state, started_at, due_at, reminder_percent, step_working_days,
+                   next_rung, paused_at
+            FROM deadlines WHERE task_id = ANY(\(Array(Set(tasks)))::uuid[]) AND state IN ('running', 'paused') ORDER BY id FOR UPDATE
+            """)
+        return try rows.map { row in
+            let (id, task, request, stage, holderKind, holderCode, state, started, due, percent, step, next, paused) =
+                try row.decode((Int64, UUID, UUID?, String, String, String, String, Date, Date, Int, Int, Int, Date?).self)
+            guard let stage = ClockStage(rawValue: stage), let holder = DutyHolder(kind: holderKind, code: try code(holderCode)),
+                let state = ClockRow.State(rawValue: state)
+            else { throw CorruptRow(description: "deadline \(id) has stage \(stage), holder \(holderKind):\(holderCode), state \(state)") }
+            return ClockRow(
+                id: id, taskID: task, requestID: request, stage: stage, holder: holder, state: state,
+                clock: DutyClock(startedAt: started, dueAt: due, reminderPercent: percent, stepWorkingDays: step), nextRung: next, pausedAt: paused)
+        }
+    }
+
+    /// What the lifecycle's changes do to the clocks, in order: acknowledging meets the acknowledge
+    /// clock and starts the resolve clock; asking the newsroom pauses it and answering resumes it; an
+    /// extension moves its due time; resolving meets every open clock and transfer, decline and close
+    /// cancel them; reopening starts a new resolve clock.
+    static func apply(_ changes: [TaskStore.Change], rules: DeadlineRules, on connection: PostgresConnection) async throws {
+        let relevant = changes.filter { $0.action.name != .start }
+        if relevant.isEmpty { return }
+        var clocks = try await openClocks(of: relevant.map(\.task.id), on: connection)
+        func update(_ task: UUID, stages: Set<ClockStage>? = nil, _ body: (inout ClockRow) -> Void) {
+            for index in clocks.indices where clocks[index].taskID == task && clocks[index].isOpen && (stages?.contains(clocks[index].stage) ?? true) {
+                body(&clocks[index])
+            }
+        }
+        for change in relevant {
+            let task = change.task
+            let at = change.at
+            switch change.action {
+            case .acknowledge:
+                update(task.id, stages: [.acknowledge]) { $0.stop(.met, at: at) }
+                clocks.append(
+                    .started(
+                        task: task.id, stage: .resolve, holder: .agency(task.snapshot.agency),
+                        clock: rules.clock(.resolve, category: task.category, start: at)))
+            case .reopen:
+                clocks.append(
+                    .started(
+                        task: task.id, stage: .resolve, holder: .agency(task.snapshot.agency),
+                        clock: rules.clock(.resolve, category: task.category, start: at)))
+            case .requestInfo:
+                update(task.id, stages: [.resolve]) { $0.pause(at: at) }
+            case .answerInfo:
+                update(task.id, stages: [.resolve]) { $0.resume(at: at) }
+            case .extend(let days, _):
+                let policy = rules.policy(.extension, category: task.category)
+                update(task.id, stages: [.resolve]) { $0.clock.dueAt = policy.extending($0.clock.dueAt, by: days, calendar: rules.calendar) }
+            case .resolve:
+                update(task.id) { $0.stop(.met, at: at) }
+            case .transfer, .decline, .close:
+                update(task.id) { $0.stop(.cancelled, at: at) }
+            case .start:
+                break
+            }
+        }
+        try await write(clocks, calendar: rules.calendar, on: connection)
+    }
+
+    /// Inserts new clocks and updates changed ones, one statement each, and wakes the engine.
+    static func write(_ clocks: [ClockRow], calendar: WorkingCalendar, on connection: PostgresConnection) async throws {
+        let new = clocks.filter { $0.id == nil }
+        let old = clocks.filter { $0.id != nil }
+        var writes: [PostgresQuery] = []
+        if !new.isEmpty {
+            writes.append(
+                """
+                INSERT INTO deadlines (task_id, request_id, stage, holder_kind, holder_code, state, started_at, due_at, reminder_percent,
+                                       step_working_days, next_rung, next_at, paused_at, stopped_at)
+                SELECT * FROM unnest(\(new.map(\.taskID))::uuid[], \(new.map(\.requestID))::uuid[], \(new.map(\.stage.rawValue))::text[],
+                    \(new.map(\.holder.kind))::text[], \(new.map(\.holder.code.rawValue))::text[], \(new.map(\.state.rawValue))::text[],
+                    \(new.map(\.clock.startedAt))::timestamptz[], \(new.map(\.clock.dueAt))::timestamptz[], \(new.map(\.clock.reminderPercent))::int[],
+                    \(new.map(\.clock.stepWorkingDays))::int[], \(new.map(\.nextRung))::int[], \(new.map { $0.nextAt(calendar: calendar) })::timestamptz[],
+                    \(new.map(\.pausedAt))::timestamptz[], \(new.map(\.stoppedAt))::timestamptz[])
+                """)
+        }
+        if !old.isEmpty {
+            writes.append(
+                """
+                UPDATE deadlines d SET state = r.state, started_at = r.started_at, due_at = r.due_at, next_at = r.next_at, paused_at = r.paused_at,
+                                       stopped_at = r.stopped_at
+                FROM unnest(\(old.map(\.id))::bigint[], \(old.map(\.state.rawValue))::text[], \(old.map(\.clock.startedAt))::timestamptz[],
+                            \(old.map(\.clock.dueAt))::timestamptz[], \(old.map { $0.nextAt(calendar: calendar) })::timestamptz[],
+                            \(old.map(\.pausedAt))::timestamptz[], \(old.map(\.stoppedAt))::timestamptz[])
+                     AS r(id, state, started_at, due_at, next_at, paused_at, stopped_at)
+                WHERE d.id = r.id
+                """)
+        }
+        if writes.isEmpty { return }
+        writes.append(wakeEngine)
+        _ = try await connection.pipeline(writes)
+    }
+
+    /// Starts the clock of a new information request: the newsroom's or the agency's answer.
+    static func startRequestClock(
+        task: UUID, request: UUID, direction: RequestDirection, newsroom: PartyCode, agency: PartyCode, category: String, at now: Date,
+        rules: DeadlineRules, on connection: PostgresConnection
+    ) async throws {
+        let stage: ClockStage = direction == .toNewsroom ? .newsroomAnswer : .agencyAnswer
+        let holder: DutyHolder = direction == .toNewsroom ? .newsroom(newsroom) : .agency(agency)
+        let row = ClockRow.started(task: task, request: request, stage: stage, holder: holder, clock: rules.clock(stage, category: category, start: now))
+        try await write([row], calendar: rules.calendar, on: connection)
+    }
+
+    /// Stops an answered or declined request's clock.
+    static func meetRequestClock(_ request: UUID, at time: Date) -> PostgresQuery {
+        """
+        UPDATE deadlines SET state = 'met', next_at = NULL, paused_at = NULL, stopped_at = \(time)
+        WHERE request_id = \(request) AND state IN ('running', 'paused')
+        """
+    }
+
+    /// The acknowledge clocks of tasks the relay has just delivered (`delivered` is when), one per
+    /// category of finding so the statement can pick each task's by a join.
+    static func acknowledgeClocks(deliveredAt delivered: Date, rules: DeadlineRules, categories: [String]) -> [(category: String, clock: DutyClock, nextAt: Date?)] {
+        categories.map { category in
+            let clock = rules.clock(.acknowledge, category: category, start: delivered)
+            return (category, clock, clock.time(ofRung: 0, calendar: rules.calendar))
+        }
+    }
+
+    // MARK: - The engine
+
+    /// Raises the next rung of up to `limit` clocks whose time has come at `now`, in one transaction:
+    /// each rung's record, its events in the outbox, and the clock moved to its following rung.
+    /// Clocks another transaction holds are skipped (`SKIP LOCKED`).
+    public static func raiseDue(
+        at now: Date, limit: Int, engine: String, calendar: WorkingCalendar, on connection: PostgresConnection
+    ) async throws -> (claimed: Int, raised: Int) {
+        try await connection.withTransaction { connection in
+            let rows = try await connection.query(
+                """
+                SELECT d.id, d.task_id, d.request_id, d.stage, d.holder_kind, d.holder_code, d.started_at, d.due_at, d.reminder_percent,
+                       d.step_working_days, d.next_rung, d.next_at, t.agency_code, t.state, f.id, f.title, f.newsroom_code, f.category_code
+                FROM deadlines d JOIN tasks t ON t.id = d.task_id JOIN findings f ON f.id = t.finding_id
+                WHERE d.next_at <= \(now) ORDER BY d.next_at LIMIT \(limit)
+                FOR UPDATE OF d SKIP LOCKED
+                """)
+            if rows.isEmpty { return (0, 0) }
+            var rungs: [(id: UUID, deadline: Int64, rung: Rung, at: Date)] = []
+            var moves: [(id: Int64, next: Int, at: Date?)] = []
+            var outbox: [OutboundEvent] = []
+            let encoder = TipwireJSON.encoder()
+            for row in rows {
+                let (id, task, request, stageText, holderKind, holderCode, started, due, percent, step, next, nextAt) =
+                    try row.decode((Int64, UUID, UUID?, String, String, String, Date, Date, Int, Int, Int, Date).self)
+                let (agency, state, finding, title, newsroom, category) = (
+                    try row.decode(column: 12, as: String.self), try row.decode(column: 13, as: String.self),
+                    try row.decode(column: 14, as: UUID.self), try row.decode(column: 15, as: String.self),
+                    try row.decode(column: 16, as: String.self), try row.decode(column: 17, as: String.self)
+                )
+                guard let stage = ClockStage(rawValue: stageText), let holder = DutyHolder(kind: holderKind, code: try code(holderCode)) else {
+                    throw CorruptRow(description: "deadline \(id) has stage \(stageText) and holder \(holderKind):\(holderCode)")
+                }
+                let clock = DutyClock(startedAt: started, dueAt: due, reminderPercent: percent, stepWorkingDays: step)
+                guard let rung = EscalationLadder.rung(next) else {
+                    moves.append((id, next, nil))
+                    continue
+                }
+                let rungID = UUID()
+                let data = DeadlineEventData(
+                    escalationID: rungID, stage: stage, holder: holder, task: (task, try code(agency), state),
+                    finding: (finding, title, try code(newsroom), category), requestID: request, rung: rung, clock: clock, rungAt: nextAt, raisedAt: now,
+                    calendar: calendar)
+                let payload = Array(try encoder.encode(data))
+                for topic in rung.topics(for: holder) {
+                    outbox.append(
+                        OutboundEvent(
+                            type: rung.eventType, subject: "tasks/\(task.lowercased)", time: now, topic: topic, key: finding.lowercased, data: payload))
+                }
+                rungs.append((rungID, id, rung, nextAt))
+                moves.append((id, next + 1, clock.time(ofRung: next + 1, calendar: calendar)))
+            }
+            var writes: [PostgresQuery] = [
+                """
+                UPDATE deadlines d SET next_rung = r.next_rung, next_at = r.next_at
+                FROM unnest(\(moves.map(\.id))::bigint[], \(moves.map(\.next))::int[], \(moves.map(\.at))::timestamptz[]) AS r(id, next_rung, next_at)
+                WHERE d.id = r.id
+                """
+            ]
+            if !rungs.isEmpty {
+                writes += [
+                    """
+                    INSERT INTO deadline_rungs (id, deadline_id, rung, kind, audience, rung_at, raised_at, raised_by)
+                    SELECT id, deadline_id, rung, kind, audience, rung_at, \(now), \(engine)
+                    FROM unnest(\(rungs.map(\.id))::uuid[], \(rungs.map(\.deadline))::bigint[], \(rungs.map(\.rung.index))::int[],
+                                \(rungs.map(\.rung.kind.rawValue))::text[], \(rungs.map(\.rung.audience))::text[], \(rungs.map(\.at))::timestamptz[])
+                         AS r(id, deadline_id, rung, kind, audience, rung_at)
+                    """,
+                    Inserts.outbox(outbox), Inserts.wakeRelay,
+                ]
+            }
+            _ = try await connection.pipeline(writes)
+            return (rows.count, rungs.count)
+        }
+    }
+
+    /// When the earliest running clock next needs the engine; nil when none does.
+    public static func nextDue(on connection: PostgresConnection) async throws -> Date? {
+        try await connection.query("SELECT min(next_at) FROM deadlines WHERE next_at IS NOT NULL")[0].decode(column: 0, as: Date?.self)
+    }
+
+    /// The calendar, for the engine's pass.
+    public static func calendar(on connection: PostgresConnection) async throws -> WorkingCalendar {
+        try await CalendarStore.load(on: connection)
+    }
+}
