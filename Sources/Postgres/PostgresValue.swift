@@ -181,9 +181,48 @@ extension Decimal: PostgresCodable {
 extension UUID: PostgresCodable {
     public static var postgresType: PostgresTypeOID { .uuid }
     public static var postgresArrayType: PostgresTypeOID { .uuidArray }
-    public func postgresParameter() -> PostgresParameter { .text(uuidString.lowercased()) }
+    public func postgresParameter() -> PostgresParameter {
+        // By table lookup: `uuidString` formats through snprintf, which showed in profiles of large arrays of ids.
+        let digits: StaticString = "0123456789abcdef"
+        let text = withUnsafeBytes(of: uuid) { raw in
+            String(unsafeUninitializedCapacity: 36) { out in
+                var position = 0
+                for (index, byte) in raw.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        out[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    out[position] = digits.utf8Start[Int(byte >> 4)]
+                    out[position + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                    position += 2
+                }
+                return position
+            }
+        }
+        return .text(text)
+    }
     public init(postgresText text: String, type: PostgresTypeOID) throws {
-        guard let value = UUID(uuidString: text) else { throw decodingError(text, as: UUID.self) }
+        // PostgreSQL prints uuids as 36 lower-case characters; parsed directly (Foundation's parser goes through sscanf).
+        var text = text
+        let parsed: UUID? = text.withUTF8 { chars -> UUID? in
+            guard chars.count == 36 else { return nil }
+            var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            let ok = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
+                var position = 0
+                for index in 0..<16 {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        guard chars[position] == UInt8(ascii: "-") else { return false }
+                        position += 1
+                    }
+                    guard let high = hexValue(chars[position]), let low = hexValue(chars[position + 1]) else { return false }
+                    out[index] = high << 4 | low
+                    position += 2
+                }
+                return true
+            }
+            return ok ? UUID(uuid: bytes) : nil
+        }
+        guard let value = parsed ?? UUID(uuidString: text) else { throw decodingError(text, as: UUID.self) }
         self = value
     }
 }
@@ -341,3 +380,13 @@ public struct PostgresJSON<Value: Codable & Sendable>: PostgresCodable {
 }
 
 extension PostgresJSON: Equatable where Value: Equatable {}
+
+/// The value of one hexadecimal digit, either case.
+private func hexValue(_ character: UInt8) -> UInt8? {
+    switch character {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}

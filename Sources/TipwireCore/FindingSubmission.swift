@@ -115,7 +115,40 @@ public func parseTimestamp(_ text: String) -> Date? {
     return try? Date(text, strategy: Date.ISO8601FormatStyle())
 }
 
-/// RFC 3339 in UTC with milliseconds, the form tipwire writes.
+/// RFC 3339 in UTC with milliseconds (`2026-11-26T08:30:00.000Z`), the form tipwire writes: the same
+/// text as `Date.ISO8601FormatStyle(includingFractionalSeconds: true)` (a test holds them equal), by
+/// arithmetic, since every event carries several and the format style costs microseconds each.
 public func formatTimestamp(_ date: Date) -> String {
-    date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    // Whole seconds, then the fraction truncated to milliseconds, as the format style does.
+    let time = date.timeIntervalSince1970
+    let wholeSeconds = time.rounded(.down)
+    let millisecond = min(999, Int(((time - wholeSeconds) * 1000).rounded(.down)))
+    let seconds = Int64(wholeSeconds)
+    let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+    let day = CalendarDay(number: Int(days))
+    guard (0...9999).contains(day.year) else { return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }
+    let ofDay = Int(seconds - days * 86_400)
+    var bytes = [UInt8](repeating: 0, count: 24)
+    func put(_ value: Int, digits: Int, at offset: Int) {
+        var value = value
+        for index in stride(from: offset + digits - 1, through: offset, by: -1) {
+            bytes[index] = UInt8(48 + value % 10)
+            value /= 10
+        }
+    }
+    put(day.year, digits: 4, at: 0)
+    bytes[4] = UInt8(ascii: "-")
+    put(day.month, digits: 2, at: 5)
+    bytes[7] = UInt8(ascii: "-")
+    put(day.day, digits: 2, at: 8)
+    bytes[10] = UInt8(ascii: "T")
+    put(ofDay / 3600, digits: 2, at: 11)
+    bytes[13] = UInt8(ascii: ":")
+    put(ofDay / 60 % 60, digits: 2, at: 14)
+    bytes[16] = UInt8(ascii: ":")
+    put(ofDay % 60, digits: 2, at: 17)
+    bytes[19] = UInt8(ascii: ".")
+    put(millisecond, digits: 3, at: 20)
+    bytes[23] = UInt8(ascii: "Z")
+    return String(decoding: bytes, as: UTF8.self)
 }

@@ -20,8 +20,31 @@ public struct CalendarDay: Sendable, Hashable, Comparable, CustomStringConvertib
         else { return nil }
         let candidate = CalendarDay(year: year, month: month, day: day)
         // Reject dates that do not exist (31 April, 29 February of a common year).
-        guard WorkingCalendar.dayOf(candidate.start) == candidate else { return nil }
+        guard CalendarDay(number: candidate.number) == candidate else { return nil }
         self = candidate
+    }
+
+    /// Days since 1970-01-01 (proleptic Gregorian; H. Hinnant's days_from_civil).
+    public var number: Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The day `number` days after 1970-01-01 (civil_from_days).
+    public init(number: Int) {
+        let z = number + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        self.init(year: yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month: month, day: day)
     }
 
     public static func < (lhs: CalendarDay, rhs: CalendarDay) -> Bool {
@@ -31,17 +54,15 @@ public struct CalendarDay: Sendable, Hashable, Comparable, CustomStringConvertib
     public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
 
     /// Midnight at the start of the day, in Vietnam.
-    public var start: Date {
-        WorkingCalendar.gregorian.date(from: DateComponents(year: year, month: month, day: day)) ?? Date(timeIntervalSince1970: 0)
-    }
+    public var start: Date { Date(timeIntervalSince1970: Double(number) * 86_400 - WorkingCalendar.utcOffset) }
 
     /// The next calendar day.
-    public var next: CalendarDay { WorkingCalendar.dayOf(start.addingTimeInterval(36 * 3600)) }
+    public var next: CalendarDay { CalendarDay(number: number + 1) }
 
-    /// Saturday or Sunday.
+    /// Saturday or Sunday (1970-01-01 was a Thursday).
     public var isWeekend: Bool {
-        let weekday = WorkingCalendar.gregorian.component(.weekday, from: start)
-        return weekday == 1 || weekday == 7
+        let weekday = ((number % 7) + 7 + 4) % 7  // 0 Sunday … 6 Saturday
+        return weekday == 0 || weekday == 6
     }
 }
 
@@ -60,16 +81,15 @@ public struct WorkingCalendar: Sendable {
         self.workingOverrides = workingOverrides
     }
 
-    static let gregorian: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? TimeZone(secondsFromGMT: 7 * 3600) ?? .gmt
-        return calendar
-    }()
+    /// Vietnam keeps UTC+7 all year (no daylight saving since 1975), so days are plain arithmetic:
+    /// deadlines are computed for every rung the engine raises, and Foundation's `Calendar` costs
+    /// microseconds a day where this costs nanoseconds. Tests check it against `Calendar` in
+    /// Asia/Ho_Chi_Minh.
+    public static let utcOffset: TimeInterval = 7 * 3600
 
     /// The day an instant falls on in Vietnam.
     public static func dayOf(_ instant: Date) -> CalendarDay {
-        let parts = gregorian.dateComponents([.year, .month, .day], from: instant)
-        return CalendarDay(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1)
+        CalendarDay(number: Int(((instant.timeIntervalSince1970 + utcOffset) / 86_400).rounded(.down)))
     }
 
     public func isWorkingDay(_ day: CalendarDay) -> Bool {

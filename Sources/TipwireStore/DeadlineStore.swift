@@ -32,8 +32,17 @@ public struct DeadlineRules: Sendable {
 struct ClockRow: Sendable {
     enum State: String { case running, paused, met, cancelled }
 
+    /// What a clock's events say of its duty, copied onto the clock when it starts.
+    struct Duty: Sendable {
+        var task: UUID
+        var finding: UUID
+        var agency: PartyCode
+        var newsroom: PartyCode
+        var category: String
+    }
+
     var id: Int64?
-    var taskID: UUID
+    var duty: Duty
     var requestID: UUID?
     var stage: ClockStage
     var holder: DutyHolder
@@ -43,6 +52,7 @@ struct ClockRow: Sendable {
     var pausedAt: Date?
     var stoppedAt: Date?
 
+    var taskID: UUID { duty.task }
     var isOpen: Bool { state == .running || state == .paused }
 
     /// When the engine should next look at this clock: the next rung's time while running, else never.
@@ -50,8 +60,8 @@ struct ClockRow: Sendable {
         state == .running ? clock.time(ofRung: nextRung, calendar: calendar) : nil
     }
 
-    static func started(task: UUID, request: UUID? = nil, stage: ClockStage, holder: DutyHolder, clock: DutyClock) -> ClockRow {
-        ClockRow(id: nil, taskID: task, requestID: request, stage: stage, holder: holder, state: .running, clock: clock, nextRung: 0)
+    static func started(_ duty: Duty, request: UUID? = nil, stage: ClockStage, holder: DutyHolder, clock: DutyClock) -> ClockRow {
+        ClockRow(id: nil, duty: duty, requestID: request, stage: stage, holder: holder, state: .running, clock: clock, nextRung: 0)
     }
 
     mutating func stop(_ state: State, at time: Date) {
@@ -84,22 +94,25 @@ public enum DeadlineStore {
 
     // MARK: - Transitions
 
-    /// The open clocks of `tasks`, locked for the transaction.
+    /// The open clocks of `tasks` with their timers, both locked for the transaction (the engine skips
+    /// them meanwhile, and a transition waits for the engine's pass to commit and then sees its rungs).
     static func openClocks(of tasks: [UUID], on connection: PostgresConnection) async throws -> [ClockRow] {
         let rows = try await connection.query(
             """
-            SELECT id, task_id, request_id, stage, holder_kind, holder_code, state, started_at, due_at, reminder_percent, step_working_days,
-                   next_rung, paused_at
-            FROM deadlines WHERE task_id = ANY(\(Array(Set(tasks)))::uuid[]) AND state IN ('running', 'paused') ORDER BY id FOR UPDATE
+            SELECT d.id, d.task_id, d.finding_id, d.agency_code, d.newsroom_code, d.category_code, d.request_id, d.stage, d.holder_kind, d.holder_code,
+                   d.state, d.started_at, d.due_at, d.reminder_percent, d.step_working_days, x.next_rung, d.paused_at
+            FROM deadlines d JOIN deadline_timers x ON x.deadline_id = d.id
+            WHERE d.task_id = ANY(\(Array(Set(tasks)))::uuid[]) AND d.state IN ('running', 'paused') ORDER BY d.id FOR UPDATE OF d, x
             """)
         return try rows.map { row in
-            let (id, task, request, stage, holderKind, holderCode, state, started, due, percent, step, next, paused) =
-                try row.decode((Int64, UUID, UUID?, String, String, String, String, Date, Date, Int, Int, Int, Date?).self)
+            let (id, task, finding, agency, newsroom, category, request, stage, holderKind, holderCode, state, started, due, percent, step, next, paused) =
+                try row.decode((Int64, UUID, UUID, String, String, String, UUID?, String, String, String, String, Date, Date, Int, Int, Int, Date?).self)
             guard let stage = ClockStage(rawValue: stage), let holder = DutyHolder(kind: holderKind, code: try code(holderCode)),
                 let state = ClockRow.State(rawValue: state)
             else { throw CorruptRow(description: "deadline \(id) has stage \(stage), holder \(holderKind):\(holderCode), state \(state)") }
             return ClockRow(
-                id: id, taskID: task, requestID: request, stage: stage, holder: holder, state: state,
+                id: id, duty: ClockRow.Duty(task: task, finding: finding, agency: try code(agency), newsroom: try code(newsroom), category: category),
+                requestID: request, stage: stage, holder: holder, state: state,
                 clock: DutyClock(startedAt: started, dueAt: due, reminderPercent: percent, stepWorkingDays: step), nextRung: next, pausedAt: paused)
         }
     }
@@ -120,18 +133,16 @@ public enum DeadlineStore {
         for change in relevant {
             let task = change.task
             let at = change.at
+            let duty = ClockRow.Duty(
+                task: task.id, finding: task.findingID, agency: task.snapshot.agency, newsroom: task.snapshot.newsroom, category: task.category)
             switch change.action {
             case .acknowledge:
                 update(task.id, stages: [.acknowledge]) { $0.stop(.met, at: at) }
                 clocks.append(
-                    .started(
-                        task: task.id, stage: .resolve, holder: .agency(task.snapshot.agency),
-                        clock: rules.clock(.resolve, category: task.category, start: at)))
+                    .started(duty, stage: .resolve, holder: .agency(task.snapshot.agency), clock: rules.clock(.resolve, category: task.category, start: at)))
             case .reopen:
                 clocks.append(
-                    .started(
-                        task: task.id, stage: .resolve, holder: .agency(task.snapshot.agency),
-                        clock: rules.clock(.resolve, category: task.category, start: at)))
+                    .started(duty, stage: .resolve, holder: .agency(task.snapshot.agency), clock: rules.clock(.resolve, category: task.category, start: at)))
             case .requestInfo:
                 update(task.id, stages: [.resolve]) { $0.pause(at: at) }
             case .answerInfo:
@@ -150,33 +161,51 @@ public enum DeadlineStore {
         try await write(clocks, calendar: rules.calendar, on: connection)
     }
 
-    /// Inserts new clocks and updates changed ones, one statement each, and wakes the engine.
+    /// Inserts new clocks with their timers and updates changed ones, and wakes the engine. A timer's
+    /// next rung is the engine's to move; transitions set only when it falls due.
     static func write(_ clocks: [ClockRow], calendar: WorkingCalendar, on connection: PostgresConnection) async throws {
-        let new = clocks.filter { $0.id == nil }
+        var new = clocks.filter { $0.id == nil }
         let old = clocks.filter { $0.id != nil }
+        if !new.isEmpty {
+            let ids = try await connection.query(
+                "SELECT nextval(pg_get_serial_sequence('deadlines', 'id')) FROM generate_series(1, \(new.count))"
+            ).decodeColumn(Int64.self)
+            for index in new.indices { new[index].id = ids[index] }
+        }
         var writes: [PostgresQuery] = []
         if !new.isEmpty {
             writes.append(
                 """
-                INSERT INTO deadlines (task_id, request_id, stage, holder_kind, holder_code, state, started_at, due_at, reminder_percent,
-                                       step_working_days, next_rung, next_at, paused_at, stopped_at)
-                SELECT * FROM unnest(\(new.map(\.taskID))::uuid[], \(new.map(\.requestID))::uuid[], \(new.map(\.stage.rawValue))::text[],
-                    \(new.map(\.holder.kind))::text[], \(new.map(\.holder.code.rawValue))::text[], \(new.map(\.state.rawValue))::text[],
-                    \(new.map(\.clock.startedAt))::timestamptz[], \(new.map(\.clock.dueAt))::timestamptz[], \(new.map(\.clock.reminderPercent))::int[],
-                    \(new.map(\.clock.stepWorkingDays))::int[], \(new.map(\.nextRung))::int[], \(new.map { $0.nextAt(calendar: calendar) })::timestamptz[],
+                INSERT INTO deadlines (id, task_id, finding_id, agency_code, newsroom_code, category_code, request_id, stage, holder_kind, holder_code,
+                                       state, started_at, due_at, reminder_percent, step_working_days, paused_at, stopped_at)
+                OVERRIDING SYSTEM VALUE
+                SELECT * FROM unnest(\(new.map(\.id))::bigint[], \(new.map(\.duty.task))::uuid[], \(new.map(\.duty.finding))::uuid[],
+                    \(new.map(\.duty.agency.rawValue))::text[], \(new.map(\.duty.newsroom.rawValue))::text[], \(new.map(\.duty.category))::text[],
+                    \(new.map(\.requestID))::uuid[], \(new.map(\.stage.rawValue))::text[], \(new.map(\.holder.kind))::text[],
+                    \(new.map(\.holder.code.rawValue))::text[], \(new.map(\.state.rawValue))::text[], \(new.map(\.clock.startedAt))::timestamptz[],
+                    \(new.map(\.clock.dueAt))::timestamptz[], \(new.map(\.clock.reminderPercent))::int[], \(new.map(\.clock.stepWorkingDays))::int[],
                     \(new.map(\.pausedAt))::timestamptz[], \(new.map(\.stoppedAt))::timestamptz[])
+                """)
+            writes.append(
+                """
+                INSERT INTO deadline_timers (deadline_id, next_rung, next_at)
+                SELECT * FROM unnest(\(new.map(\.id))::bigint[], \(new.map(\.nextRung))::int[], \(new.map { $0.nextAt(calendar: calendar) })::timestamptz[])
                 """)
         }
         if !old.isEmpty {
             writes.append(
                 """
-                UPDATE deadlines d SET state = r.state, started_at = r.started_at, due_at = r.due_at, next_at = r.next_at, paused_at = r.paused_at,
-                                       stopped_at = r.stopped_at
+                UPDATE deadlines d SET state = r.state, started_at = r.started_at, due_at = r.due_at, paused_at = r.paused_at, stopped_at = r.stopped_at
                 FROM unnest(\(old.map(\.id))::bigint[], \(old.map(\.state.rawValue))::text[], \(old.map(\.clock.startedAt))::timestamptz[],
-                            \(old.map(\.clock.dueAt))::timestamptz[], \(old.map { $0.nextAt(calendar: calendar) })::timestamptz[],
-                            \(old.map(\.pausedAt))::timestamptz[], \(old.map(\.stoppedAt))::timestamptz[])
-                     AS r(id, state, started_at, due_at, next_at, paused_at, stopped_at)
+                            \(old.map(\.clock.dueAt))::timestamptz[], \(old.map(\.pausedAt))::timestamptz[], \(old.map(\.stoppedAt))::timestamptz[])
+                     AS r(id, state, started_at, due_at, paused_at, stopped_at)
                 WHERE d.id = r.id
+                """)
+            writes.append(
+                """
+                UPDATE deadline_timers x SET next_at = r.next_at
+                FROM unnest(\(old.map(\.id))::bigint[], \(old.map { $0.nextAt(calendar: calendar) })::timestamptz[]) AS r(id, next_at)
+                WHERE x.deadline_id = r.id
                 """)
         }
         if writes.isEmpty { return }
@@ -186,20 +215,24 @@ public enum DeadlineStore {
 
     /// Starts the clock of a new information request: the newsroom's or the agency's answer.
     static func startRequestClock(
-        task: UUID, request: UUID, direction: RequestDirection, newsroom: PartyCode, agency: PartyCode, category: String, at now: Date,
+        task: UUID, finding: UUID, request: UUID, direction: RequestDirection, newsroom: PartyCode, agency: PartyCode, category: String, at now: Date,
         rules: DeadlineRules, on connection: PostgresConnection
     ) async throws {
         let stage: ClockStage = direction == .toNewsroom ? .newsroomAnswer : .agencyAnswer
         let holder: DutyHolder = direction == .toNewsroom ? .newsroom(newsroom) : .agency(agency)
-        let row = ClockRow.started(task: task, request: request, stage: stage, holder: holder, clock: rules.clock(stage, category: category, start: now))
+        let duty = ClockRow.Duty(task: task, finding: finding, agency: agency, newsroom: newsroom, category: category)
+        let row = ClockRow.started(duty, request: request, stage: stage, holder: holder, clock: rules.clock(stage, category: category, start: now))
         try await write([row], calendar: rules.calendar, on: connection)
     }
 
     /// Stops an answered or declined request's clock.
     static func meetRequestClock(_ request: UUID, at time: Date) -> PostgresQuery {
         """
-        UPDATE deadlines SET state = 'met', next_at = NULL, paused_at = NULL, stopped_at = \(time)
-        WHERE request_id = \(request) AND state IN ('running', 'paused')
+        WITH met AS (
+            UPDATE deadlines SET state = 'met', paused_at = NULL, stopped_at = \(time)
+            WHERE request_id = \(request) AND state IN ('running', 'paused') RETURNING id
+        )
+        UPDATE deadline_timers SET next_at = NULL WHERE deadline_id IN (SELECT id FROM met)
         """
     }
 
@@ -223,25 +256,19 @@ public enum DeadlineStore {
         try await connection.withTransaction { connection in
             let rows = try await connection.query(
                 """
-                SELECT d.id, d.task_id, d.request_id, d.stage, d.holder_kind, d.holder_code, d.started_at, d.due_at, d.reminder_percent,
-                       d.step_working_days, d.next_rung, d.next_at, t.agency_code, t.state, f.id, f.title, f.newsroom_code, f.category_code
-                FROM deadlines d JOIN tasks t ON t.id = d.task_id JOIN findings f ON f.id = t.finding_id
-                WHERE d.next_at <= \(now) ORDER BY d.next_at LIMIT \(limit)
-                FOR UPDATE OF d SKIP LOCKED
+                SELECT x.deadline_id, x.next_rung, x.next_at, d.task_id, d.finding_id, d.agency_code, d.newsroom_code, d.category_code, d.request_id,
+                       d.stage, d.holder_kind, d.holder_code, d.started_at, d.due_at, d.reminder_percent, d.step_working_days
+                FROM (SELECT * FROM deadline_timers WHERE next_at <= \(now) ORDER BY next_at LIMIT \(limit) FOR UPDATE SKIP LOCKED) x
+                -- LATERAL: one primary-key probe per claimed timer; a plain join lets the planner scan every clock.
+                CROSS JOIN LATERAL (SELECT * FROM deadlines WHERE id = x.deadline_id) d
                 """)
             if rows.isEmpty { return (0, 0) }
             var rungs: [(id: UUID, deadline: Int64, rung: Rung, at: Date)] = []
             var moves: [(id: Int64, next: Int, at: Date?)] = []
             var outbox: [OutboundEvent] = []
-            let encoder = TipwireJSON.encoder()
             for row in rows {
-                let (id, task, request, stageText, holderKind, holderCode, started, due, percent, step, next, nextAt) =
-                    try row.decode((Int64, UUID, UUID?, String, String, String, Date, Date, Int, Int, Int, Date).self)
-                let (agency, state, finding, title, newsroom, category) = (
-                    try row.decode(column: 12, as: String.self), try row.decode(column: 13, as: String.self),
-                    try row.decode(column: 14, as: UUID.self), try row.decode(column: 15, as: String.self),
-                    try row.decode(column: 16, as: String.self), try row.decode(column: 17, as: String.self)
-                )
+                let (id, next, nextAt, task, finding, agency, newsroom, category, request, stageText, holderKind, holderCode, started, due, percent, step) =
+                    try row.decode((Int64, Int, Date, UUID, UUID, String, String, String, UUID?, String, String, String, Date, Date, Int, Int).self)
                 guard let stage = ClockStage(rawValue: stageText), let holder = DutyHolder(kind: holderKind, code: try code(holderCode)) else {
                     throw CorruptRow(description: "deadline \(id) has stage \(stageText) and holder \(holderKind):\(holderCode)")
                 }
@@ -250,25 +277,25 @@ public enum DeadlineStore {
                     moves.append((id, next, nil))
                     continue
                 }
-                let rungID = UUID()
+                let rungID = UUID.timeOrdered(at: now)
                 let data = DeadlineEventData(
-                    escalationID: rungID, stage: stage, holder: holder, task: (task, try code(agency), state),
-                    finding: (finding, title, try code(newsroom), category), requestID: request, rung: rung, clock: clock, rungAt: nextAt, raisedAt: now,
-                    calendar: calendar)
-                let payload = Array(try encoder.encode(data))
+                    escalationID: rungID, stage: stage, holder: holder, task: (task, try code(agency)), finding: (finding, try code(newsroom), category),
+                    requestID: request, rung: rung, clock: clock, rungAt: nextAt, raisedAt: now, calendar: calendar)
+                let payload = data.json()
                 for topic in rung.topics(for: holder) {
                     outbox.append(
                         OutboundEvent(
-                            type: rung.eventType, subject: "tasks/\(task.lowercased)", time: now, topic: topic, key: finding.lowercased, data: payload))
+                            id: .timeOrdered(at: now), type: rung.eventType, subject: "tasks/\(task.lowercased)", time: now, topic: topic,
+                            key: finding.lowercased, data: payload))
                 }
                 rungs.append((rungID, id, rung, nextAt))
                 moves.append((id, next + 1, clock.time(ofRung: next + 1, calendar: calendar)))
             }
             var writes: [PostgresQuery] = [
                 """
-                UPDATE deadlines d SET next_rung = r.next_rung, next_at = r.next_at
+                UPDATE deadline_timers x SET next_rung = r.next_rung, next_at = r.next_at
                 FROM unnest(\(moves.map(\.id))::bigint[], \(moves.map(\.next))::int[], \(moves.map(\.at))::timestamptz[]) AS r(id, next_rung, next_at)
-                WHERE d.id = r.id
+                WHERE x.deadline_id = r.id
                 """
             ]
             if !rungs.isEmpty {
@@ -290,7 +317,7 @@ public enum DeadlineStore {
 
     /// When the earliest running clock next needs the engine; nil when none does.
     public static func nextDue(on connection: PostgresConnection) async throws -> Date? {
-        try await connection.query("SELECT min(next_at) FROM deadlines WHERE next_at IS NOT NULL")[0].decode(column: 0, as: Date?.self)
+        try await connection.query("SELECT min(next_at) FROM deadline_timers WHERE next_at IS NOT NULL")[0].decode(column: 0, as: Date?.self)
     }
 
     /// The calendar, for the engine's pass.

@@ -170,8 +170,8 @@ public struct DutyStore: Sendable {
                        (SELECT r.kind FROM deadline_rungs r WHERE r.deadline_id = o.id ORDER BY r.rung DESC LIMIT 1),
                        (SELECT r.audience FROM deadline_rungs r WHERE r.deadline_id = o.id ORDER BY r.rung DESC LIMIT 1)
                 FROM (
-                    SELECT d.*, t.finding_id, count(*) OVER holder AS total, row_number() OVER holder AS position, min(d.due_at) OVER holder AS oldest
-                    FROM deadlines d JOIN tasks t ON t.id = d.task_id
+                    SELECT d.*, count(*) OVER holder AS total, row_number() OVER holder AS position, min(d.due_at) OVER holder AS oldest
+                    FROM deadlines d
                     WHERE d.state IN ('running', 'paused') AND d.due_at < \(now)
                       AND (\(holder?.rawValue)::text IS NULL OR d.holder_code = \(holder?.rawValue))
                     WINDOW holder AS (PARTITION BY d.holder_kind, d.holder_code ORDER BY d.due_at, d.id
@@ -201,9 +201,9 @@ public struct DutyStore: Sendable {
     }
 
     static let escalationColumns = """
-        r.id, r.kind, r.rung, r.audience, d.stage, d.holder_kind, d.holder_code, d.task_id, t.finding_id, f.title, d.request_id, d.due_at, r.rung_at,
+        r.id, r.kind, r.rung, r.audience, d.stage, d.holder_kind, d.holder_code, d.task_id, d.finding_id, f.title, d.request_id, d.due_at, r.rung_at,
         r.raised_at, d.state, r.acknowledged_at, r.acknowledged_by, r.note
-        FROM deadline_rungs r JOIN deadlines d ON d.id = r.deadline_id JOIN tasks t ON t.id = d.task_id JOIN findings f ON f.id = t.finding_id
+        FROM deadline_rungs r JOIN deadlines d ON d.id = r.deadline_id JOIN findings f ON f.id = d.finding_id
         """
 
     /// Overdue notices and escalations, newest first: all for the coordinator, a holder's own for an

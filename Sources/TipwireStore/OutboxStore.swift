@@ -102,10 +102,16 @@ public enum OutboxStore {
                      AS c(category, due_at, next_at, reminder_percent, step_working_days)
             ), acknowledge_clocks AS (
                 -- Only for tasks that were waiting: one acknowledged before its delivery has no such duty left.
-                INSERT INTO deadlines (task_id, stage, holder_kind, holder_code, started_at, due_at, reminder_percent, step_working_days, next_at)
-                SELECT d.id, 'acknowledge', 'agency', d.agency_code, \(time), c.due_at, c.reminder_percent, c.step_working_days, c.next_at
+                INSERT INTO deadlines (task_id, finding_id, agency_code, newsroom_code, category_code, stage, holder_kind, holder_code, started_at,
+                                       due_at, reminder_percent, step_working_days)
+                SELECT d.id, d.finding_id, d.agency_code, f.newsroom_code, f.category_code, 'acknowledge', 'agency', d.agency_code, \(time),
+                       c.due_at, c.reminder_percent, c.step_working_days
                 FROM delivered_tasks d JOIN findings f ON f.id = d.finding_id JOIN clocks c ON c.category = f.category_code
                 WHERE d.state = 'delivered'
+                RETURNING id, category_code
+            ), acknowledge_timers AS (
+                INSERT INTO deadline_timers (deadline_id, next_at)
+                SELECT a.id, c.next_at FROM acknowledge_clocks a JOIN clocks c ON c.category = a.category_code
             )
             INSERT INTO task_events (task_id, kind, actor, at, detail)
             SELECT delivers_task_id, 'delivered', 'relay', \(time), jsonb_build_object('partition', kafka_partition, 'offset', kafka_offset)

@@ -58,7 +58,7 @@ public struct RequestStore: Sendable {
                     \(askedBy), \(now))
             """)
         try await DeadlineStore.startRequestClock(
-            task: task, request: id, direction: direction, newsroom: newsroom, agency: agency, category: category, at: now, rules: rules, on: connection)
+            task: task, finding: finding, request: id, direction: direction, newsroom: newsroom, agency: agency, category: category, at: now, rules: rules, on: connection)
         guard let view = try await load(where: "r.id = \(id)", documentURL: { $0 }, on: connection).first else {
             throw CorruptRow(description: "request \(id) vanished after insert")
         }

@@ -37,11 +37,18 @@ public enum SyntheticLoad {
                     FROM synthetic
                     """,
                     """
-                    INSERT INTO deadlines (task_id, stage, holder_kind, holder_code, started_at, due_at, reminder_percent, step_working_days, next_at)
-                    SELECT task_id, 'acknowledge', 'agency', agency, \(start) - interval '1 day', \(start) + interval '9 days', 80, 2,
-                           CASE WHEN n < \(due) THEN \(start) + make_interval(secs => n * \(window) / \(max(due, 1)))
-                                ELSE \(start) + interval '7 days' END
-                    FROM synthetic
+                    WITH clocks AS (
+                        INSERT INTO deadlines (task_id, finding_id, agency_code, newsroom_code, category_code, stage, holder_kind, holder_code, started_at,
+                                               due_at, reminder_percent, step_working_days)
+                        SELECT task_id, finding_id, agency, 'tuoitre', 'land', 'acknowledge', 'agency', agency, \(start) - interval '1 day',
+                               \(start) + interval '9 days', 80, 2
+                        FROM synthetic ORDER BY n
+                        RETURNING id, task_id
+                    )
+                    INSERT INTO deadline_timers (deadline_id, next_at)
+                    SELECT c.id, CASE WHEN s.n < \(due) THEN \(start) + make_interval(secs => s.n * \(window) / \(max(due, 1)))
+                                      ELSE \(start) + interval '7 days' END
+                    FROM clocks c JOIN synthetic s ON s.task_id = c.task_id
                     """,
                     DeadlineStore.wakeEngine,
                 ])

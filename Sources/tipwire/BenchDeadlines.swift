@@ -13,15 +13,17 @@ struct BenchDeadlines: AsyncParsableCommand {
         abstract: "One deadline-engine pass over a million open tasks vs pgbench running the same pass as one SQL statement; due-to-delivery lag.",
         discussion: """
             Against the database in TIPWIRE_DATABASE_URL (use a durable cluster: deploy/local/up's), in a schema of its
-            own (tipwire_bench_deadlines, dropped first):
-              1. --tasks open tasks with running acknowledge clocks are written set-wise; --due of them have their
-                 reminder due now, and as many more are due a little later for the baseline.
+            own (tipwire_bench_deadlines, dropped first unless --keep-schema):
+              1. --tasks open tasks with running acknowledge clocks are written set-wise; three sets of --due of
+                 them have their reminder due about now, the rest weeks later.
               2. one engine pass (the engine's own code: claim with FOR UPDATE SKIP LOCKED in batches of
                  --batch, raise each rung with its record and outbox row, move the clock to its next rung)
-                 over the --due clocks. Target < 500 ms.
-                 Baseline: pgbench runs the same pass over the other --due clocks as one set-wise SQL statement
-                 in one transaction (claim, record, outbox row with its JSON built by PostgreSQL, move), once;
-                 ours ÷ pgbench is printed.
+                 over the first set, right after a CHECKPOINT, the worst case: every page written then pays a
+                 full-page image in the WAL. Target < 500 ms.
+                 Baseline: pgbench runs the same pass over the second set as one set-wise SQL statement in one
+                 transaction (claim, record, outbox row with its JSON built by PostgreSQL, move), once, also
+                 right after a CHECKPOINT; ours ÷ pgbench is printed.
+                 Then a second pass of ours over the third set, with no checkpoint between: what most passes cost.
               3. lag: the engine (system clock), the outbox relay and an embedded Kafka broker run here while
                  --lag-rungs reminders fall due evenly over --lag-seconds; a consumer group reads them as an
                  agency would. Lag is the time from each rung's due instant to its arrival at the consumer.
@@ -45,6 +47,9 @@ struct BenchDeadlines: AsyncParsableCommand {
     @Option(help: "Seconds over which the lag run's reminders fall due.")
     var lagSeconds: Int = 10
 
+    @Flag(help: "Keep the schema afterwards, to look into it with psql (search_path=tipwire_bench_deadlines).")
+    var keepSchema = false
+
     static let schema = "tipwire_bench_deadlines"
 
     func run() async throws {
@@ -54,18 +59,20 @@ struct BenchDeadlines: AsyncParsableCommand {
         let client = bench.client
         print("bench deadlines: synchronous_commit=\(bench.durability.synchronousCommit), fsync=\(bench.durability.fsync)")
 
-        // 1. The open tasks: `due` due for our pass (in the last second), `due` more for pgbench's (the second before), the rest weeks away.
+        // 1. The open tasks: `due` due for our pass (in the last second), `due` more for pgbench's (the second before), `due` more for
+        // a second pass of ours a little later, the rest weeks away.
         let now = Date()
         let loadStarted = ContinuousClock.now
-        let rest = max(0, tasks - 2 * due)
+        let rest = max(0, tasks - 3 * due)
         let report: (Int) -> Void = { print("  \($0) …") }
         print("writing \(tasks) open tasks with their clocks …")
         try await SyntheticLoad.clocks(count: due, due: due, start: now.addingTimeInterval(-1), window: 0.9, on: client)
         try await SyntheticLoad.clocks(count: due, due: due, start: now.addingTimeInterval(-2), window: 0.9, on: client)
+        try await SyntheticLoad.clocks(count: due, due: due, start: now.addingTimeInterval(0.1), window: 0.8, on: client)
         try await SyntheticLoad.clocks(count: rest, due: 0, start: now, window: 0, on: client, progress: report)
         try await client.execute("VACUUM ANALYZE")
         try await client.execute("CHECKPOINT")
-        let open = try await client.query("SELECT count(*) FROM deadlines WHERE next_at IS NOT NULL")[0].decode(column: 0, as: Int.self)
+        let open = try await client.query("SELECT count(*) FROM deadline_timers WHERE next_at IS NOT NULL")[0].decode(column: 0, as: Int.self)
         print(String(format: "  %d running clocks written in %.0f s", open, seconds(loadStarted.duration(to: .now))))
 
         // 2. pgbench first, on the earlier set (its clocks are due before ours, so it claims exactly those).
@@ -78,35 +85,48 @@ struct BenchDeadlines: AsyncParsableCommand {
 
         let connection = try await PostgresConnection.connect(client.configuration.connection, logger: quiet)
         defer { connection.close() }
-        let passStarted = ContinuousClock.now
-        let (claimed, raised) = try await withTaskExecutorPreference(connection.taskExecutor) {
-            let calendar = try await DeadlineStore.calendar(on: connection)
-            var claimed = 0
-            var raised = 0
-            while true {
-                let round = try await DeadlineStore.raiseDue(at: now, limit: batch, engine: "bench", calendar: calendar, on: connection)
-                claimed += round.claimed
-                raised += round.raised
-                if round.claimed == 0 { break }
+        /// One engine pass at `time`, as the engine runs it; its duration in milliseconds.
+        func pass(at time: Date) async throws -> Double {
+            let started = ContinuousClock.now
+            let (claimed, raised) = try await withTaskExecutorPreference(connection.taskExecutor) {
+                let calendar = try await DeadlineStore.calendar(on: connection)
+                var claimed = 0
+                var raised = 0
+                while true {
+                    let round = try await DeadlineStore.raiseDue(at: time, limit: batch, engine: "bench", calendar: calendar, on: connection)
+                    claimed += round.claimed
+                    raised += round.raised
+                    if round.claimed == 0 { break }
+                }
+                return (claimed, raised)
             }
-            return (claimed, raised)
+            guard raised == due, claimed == due else { throw ValidationError("the pass raised \(raised) rungs of \(claimed) clocks, not \(due)") }
+            return seconds(started.duration(to: .now)) * 1000
         }
-        let pass = seconds(passStarted.duration(to: .now)) * 1000
-        guard raised == due, claimed == due else { throw ValidationError("the pass raised \(raised) rungs of \(claimed) clocks, not \(due)") }
+        // Right after a checkpoint, as pgbench's run was: every page written pays a full-page image in the WAL.
+        let afterCheckpoint = try await pass(at: now)
+        // The next set, a second later: what most passes between checkpoints cost.
+        let steady = try await pass(at: now.addingTimeInterval(1))
 
         // 3. Lag, with the engine, relay and broker running; the earlier phases' events are not wanted.
         try await client.execute("DELETE FROM outbox")
         let lag = try await measureLag(client: client, logger: quiet)
 
         print("")
-        print(String(format: "engine pass over %d due of %d open clocks (batches of %d): %8.1f ms   target < 500 ms: %@", due, open, batch, pass, pass < 500 ? "meets" : "BELOW"))
-        print(String(format: "pgbench, the same pass as one SQL statement:              %8.1f ms", baseline))
-        print("   ours ÷ pgbench: " + String(format: "%5.2f× the time", pass / baseline))
+        print(String(format: "engine pass over %d due of %d open clocks (batches of %d), right after a checkpoint: %8.1f ms   target < 500 ms: %@", due, open, batch, afterCheckpoint, afterCheckpoint < 500 ? "meets" : "BELOW"))
+        print(String(format: "pgbench, the same pass as one SQL statement, right after a checkpoint:                 %8.1f ms", baseline))
+        print("   ours ÷ pgbench: " + String(format: "%5.2f× the time", afterCheckpoint / baseline))
+        print(String(format: "the next pass over %d more, a second later (no checkpoint between):                    %8.1f ms   target < 500 ms: %@", due, steady, steady < 500 ? "meets" : "BELOW"))
         print(
             String(
                 format: "due → delivered to a consumer, %d reminders over %d s: p50 %.0f ms  p99 %.0f ms  max %.0f ms   target p99 ≤ 5 s: %@", lag.count,
                 lagSeconds, lag.p50 * 1000, lag.p99 * 1000, lag.max * 1000, lag.p99 <= 5 ? "meets" : "BELOW"))
-        try await bench.drop(Self.schema)
+        if keepSchema {
+            client.close()
+            bench.admin.close()
+        } else {
+            try await bench.drop(Self.schema)
+        }
     }
 
     /// Runs the engine, the relay and a consumer while `lagRungs` reminders fall due; returns lag percentiles in seconds.
@@ -170,25 +190,29 @@ struct BenchDeadlines: AsyncParsableCommand {
         let text = """
             BEGIN;
             WITH due AS (
-                SELECT d.id, d.task_id, d.stage, d.holder_code, d.started_at, d.due_at, d.next_rung, d.next_at, t.agency_code, t.state,
-                       f.id AS finding_id, f.title, f.newsroom_code, f.category_code
-                FROM deadlines d JOIN tasks t ON t.id = d.task_id JOIN findings f ON f.id = t.finding_id
-                WHERE d.next_at <= '\(cutoff)' ORDER BY d.next_at LIMIT \(due) FOR UPDATE OF d SKIP LOCKED
+                SELECT d.id, d.task_id, d.stage, d.holder_code, d.started_at, d.due_at, x.next_rung, x.next_at, d.agency_code, d.finding_id,
+                       d.newsroom_code, d.category_code
+                FROM (SELECT * FROM deadline_timers WHERE next_at <= '\(cutoff)' ORDER BY next_at LIMIT \(due) FOR UPDATE SKIP LOCKED) x
+                JOIN deadlines d ON d.id = x.deadline_id
             ), rungs AS (
+                -- Time-ordered ids (UUID version 7), as the engine makes them.
                 INSERT INTO deadline_rungs (id, deadline_id, rung, kind, audience, rung_at, raised_at, raised_by)
-                SELECT gen_random_uuid(), id, next_rung, 'reminder', 'holder', next_at, now(), 'pgbench' FROM due RETURNING id, deadline_id
+                SELECT (lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0') || '7' || substr(md5(random()::text), 1, 3)
+                        || '8' || substr(md5(random()::text), 1, 15))::uuid,
+                       id, next_rung, 'reminder', 'holder', next_at, now(), 'pgbench'
+                FROM due RETURNING id, deadline_id
             ), events AS (
                 INSERT INTO outbox (ce_id, ce_type, ce_subject, ce_time, topic, message_key, payload)
                 SELECT gen_random_uuid(), 'vn.tipwire.task.reminder.v1', 'tasks/' || due.task_id, now(), 'tipwire.tasks.' || due.holder_code,
                        due.finding_id::text,
                        jsonb_build_object('escalation_id', r.id, 'stage', due.stage, 'holder', jsonb_build_object('kind', 'agency', 'code', due.holder_code),
-                           'task', jsonb_build_object('id', due.task_id, 'agency', due.agency_code, 'state', due.state),
-                           'finding', jsonb_build_object('id', due.finding_id, 'title', due.title, 'newsroom', due.newsroom_code, 'category', due.category_code),
+                           'task', jsonb_build_object('id', due.task_id, 'agency', due.agency_code),
+                           'finding', jsonb_build_object('id', due.finding_id, 'newsroom', due.newsroom_code, 'category', due.category_code),
                            'request_id', NULL, 'rung', due.next_rung, 'kind', 'reminder', 'audience', 'holder', 'started_at', due.started_at,
                            'due_at', due.due_at, 'rung_at', due.next_at, 'raised_at', now(), 'remaining_working_days', 0, 'overdue_by_working_days', 0)::text
                 FROM due JOIN rungs r ON r.deadline_id = due.id
             )
-            UPDATE deadlines d SET next_rung = due.next_rung + 1, next_at = due.due_at FROM due WHERE d.id = due.id;
+            UPDATE deadline_timers x SET next_rung = due.next_rung + 1, next_at = due.due_at FROM due WHERE x.deadline_id = due.id;
             COMMIT;
 
             """

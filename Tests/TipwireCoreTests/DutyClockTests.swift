@@ -85,3 +85,35 @@ struct DutyClockTests {
         #expect(EscalationLadder.rungs.map(\.audience) == ["holder", "holder-head", "city-inspectorate", "city-leadership"])
     }
 }
+
+@Suite("Time-ordered UUIDs")
+struct TimeOrderedUUIDTests {
+    @Test func idsMadeLaterSortLaterAndCarryVersionSeven() {
+        let start = Date(timeIntervalSince1970: 1_790_000_000)
+        let ids = (0..<1000).map { UUID.timeOrdered(at: start.addingTimeInterval(Double($0) * 0.002)) }
+        #expect(ids.map(\.lowercased) == ids.map(\.lowercased).sorted())
+        #expect(Set(ids).count == 1000)
+        #expect(ids.allSatisfy { $0.lowercased.dropFirst(14).first == "7" })
+        #expect(ids.allSatisfy { "89ab".contains($0.lowercased.dropFirst(19).first!) })
+    }
+}
+
+@Suite("Deadline event JSON")
+struct DeadlineEventJSONTests {
+    @Test(arguments: [
+        ("land", "so-nnmt", nil as String?), ("other", "tuoitre", "0c4a2f0e-7d7f-4f53-9a56-3f8b1c9d2e10"), ("tab\t\"quote\"\\/\u{1}", "vks-tp", nil),
+    ])
+    func theDirectWriterMatchesJSONEncoder(category: String, holder: String, request: String?) throws {
+        let code = PartyCode(rawValue: holder)!
+        let clock = DutyClockTests.acknowledge
+        for (index, rung) in EscalationLadder.rungs.enumerated() {
+            let raised = clock.startedAt.addingTimeInterval(Double(index) * 777_777.123)
+            let data = DeadlineEventData(
+                escalationID: UUID.timeOrdered(at: raised), stage: index % 2 == 0 ? .acknowledge : .newsroomAnswer,
+                holder: index % 2 == 0 ? .agency(code) : .newsroom(code), task: (UUID(), PartyCode(rawValue: "so-nnmt")!),
+                finding: (UUID(), PartyCode(rawValue: "tuoitre")!, category), requestID: request.flatMap(UUID.init(uuidString:)), rung: rung, clock: clock,
+                rungAt: clock.time(ofRung: index, calendar: DutyClockTests.calendar)!, raisedAt: raised, calendar: DutyClockTests.calendar)
+            #expect(String(decoding: data.json(), as: UTF8.self) == String(decoding: try TipwireJSON.encode(data), as: UTF8.self))
+        }
+    }
+}

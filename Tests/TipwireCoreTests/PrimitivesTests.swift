@@ -61,3 +61,17 @@ struct PrimitivesTests {
         #expect(text.contains(#""article_url":"https://tuoitre.vn/a""#))
     }
 }
+
+@Suite("Timestamps")
+struct TimestampFormatTests {
+    @Test func formattingAgreesWithFoundationsISO8601StyleOver10000RandomInstants() {
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        var generator = SystemRandomNumberGenerator()
+        var instants = (0..<10_000).map { _ in Date(timeIntervalSince1970: Double.random(in: 0...4_102_444_800, using: &generator)) }
+        instants += [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 1_790_000_000.9995), Date(timeIntervalSince1970: 951_782_400)]
+        for instant in instants {
+            #expect(formatTimestamp(instant) == instant.formatted(style), "\(instant.timeIntervalSince1970)")
+            #expect(abs(parseTimestamp(formatTimestamp(instant))!.timeIntervalSince(instant)) < 0.001)
+        }
+    }
+}

@@ -85,3 +85,35 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("Calendar arithmetic against Foundation")
+struct CalendarArithmeticTests {
+    static let hanoi: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!
+        return calendar
+    }()
+
+    @Test func daysAndWeekendsAgreeWithFoundationInHanoiOver10000RandomInstants() {
+        var generator = SystemRandomNumberGenerator()
+        // 1976 to 2100: Vietnam has kept UTC+7 throughout.
+        let range = Date(timeIntervalSince1970: 189_302_400).timeIntervalSince1970...Date(timeIntervalSince1970: 4_102_444_800).timeIntervalSince1970
+        for _ in 0..<10_000 {
+            let instant = Date(timeIntervalSince1970: Double.random(in: range, using: &generator))
+            let day = WorkingCalendar.dayOf(instant)
+            let parts = Self.hanoi.dateComponents([.year, .month, .day, .weekday], from: instant)
+            #expect(day == CalendarDay(year: parts.year!, month: parts.month!, day: parts.day!))
+            #expect(day.isWeekend == (parts.weekday == 1 || parts.weekday == 7))
+            #expect(day.start == Self.hanoi.startOfDay(for: instant))
+            #expect(CalendarDay(number: day.number) == day)
+            #expect(day.next.number == day.number + 1)
+        }
+    }
+
+    @Test func datesThatDoNotExistAreRefused() {
+        #expect(CalendarDay("2026-02-29") == nil)
+        #expect(CalendarDay("2028-02-29") != nil)
+        #expect(CalendarDay("2026-04-31") == nil)
+        #expect(CalendarDay("2026-12-31")?.next == CalendarDay("2027-01-01"))
+    }
+}

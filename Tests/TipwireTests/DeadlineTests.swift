@@ -334,7 +334,7 @@ struct DeadlineTests {
                     "SELECT count(*), count(DISTINCT deadline_id), count(*) FILTER (WHERE rung = 0) FROM deadline_rungs")[0].decode((Int, Int, Int).self)
                 #expect(record == (total, total, total))
                 #expect(
-                    try await pipeline.fixture.client.query("SELECT count(*) FROM deadlines WHERE next_rung = 1")[0].decode(column: 0, as: Int.self) == total)
+                    try await pipeline.fixture.client.query("SELECT count(*) FROM deadline_timers WHERE next_rung = 1")[0].decode(column: 0, as: Int.self) == total)
 
                 let expected = Set(
                     try await pipeline.fixture.client.query("SELECT ce_id FROM outbox_deliveries WHERE ce_type = \(EventType.taskReminder)").decodeColumn(UUID.self)
