@@ -9,9 +9,10 @@ struct Overdue: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the duties past their due time, grouped by agency or newsroom, oldest first (as GET /v1/overdue).",
         discussion: """
-            Each line is one duty: the task, the stage running late (acknowledge, resolve, newsroom_answer,
-            agency_answer), its due time in Hanoi time, how many working days late it is, and how far up the
-            escalation ladder it has gone. Reassign or close a task with POST /v1/tasks/{id}/reassign|close.
+            Each line is one duty: the task, the stage running late (acknowledge, resolve,
+            newsroom_answer, agency_answer), its due time in Hanoi time, how many working
+            days late it is, and how far up the escalation ladder it has gone. Reassign or
+            close a task with POST /v1/tasks/{id}/reassign|close.
 
             Examples:
               tipwire overdue                     every holder, the 20 oldest duties each
