@@ -51,6 +51,8 @@ struct ClockRow: Sendable {
     var nextRung: Int
     var pausedAt: Date?
     var stoppedAt: Date?
+    /// Changed in memory since it was read: only such clocks (and new ones) are written back.
+    var changed = false
 
     var taskID: UUID { duty.task }
     var isOpen: Bool { state == .running || state == .paused }
@@ -69,12 +71,14 @@ struct ClockRow: Sendable {
         self.state = state
         stoppedAt = time
         pausedAt = nil
+        changed = true
     }
 
     mutating func pause(at time: Date) {
         guard state == .running else { return }
         state = .paused
         pausedAt = time
+        changed = true
     }
 
     mutating func resume(at time: Date) {
@@ -82,6 +86,12 @@ struct ClockRow: Sendable {
         clock = clock.resumed(after: time.timeIntervalSince(pausedAt))
         state = .running
         self.pausedAt = nil
+        changed = true
+    }
+
+    mutating func moveDue(to due: Date) {
+        clock.dueAt = due
+        changed = true
     }
 }
 
@@ -149,7 +159,7 @@ public enum DeadlineStore {
                 update(task.id, stages: [.resolve]) { $0.resume(at: at) }
             case .extend(let days, _):
                 let policy = rules.policy(.extension, category: task.category)
-                update(task.id, stages: [.resolve]) { $0.clock.dueAt = policy.extending($0.clock.dueAt, by: days, calendar: rules.calendar) }
+                update(task.id, stages: [.resolve]) { $0.moveDue(to: policy.extending($0.clock.dueAt, by: days, calendar: rules.calendar)) }
             case .resolve:
                 update(task.id) { $0.stop(.met, at: at) }
             case .transfer, .decline, .close:
@@ -161,11 +171,12 @@ public enum DeadlineStore {
         try await write(clocks, calendar: rules.calendar, on: connection)
     }
 
-    /// Inserts new clocks with their timers and updates changed ones, and wakes the engine. A timer's
-    /// next rung is the engine's to move; transitions set only when it falls due.
+    /// Inserts new clocks with their timers and updates changed ones (clocks read but left as they
+    /// were are not written), and wakes the engine. A timer's next rung is the engine's to move;
+    /// transitions set only when it falls due.
     static func write(_ clocks: [ClockRow], calendar: WorkingCalendar, on connection: PostgresConnection) async throws {
         var new = clocks.filter { $0.id == nil }
-        let old = clocks.filter { $0.id != nil }
+        let old = clocks.filter { $0.id != nil && $0.changed }
         if !new.isEmpty {
             let ids = try await connection.query(
                 "SELECT nextval(pg_get_serial_sequence('deadlines', 'id')) FROM generate_series(1, \(new.count))"

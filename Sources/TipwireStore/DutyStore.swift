@@ -166,9 +166,7 @@ public struct DutyStore: Sendable {
             let rows = try await connection.query(
                 """
                 SELECT o.holder_kind, o.holder_code, o.total, o.task_id, o.finding_id, f.title, o.stage, o.request_id, o.started_at, o.due_at,
-                       o.reminder_percent, o.step_working_days,
-                       (SELECT r.kind FROM deadline_rungs r WHERE r.deadline_id = o.id ORDER BY r.rung DESC LIMIT 1),
-                       (SELECT r.audience FROM deadline_rungs r WHERE r.deadline_id = o.id ORDER BY r.rung DESC LIMIT 1)
+                       o.reminder_percent, o.step_working_days, last.kind, last.audience
                 FROM (
                     SELECT d.*, count(*) OVER holder AS total, row_number() OVER holder AS position, min(d.due_at) OVER holder AS oldest
                     FROM deadlines d
@@ -177,6 +175,7 @@ public struct DutyStore: Sendable {
                     WINDOW holder AS (PARTITION BY d.holder_kind, d.holder_code ORDER BY d.due_at, d.id
                                       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
                 ) o JOIN findings f ON f.id = o.finding_id
+                LEFT JOIN LATERAL (SELECT r.kind, r.audience FROM deadline_rungs r WHERE r.deadline_id = o.id ORDER BY r.rung DESC LIMIT 1) last ON true
                 WHERE o.position <= \(perGroup)
                 ORDER BY o.oldest, o.holder_kind, o.holder_code, o.due_at, o.id
                 """)
