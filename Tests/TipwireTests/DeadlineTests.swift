@@ -83,6 +83,15 @@ extension Pipeline {
         return Dictionary(uniqueKeysWithValues: view.tasks.map { ($0.agency.rawValue, $0.id) })
     }
 
+    /// Runs `body` while the outbox relay and an engine on a clock the test moves by hand run, then stops both.
+    func withRelayAndEngine<T: Sendable>(_ body: (ManualClock, DeadlineEngine) async throws -> T) async throws -> T {
+        let clock = ManualClock()
+        let engine = engine(clock)
+        return try await whileRunning(relay()) {
+            try await whileRunning({ try await engine.run() }) { try await body(clock, engine) }
+        }
+    }
+
     func act(_ action: TaskAction, on task: String, as agency: String) async throws {
         let outcome = try await fixture.dependencies.tasks.perform(
             action, on: UUID(uuidString: task)!, by: .agency(PartyCode(rawValue: agency)!), actorName: "agency:\(agency)")
@@ -94,142 +103,129 @@ extension Pipeline {
 struct DeadlineTests {
     @Test func aTaskNeverAcknowledgedRaisesEveryRungOnceAtItsInstant() async throws {
         try await Pipeline.with { pipeline in
-            let relay = pipeline.relay()
-            let clock = ManualClock()
-            let engine = pipeline.engine(clock)
-            try await pipeline.whileRunning(relay) {
-                try await pipeline.whileRunning({ try await engine.run() }) {
-                    let tasks = try await pipeline.deliveredFinding()
-                    let task = try #require(tasks["so-nnmt"])
-                    let clocks = try await pipeline.clocks(of: task)
-                    #expect(clocks.map(\.stage) == ["acknowledge"])
-                    #expect(clocks.first?.holder == "agency:so-nnmt")
-                    let acknowledge = try #require(clocks.first).clock
-                    let calendar = try await pipeline.calendar()
-                    // The default policy: 7 working days from the day of delivery.
-                    #expect(acknowledge.dueAt == calendar.adding(workingDays: 7, to: acknowledge.startedAt))
-                    let instants = (0..<4).compactMap { acknowledge.time(ofRung: $0, calendar: calendar) }
-                    #expect(instants.count == 4)
-                    for (rung, instant) in instants.enumerated() {
-                        try await pipeline.advance(clock, to: instant.addingTimeInterval(-1), engine)
-                        #expect(try await pipeline.rungs(of: task).count == rung, "rung \(rung) raised before \(formatTimestamp(instant))")
-                        try await pipeline.advance(clock, to: instant.addingTimeInterval(1), engine)
-                        let raised = try await pipeline.rungs(of: task)
-                        #expect(raised.count == rung + 1, "rung \(rung) not raised just after \(formatTimestamp(instant))")
-                        #expect(raised.last?.rung == rung)
-                        #expect(same(raised.last?.at, instant))
-                    }
-                    // A month later still nothing more: the ladder has four rungs, each raised once.
-                    try await pipeline.advance(clock, to: instants[3].addingTimeInterval(30 * 86_400), engine)
-                    #expect(try await pipeline.rungs(of: task).map(\.rung) == [0, 1, 2, 3])
-                    #expect(try await pipeline.rungs(of: try #require(tasks["ubnd-cau-giay"])).map(\.rung) == [0, 1, 2, 3])
-
-                    // Delivered as CloudEvents valid against schemas/events: so-nnmt hears every rung, the
-                    // City Inspectorate every rung from the overdue notice on, for both tasks.
-                    try await pipeline.waitUntilSent()
-                    let consumer = try pipeline.consumer(["tipwire.tasks.so-nnmt", TopicName.escalations])
-                    let messages = try await consume(consumer, count: 1 + 4 + 6)
-                    await consumer.close()
-                    try await expectValidEvents(messages)
-                    let types = messages.filter { $0.topic == "tipwire.tasks.so-nnmt" }.compactMap { $0.headerText("ce_type") }
-                    #expect(
-                        types == [EventType.taskAssigned, EventType.taskReminder, EventType.taskOverdue, EventType.escalationRaised, EventType.escalationRaised])
-                    let escalations = messages.filter { $0.topic == TopicName.escalations }
-                    #expect(escalations.count == 6)
-                    let audiences = try escalations.map { message -> String in
-                        let data = try #require(try JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any])
-                        return data["audience"] as? String ?? ""
-                    }
-                    #expect(audiences.filter { $0 == "city-leadership" }.count == 2)
+            try await pipeline.withRelayAndEngine { clock, engine in
+                let tasks = try await pipeline.deliveredFinding()
+                let task = try #require(tasks["so-nnmt"])
+                let clocks = try await pipeline.clocks(of: task)
+                #expect(clocks.map(\.stage) == ["acknowledge"])
+                #expect(clocks.first?.holder == "agency:so-nnmt")
+                let acknowledge = try #require(clocks.first).clock
+                let calendar = try await pipeline.calendar()
+                // The default policy: 7 working days from the day of delivery.
+                #expect(acknowledge.dueAt == calendar.adding(workingDays: 7, to: acknowledge.startedAt))
+                let instants = (0..<4).compactMap { acknowledge.time(ofRung: $0, calendar: calendar) }
+                #expect(instants.count == 4)
+                for (rung, instant) in instants.enumerated() {
+                    try await pipeline.advance(clock, to: instant.addingTimeInterval(-1), engine)
+                    #expect(try await pipeline.rungs(of: task).count == rung, "rung \(rung) raised before \(formatTimestamp(instant))")
+                    try await pipeline.advance(clock, to: instant.addingTimeInterval(1), engine)
+                    let raised = try await pipeline.rungs(of: task)
+                    #expect(raised.count == rung + 1, "rung \(rung) not raised just after \(formatTimestamp(instant))")
+                    #expect(raised.last?.rung == rung)
+                    #expect(same(raised.last?.at, instant))
                 }
+                // A month later still nothing more: the ladder has four rungs, each raised once.
+                try await pipeline.advance(clock, to: instants[3].addingTimeInterval(30 * 86_400), engine)
+                #expect(try await pipeline.rungs(of: task).map(\.rung) == [0, 1, 2, 3])
+                #expect(try await pipeline.rungs(of: try #require(tasks["ubnd-cau-giay"])).map(\.rung) == [0, 1, 2, 3])
+
+                // Delivered as CloudEvents valid against schemas/events: so-nnmt hears every rung, the
+                // City Inspectorate every rung from the overdue notice on, for both tasks.
+                try await pipeline.waitUntilSent()
+                let consumer = try pipeline.consumer(["tipwire.tasks.so-nnmt", TopicName.escalations])
+                let messages = try await consume(consumer, count: 1 + 4 + 6)
+                await consumer.close()
+                try await expectValidEvents(messages)
+                let types = messages.filter { $0.topic == "tipwire.tasks.so-nnmt" }.compactMap { $0.headerText("ce_type") }
+                #expect(
+                    types == [EventType.taskAssigned, EventType.taskReminder, EventType.taskOverdue, EventType.escalationRaised, EventType.escalationRaised])
+                let escalations = messages.filter { $0.topic == TopicName.escalations }
+                #expect(escalations.count == 6)
+                let audiences = try escalations.map { message -> String in
+                    let data = try #require(try JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any])
+                    return data["audience"] as? String ?? ""
+                }
+                #expect(audiences.filter { $0 == "city-leadership" }.count == 2)
             }
         }
     }
 
     @Test func anAcknowledgedTaskRaisesNoneOfTheAcknowledgeRungs() async throws {
         try await Pipeline.with { pipeline in
-            let clock = ManualClock()
-            let engine = pipeline.engine(clock)
-            try await pipeline.whileRunning(pipeline.relay()) {
-                try await pipeline.whileRunning({ try await engine.run() }) {
-                    let tasks = try await pipeline.deliveredFinding()
-                    let task = try #require(tasks["so-nnmt"])
-                    try await pipeline.act(.acknowledge(note: "Đã tiếp nhận"), on: task, as: "so-nnmt")
-                    let clocks = try await pipeline.clocks(of: task)
-                    #expect(clocks.map(\.stage) == ["acknowledge", "resolve"])
-                    #expect(clocks.map(\.state) == ["met", "running"])
-                    // The resolve clock: 30 calendar days from acceptance.
-                    let resolve = try #require(clocks.last).clock
-                    #expect(same(resolve.dueAt, resolve.startedAt.addingTimeInterval(30 * 86_400)))
+            try await pipeline.withRelayAndEngine { clock, engine in
+                let tasks = try await pipeline.deliveredFinding()
+                let task = try #require(tasks["so-nnmt"])
+                try await pipeline.act(.acknowledge(note: "Đã tiếp nhận"), on: task, as: "so-nnmt")
+                let clocks = try await pipeline.clocks(of: task)
+                #expect(clocks.map(\.stage) == ["acknowledge", "resolve"])
+                #expect(clocks.map(\.state) == ["met", "running"])
+                // The resolve clock: 30 calendar days from acceptance.
+                let resolve = try #require(clocks.last).clock
+                #expect(same(resolve.dueAt, resolve.startedAt.addingTimeInterval(30 * 86_400)))
 
-                    // Past the whole acknowledge ladder, short of the resolve clock's reminder.
-                    let calendar = try await pipeline.calendar()
-                    let acknowledge = try #require(clocks.first).clock
-                    let end = try #require(acknowledge.time(ofRung: 3, calendar: calendar)).addingTimeInterval(3600)
-                    #expect(end < resolve.time(ofRung: 0, calendar: calendar)!)
-                    try await pipeline.advance(clock, to: end, engine)
-                    #expect(try await pipeline.rungs(of: task).isEmpty)
-                    // The unacknowledged task beside it went up its ladder meanwhile.
-                    #expect(try await pipeline.rungs(of: try #require(tasks["ubnd-cau-giay"])).map(\.rung) == [0, 1, 2, 3])
+                // Past the whole acknowledge ladder, short of the resolve clock's reminder.
+                let calendar = try await pipeline.calendar()
+                let acknowledge = try #require(clocks.first).clock
+                let end = try #require(acknowledge.time(ofRung: 3, calendar: calendar)).addingTimeInterval(3600)
+                #expect(end < resolve.time(ofRung: 0, calendar: calendar)!)
+                try await pipeline.advance(clock, to: end, engine)
+                #expect(try await pipeline.rungs(of: task).isEmpty)
+                // The unacknowledged task beside it went up its ladder meanwhile.
+                #expect(try await pipeline.rungs(of: try #require(tasks["ubnd-cau-giay"])).map(\.rung) == [0, 1, 2, 3])
 
-                    // Resolving stops the resolve clock too: nothing more, ever.
-                    try await pipeline.act(.resolve(outcome: .substantiated, summary: "Đã xử lý"), on: task, as: "so-nnmt")
-                    #expect(try await pipeline.clocks(of: task).map(\.state) == ["met", "met"])
-                    try await pipeline.advance(clock, to: end.addingTimeInterval(90 * 86_400), engine)
-                    #expect(try await pipeline.rungs(of: task).isEmpty)
-                }
+                // Resolving stops the resolve clock too: nothing more, ever.
+                try await pipeline.act(.resolve(outcome: .substantiated, summary: "Đã xử lý"), on: task, as: "so-nnmt")
+                #expect(try await pipeline.clocks(of: task).map(\.state) == ["met", "met"])
+                try await pipeline.advance(clock, to: end.addingTimeInterval(90 * 86_400), engine)
+                #expect(try await pipeline.rungs(of: task).isEmpty)
             }
         }
     }
 
     @Test func anOpenInformationRequestPausesTheAgencysClockAndEscalatesTowardTheNewsroom() async throws {
         try await Pipeline.with { pipeline in
-            let clock = ManualClock()
-            let engine = pipeline.engine(clock)
-            try await pipeline.whileRunning(pipeline.relay()) {
-                try await pipeline.whileRunning({ try await engine.run() }) {
-                    let tasks = try await pipeline.deliveredFinding()
-                    let task = try #require(tasks["so-nnmt"])
-                    try await pipeline.act(.acknowledge(note: nil), on: task, as: "so-nnmt")
-                    try await pipeline.act(.requestInfo(questions: "Đề nghị cung cấp biên bản gốc", documentsWanted: []), on: task, as: "so-nnmt")
-                    let clocks = try await pipeline.clocks(of: task)
-                    #expect(clocks.map(\.stage) == ["acknowledge", "resolve", "newsroom_answer"])
-                    #expect(clocks.map(\.state) == ["met", "paused", "running"])
-                    #expect(clocks.last?.holder == "newsroom:tuoitre")
-                    let resolveBefore = try #require(clocks.first { $0.stage == "resolve" }).clock
+            try await pipeline.withRelayAndEngine { clock, engine in
+                let tasks = try await pipeline.deliveredFinding()
+                let task = try #require(tasks["so-nnmt"])
+                try await pipeline.act(.acknowledge(note: nil), on: task, as: "so-nnmt")
+                try await pipeline.act(.requestInfo(questions: "Đề nghị cung cấp biên bản gốc", documentsWanted: []), on: task, as: "so-nnmt")
+                let clocks = try await pipeline.clocks(of: task)
+                #expect(clocks.map(\.stage) == ["acknowledge", "resolve", "newsroom_answer"])
+                #expect(clocks.map(\.state) == ["met", "paused", "running"])
+                #expect(clocks.last?.holder == "newsroom:tuoitre")
+                let resolveBefore = try #require(clocks.first { $0.stage == "resolve" }).clock
 
-                    // Sixty days on: the newsroom's ladder is done, the paused agency clock raised nothing.
-                    try await pipeline.advance(clock, to: Date().addingTimeInterval(60 * 86_400), engine)
-                    let raised = try await pipeline.rungs(of: task)
-                    #expect(raised.map(\.stage) == Array(repeating: "newsroom_answer", count: 4))
-                    try await pipeline.waitUntilSent()
-                    let topics = try await pipeline.fixture.client.query(
-                        """
-                        SELECT topic, count(*) FROM outbox_deliveries
-                        WHERE ce_type IN ('vn.tipwire.task.reminder.v1', 'vn.tipwire.task.overdue.v1', 'vn.tipwire.escalation.raised.v1')
-                        GROUP BY topic ORDER BY topic
-                        """
-                    ).decode((String, Int).self)
-                    // The newsroom hears all four of its rungs; the inspectorate hears two for it, plus ubnd-cau-giay's three.
-                    #expect(topics.first { $0.0 == "tipwire.requests.tuoitre" }?.1 == 4)
-                    #expect(topics.first { $0.0 == "tipwire.tasks.so-nnmt" } == nil)
+                // Sixty days on: the newsroom's ladder is done, the paused agency clock raised nothing.
+                try await pipeline.advance(clock, to: Date().addingTimeInterval(60 * 86_400), engine)
+                let raised = try await pipeline.rungs(of: task)
+                #expect(raised.map(\.stage) == Array(repeating: "newsroom_answer", count: 4))
+                try await pipeline.waitUntilSent()
+                let topics = try await pipeline.fixture.client.query(
+                    """
+                    SELECT topic, count(*) FROM outbox_deliveries
+                    WHERE ce_type IN ('vn.tipwire.task.reminder.v1', 'vn.tipwire.task.overdue.v1', 'vn.tipwire.escalation.raised.v1')
+                    GROUP BY topic ORDER BY topic
+                    """
+                ).decode((String, Int).self)
+                // The newsroom hears all four of its rungs; the inspectorate hears two for it, plus ubnd-cau-giay's three.
+                #expect(topics.first { $0.0 == "tipwire.requests.tuoitre" }?.1 == 4)
+                #expect(topics.first { $0.0 == "tipwire.tasks.so-nnmt" } == nil)
 
-                    // The newsroom answers: its clock is met, and the agency's resumes with the time it waited given back.
-                    let request = try await pipeline.fixture.client.query(
-                        "SELECT id FROM info_requests WHERE task_id = \(UUID(uuidString: task)!)")[0].decode(column: 0, as: UUID.self)
-                    let answered = try await pipeline.fixture.dependencies.requests.answer(
-                        request, answer: "Gửi kèm biên bản", documentIDs: [], declined: false, by: .newsroom(PartyCode(rawValue: "tuoitre")!),
-                        actorName: "liaison:tuoitre", documentURL: { $0 })
-                    guard case .answered = answered else { throw TestSetupError("the answer was not applied: \(answered)") }
-                    let after = try await pipeline.clocks(of: task)
-                    #expect(after.map(\.state) == ["met", "running", "met"])
-                    let resolveAfter = try #require(after.first { $0.stage == "resolve" }).clock
-                    #expect(resolveAfter.dueAt > resolveBefore.dueAt)
-                    #expect(same(resolveAfter.dueAt, resolveAfter.startedAt.addingTimeInterval(30 * 86_400)))
-                    try await pipeline.advance(clock, to: clock.now.addingTimeInterval(1), engine)
-                    // The resumed clock's reminder is weeks away in real time, but the test clock is far ahead: it is raised now.
-                    #expect(try await pipeline.rungs(of: task).filter { $0.stage == "resolve" }.count == 4)
-                }
+                // The newsroom answers: its clock is met, and the agency's resumes with the time it waited given back.
+                let request = try await pipeline.fixture.client.query(
+                    "SELECT id FROM info_requests WHERE task_id = \(UUID(uuidString: task)!)")[0].decode(column: 0, as: UUID.self)
+                let answered = try await pipeline.fixture.dependencies.requests.answer(
+                    request, answer: "Gửi kèm biên bản", documentIDs: [], declined: false, by: .newsroom(PartyCode(rawValue: "tuoitre")!),
+                    actorName: "liaison:tuoitre", documentURL: { $0 })
+                guard case .answered = answered else { throw TestSetupError("the answer was not applied: \(answered)") }
+                let after = try await pipeline.clocks(of: task)
+                #expect(after.map(\.state) == ["met", "running", "met"])
+                let resolveAfter = try #require(after.first { $0.stage == "resolve" }).clock
+                #expect(resolveAfter.dueAt > resolveBefore.dueAt)
+                #expect(same(resolveAfter.dueAt, resolveAfter.startedAt.addingTimeInterval(30 * 86_400)))
+                try await pipeline.advance(clock, to: clock.now.addingTimeInterval(1), engine)
+                // The resumed clock's reminder is weeks away in real time, but the test clock is far ahead: it is raised now.
+                #expect(try await pipeline.rungs(of: task).filter { $0.stage == "resolve" }.count == 4)
             }
         }
     }
