@@ -103,6 +103,12 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
+        // Seeded hostile input and a low-priority lane to run fuzz loops on, for the fuzz suites.
+        .target(
+            name: "Fuzzing",
+            path: "Tests/Fuzzing",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PostgresTests",
             dependencies: ["Postgres", "TestSupport"],
@@ -116,13 +122,13 @@ let package = Package(
         ),
         .testTarget(
             name: "TipwireCoreTests",
-            dependencies: ["TipwireCore"],
+            dependencies: ["TipwireCore", "Fuzzing"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TipwireTests",
             dependencies: [
-                "TipwireAPI", "TipwirePipeline", "TipwireStore", "TipwireCore", "Postgres", "Kafka", "TestSupport",
+                "TipwireAPI", "TipwirePipeline", "TipwireStore", "TipwireCore", "Postgres", "Kafka", "TestSupport", "Fuzzing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

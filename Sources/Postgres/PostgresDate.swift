@@ -10,7 +10,13 @@ extension Date: PostgresCodable {
     public func postgresParameter() -> PostgresParameter {
         if self == .distantFuture { return .text("infinity") }
         if self == .distantPast { return .text("-infinity") }
-        let micros = Int64((timeIntervalSince1970 * 1_000_000).rounded())
+        // Beyond timestamptz's range (4713 BC to 294276 AD) a date is an infinity to PostgreSQL; the
+        // bounds are checked before the conversion to microseconds, which would trap past Int64.
+        let sinceEpoch = timeIntervalSince1970
+        if sinceEpoch.isNaN { return .text("NaN") }  // refused by the server with a clear error, never a trap
+        if sinceEpoch >= Self.postgresEnd { return .text("infinity") }
+        if sinceEpoch < Self.postgresEarliest { return .text("-infinity") }
+        let micros = Int64((sinceEpoch * 1_000_000).rounded())
         var days = micros / 86_400_000_000
         var dayMicros = micros % 86_400_000_000
         if dayMicros < 0 {
@@ -50,6 +56,10 @@ extension Date: PostgresCodable {
         if year <= 0 { out.append(contentsOf: " BC".utf8) }
         return .text(String(decoding: out, as: UTF8.self))
     }
+
+    /// The start of 294277-01-01 and of 4713-11-24 BC, timestamptz's limits, in seconds since 1970.
+    static let postgresEnd: TimeInterval = 9_224_318_016_000
+    static let postgresEarliest: TimeInterval = -210_835_267_200
 
     public init(postgresText text: String, type: PostgresTypeOID) throws {
         switch text {

@@ -2,7 +2,9 @@
 ///
 /// Server errors carry the SQLSTATE and the server's fields; every error that
 /// came from running a statement carries the statement's SQL text (never its
-/// bound values, which may be confidential).
+/// bound values, which may be confidential). The server's DETAIL quotes row
+/// values ("Failing row contains (…)", "Key (…)=(…)"), so `description`, which
+/// ends up in logs, leaves it out; read `detail` where it is safe to show.
 public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// The server rejected the statement (see `sqlState`).
@@ -55,7 +57,6 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         var text = "PostgresError(\(kind)"
         if let sqlState { text += " \(sqlState)" }
         text += "): \(message)"
-        if let detail { text += " detail: \(detail)" }
         if let hint { text += " hint: \(hint)" }
         if let constraint { text += " constraint: \(constraint)" }
         if let query { text += " query: \(query.prefix(500))" }

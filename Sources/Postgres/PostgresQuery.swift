@@ -55,6 +55,16 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
             sql += text
         }
 
+        /// Another query's text and parameters, its `$n` placeholders renumbered to follow this one's:
+        /// for conditions built in one place and used in several statements. The fragment's SQL must use
+        /// `$n` only as placeholders (not inside string literals or dollar quotes).
+        public mutating func appendInterpolation(fragment: PostgresQuery) {
+            let offset = parameters.count
+            parameters += fragment.parameters
+            parameterTypes += fragment.parameterTypes
+            sql += renumberPlaceholders(fragment.sql, by: offset)
+        }
+
         /// A quoted identifier (`"name"`), safe for any name.
         public mutating func appendInterpolation(identifier name: String) {
             sql += quoteIdentifier(name)
@@ -65,4 +75,34 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
 /// Quotes an identifier so it is used verbatim: `my "table"` → `"my ""table"""`.
 public func quoteIdentifier(_ name: String) -> String {
     "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+/// `sql` with every `$n` placeholder raised by `offset`.
+func renumberPlaceholders(_ sql: String, by offset: Int) -> String {
+    if offset == 0 { return sql }
+    var out = ""
+    out.reserveCapacity(sql.utf8.count + 8)
+    var digits = ""
+    var inPlaceholder = false
+    func flush() {
+        if inPlaceholder {
+            out += digits.isEmpty ? "$" : "$\((Int(digits) ?? 0) + offset)"
+            digits = ""
+            inPlaceholder = false
+        }
+    }
+    for character in sql {
+        if inPlaceholder, character.isASCII, character.isNumber {
+            digits.append(character)
+            continue
+        }
+        flush()
+        if character == "$" {
+            inPlaceholder = true
+        } else {
+            out.append(character)
+        }
+    }
+    flush()
+    return out
 }

@@ -14,10 +14,15 @@ public struct APIDependencies: Sendable {
     public var policies: PolicyStore
     public var duties: DutyStore
     public var maxDocumentSize: Int
+    /// Per-token request rate; nil for none (benchmarks measuring capacity).
+    public var rateLimit: RateLimit?
 
     public static let defaultMaxDocumentSize = 25 * 1_048_576
 
-    public init(tokens: TokenStore, documents: DocumentStore, findings: FindingStore, tasks: TaskStore, maxDocumentSize: Int = defaultMaxDocumentSize) {
+    public init(
+        tokens: TokenStore, documents: DocumentStore, findings: FindingStore, tasks: TaskStore, maxDocumentSize: Int = defaultMaxDocumentSize,
+        rateLimit: RateLimit? = .default
+    ) {
         self.tokens = tokens
         self.documents = documents
         self.findings = findings
@@ -26,10 +31,12 @@ public struct APIDependencies: Sendable {
         self.policies = PolicyStore(client: tasks.client)
         self.duties = DutyStore(client: tasks.client)
         self.maxDocumentSize = maxDocumentSize
+        self.rateLimit = rateLimit
     }
 }
 
-/// The router: health and metrics without a token, everything under `/v1` with one.
+/// The router: health and metrics without a token (health details with one), everything under `/v1`
+/// with one, rate-limited per token.
 public func buildRouter(
     dependencies: APIDependencies, checks: [HealthCheck], registry: PrometheusCollectorRegistry, version: String
 ) -> Router<TipwireRequestContext> {
@@ -37,8 +44,13 @@ public func buildRouter(
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: ProblemMiddleware(routes: RouteTable.tipwire))
-    HealthController<TipwireRequestContext>(checks: checks, registry: registry, version: version).addRoutes(to: router)
-    let v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: dependencies.tokens))
+    let tokens = dependencies.tokens
+    HealthController<TipwireRequestContext>(checks: checks, registry: registry, version: version) { request in
+        guard let token = AuthMiddleware.bearerToken(request), case .valid = try? await tokens.authenticate(token) else { return false }
+        return true
+    }.addRoutes(to: router)
+    var v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: tokens))
+    if let limit = dependencies.rateLimit { v1 = v1.add(middleware: RateLimitMiddleware(limiter: RateLimiter(limit))) }
     DocumentsController(documents: dependencies.documents, maxSize: dependencies.maxDocumentSize).addRoutes(to: v1)
     FindingsController(findings: dependencies.findings).addRoutes(to: v1)
     TasksController(tasks: dependencies.tasks).addRoutes(to: v1)

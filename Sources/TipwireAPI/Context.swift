@@ -31,13 +31,22 @@ struct AuthMiddleware: RouterMiddleware {
     let tokens: TokenStore
 
     func handle(_ request: Request, context: TipwireRequestContext, next: (Request, TipwireRequestContext) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer ",
-            let token = BearerToken(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)),
-            let principal = try await tokens.authenticate(token)
-        else { throw Problem.unauthenticated }
+        guard let token = Self.bearerToken(request) else { throw Problem.unauthenticated }
+        let principal: Principal
+        switch try await tokens.authenticate(token) {
+        case .valid(let valid): principal = valid
+        case .expired(let at): throw Problem.tokenExpired(at: at)
+        case .unknown: throw Problem.unauthenticated
+        }
         var context = context
         context.principal = principal
         context.logger[metadataKey: "actor"] = "\(principal.actor)"
         return try await next(request, context)
+    }
+
+    /// The token of `Authorization: Bearer tw_…`, if the header holds one.
+    static func bearerToken(_ request: Request) -> BearerToken? {
+        guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        return BearerToken(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
     }
 }

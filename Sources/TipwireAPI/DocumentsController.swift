@@ -20,9 +20,17 @@ struct DocumentsController {
         guard let newsroom = principal.newsroom else { throw Problem.unauthenticated }
         let bytes = try await HTTP.body(request, limit: maxSize)
         if bytes.isEmpty { throw Problem.validation(ValidationFailure("body", "must not be empty: send the document's bytes as the request body")) }
-        let (record, created) = try await documents.store(newsroom: newsroom, bytes: bytes, declaredType: request.headers[.contentType])
-        context.logger.info("document stored", metadata: ["document": "\(record.id)", "size": "\(record.size)", "new": "\(created)"])
-        return try HTTP.json(created ? .created : .ok, record, headers: [.location: "/v1/documents/\(record.id)"])
+        let result = try await documents.store(
+            newsroom: newsroom, bytes: bytes, declaredType: request.headers[.contentType],
+            idempotency: Idempotency(claim: try IdempotencyKey.claim(request, principal: principal, body: bytes)) { stored in
+                StoredAnswer(status: stored.created ? 201 : 200, body: try TipwireJSON.encode(stored.record))
+            })
+        if case .answered(_, let stored) = result {
+            context.logger.info("document stored", metadata: ["document": "\(stored.record.id)", "size": "\(stored.record.size)", "new": "\(stored.created)"])
+        }
+        return try HTTP.answer(result, headers: { [.location: "/v1/documents/\($0.record.id)"] }) { _ in
+            Problem.conflict("the document was stored")  // a stored document is always answered
+        }
     }
 
     @Sendable func download(_ request: Request, context: TipwireRequestContext) async throws -> Response {

@@ -40,18 +40,25 @@ struct DutiesController {
         let principal = try context.require(.coordinator)
         let id = try HTTP.uuid(context, "id", what: "escalation")
         try HTTP.requireJSON(request)
-        let body = try HTTP.parseJSON(try await HTTP.body(request, limit: 16 * 1024))
-        var reader = FieldReader(object: body, allowed: ["note"])
+        let bytes = try await HTTP.body(request, limit: 16 * 1024)
+        var reader = FieldReader(object: try HTTP.parseJSON(bytes), allowed: ["note"])
         let note = reader.text("note", length: 1...2000, multiline: true)
         guard reader.errors.isEmpty, let note else { throw Problem.validation(ValidationFailure(reader.errors)) }
-        switch try await duties.acknowledge(id, note: note, by: principal.actor) {
-        case .acknowledged(let view):
+        let result = try await duties.acknowledge(
+            id, note: note, by: principal.actor,
+            idempotency: Idempotency(claim: try IdempotencyKey.claim(request, principal: principal, body: bytes)) { outcome in
+                guard case .acknowledged(let view) = outcome else { return nil }
+                return StoredAnswer(status: 200, body: try TipwireJSON.encode(view))
+            })
+        if case .answered(_, .acknowledged(let view)) = result {
             context.logger.info("escalation acknowledged", metadata: ["escalation": "\(view.id)", "task": "\(view.taskID)"])
-            return try HTTP.json(.ok, view)
-        case .notFound:
-            throw Problem.notFound("escalation \(id.lowercased)")
-        case .alreadyAcknowledged(let by, let at):
-            throw Problem.conflict("the escalation was already acknowledged by \(by) at \(formatTimestamp(at))")
+        }
+        return try HTTP.answer(result) { outcome in
+            switch outcome {
+            case .acknowledged: Problem.conflict("the escalation was acknowledged")  // an acknowledged outcome is always answered
+            case .notFound: Problem.notFound("escalation \(id.lowercased)")
+            case .alreadyAcknowledged(let by, let at): Problem.conflict("the escalation was already acknowledged by \(by) at \(formatTimestamp(at))")
+            }
         }
     }
 }

@@ -57,7 +57,8 @@ struct FindingsController {
     }
 }
 
-/// The `Idempotency-Key` header: required on mutating POSTs that create things.
+/// The `Idempotency-Key` header: required on `POST /v1/findings`, honoured on every other mutating POST
+/// (a retry with the same key and request gets the stored answer; another request with it, 422).
 enum IdempotencyKey {
     static let header = HTTPField.Name("Idempotency-Key")!
     static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
@@ -73,6 +74,15 @@ enum IdempotencyKey {
             throw Problem.malformed("Idempotency-Key", "must be 1 to 255 visible ASCII characters")
         }
         return key
+    }
+
+    /// The claim of a request that may carry a key: scoped to the caller's party, hashed over the method,
+    /// the path and the body. Nil when the request has no key.
+    static func claim(_ request: Request, principal: Principal, body: [UInt8]) throws -> IdempotencyClaim? {
+        guard request.headers[header] != nil else { return nil }
+        let key = try require(request)
+        let hashed = Array("\(request.method.rawValue) \(request.uri.path)\n".utf8) + body
+        return IdempotencyClaim(scope: principal.account, key: key, requestSHA256: Digest.sha256(hashed))
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import TipwireCore
+import TipwireStore
 
 /// Small pieces every controller uses.
 enum HTTP {
@@ -40,6 +41,18 @@ enum HTTP {
             return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
         } catch {
             throw Problem.malformed("body", "is not valid JSON")
+        }
+    }
+
+    /// The stored answer of an idempotent request, or the problem its refusal maps to.
+    static func answer<Outcome>(
+        _ result: Idempotent<Outcome>, headers: (Outcome) -> HTTPFields = { _ in [:] }, refused problem: (Outcome) -> Problem
+    ) throws -> Response {
+        switch result {
+        case .answered(let answer, let outcome): return json(HTTPResponse.Status(code: answer.status), answer.body, headers: headers(outcome))
+        case .replayed(let answer): return json(HTTPResponse.Status(code: answer.status), answer.body, headers: [IdempotencyKey.replayedHeader: "true"])
+        case .keyReused: throw Problem.idempotencyKeyReused
+        case .refused(let outcome): throw problem(outcome)
         }
     }
 

@@ -16,15 +16,22 @@ public struct HealthCheck: Sendable {
 }
 
 /// `GET /healthz` (200 when every dependency answers, 503 otherwise) and `GET /metrics` (Prometheus text).
+///
+/// Anyone may ask whether tipwire is up; the version and each dependency's address and error are for
+/// callers with a valid token (`showsDetails`), since they map the infrastructure for an attacker.
 public struct HealthController<Context: RequestContext>: Sendable {
     let checks: [HealthCheck]
     let registry: PrometheusCollectorRegistry
     let version: String
+    let showsDetails: @Sendable (Request) async -> Bool
 
-    public init(checks: [HealthCheck], registry: PrometheusCollectorRegistry, version: String) {
+    public init(
+        checks: [HealthCheck], registry: PrometheusCollectorRegistry, version: String, showsDetails: @escaping @Sendable (Request) async -> Bool
+    ) {
         self.checks = checks
         self.registry = registry
         self.version = version
+        self.showsDetails = showsDetails
     }
 
     struct CheckResult: Encodable {
@@ -35,13 +42,17 @@ public struct HealthController<Context: RequestContext>: Sendable {
 
     struct Report: ResponseEncodable {
         var status: String
-        var version: String
-        var checks: [String: CheckResult]
+        var version: String?
+        var checks: [String: CheckResult]?
     }
 
     public func addRoutes(to router: Router<Context>) {
-        router.get("/healthz") { _, _ -> Response in
-            let report = await health()
+        router.get("/healthz") { request, _ -> Response in
+            var report = await health()
+            if await !showsDetails(request) {
+                report.version = nil
+                report.checks = nil
+            }
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
             headers[.cacheControl] = "no-store"

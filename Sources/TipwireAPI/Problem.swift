@@ -74,8 +74,16 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
 
     public static let unauthenticated = Problem(
         .unauthorized, "unauthenticated", title: "Authentication required",
-        detail: "send a valid, unrevoked API token as 'Authorization: Bearer tw_…' (tipwire token create)",
+        detail: "send a valid, unrevoked, unexpired API token as 'Authorization: Bearer tw_…' (tipwire token create)",
         errors: [FieldError("Authorization", "missing, malformed, unknown or revoked bearer token")], headers: [.wwwAuthenticate: "Bearer"])
+
+    public static func tokenExpired(at: Date) -> Problem {
+        Problem(
+            .unauthorized, "token-expired", title: "The token has expired",
+            detail: "the token expired at \(formatTimestamp(at)); ask an administrator for a new one (tipwire token rotate)",
+            errors: [FieldError("Authorization", "the bearer token expired at \(formatTimestamp(at))")],
+            headers: [.wwwAuthenticate: #"Bearer error="invalid_token", error_description="the token has expired""#])
+    }
 
     public static func forbidden(_ role: Role, allowed: [Role]) -> Problem {
         Problem(
@@ -99,7 +107,7 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
 
     public static let idempotencyKeyReused = Problem(
         .unprocessableContent, "idempotency-key-reused", title: "Idempotency-Key reused with a different body",
-        detail: "Idempotency-Key: was already used for a different request; use a new key for a new finding",
+        detail: "Idempotency-Key: was already used for a different request; use a new key for each new request and reuse it only to retry",
         errors: [FieldError("Idempotency-Key", "was already used with a different request body")])
 
     public static let unavailable = Problem(

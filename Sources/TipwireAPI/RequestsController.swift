@@ -48,7 +48,8 @@ struct RequestsController {
         let principal = try context.require(.liaison, .agency)
         let id = try HTTP.uuid(context, "id", what: "request")
         try HTTP.requireJSON(request)
-        let body = try HTTP.parseJSON(try await HTTP.body(request, limit: 256 * 1024))
+        let bytes = try await HTTP.body(request, limit: 256 * 1024)
+        let body = try HTTP.parseJSON(bytes)
         var reader = FieldReader(object: body, allowed: declined ? ["reason"] : ["answer", "document_ids"])
         let text = reader.text(declined ? "reason" : "answer", length: 1...20_000, multiline: true)
         var documents: [UUID] = []
@@ -64,16 +65,23 @@ struct RequestsController {
             }
         }
         guard reader.errors.isEmpty, let text else { throw Problem.validation(ValidationFailure(reader.errors)) }
-        let outcome = try await requests.answer(
+        let result = try await requests.answer(
             id, answer: text, documentIDs: documents, declined: declined, by: try TasksController.actor(principal), actorName: principal.actor,
-            documentURL: documentURL)
-        switch outcome {
-        case .answered(let view):
+            documentURL: documentURL,
+            idempotency: Idempotency(claim: try IdempotencyKey.claim(request, principal: principal, body: bytes)) { outcome in
+                guard case .answered(let view) = outcome else { return nil }
+                return StoredAnswer(status: 200, body: try TipwireJSON.encode(view))
+            })
+        if case .answered(_, .answered(let view)) = result {
             context.logger.info("request \(view.state)", metadata: ["request": "\(view.id)", "task": "\(view.taskID)"])
-            return try HTTP.json(.ok, view)
-        case .notFound: throw Problem.notFound("request \(id.lowercased)")
-        case .conflict(let detail): throw Problem.conflict(detail)
-        case .rejected(let failure): throw Problem.validation(failure)
+        }
+        return try HTTP.answer(result) { outcome in
+            switch outcome {
+            case .answered: Problem.conflict("the request was answered")  // an answered outcome is always answered
+            case .notFound: Problem.notFound("request \(id.lowercased)")
+            case .conflict(let detail): Problem.conflict(detail)
+            case .rejected(let failure): Problem.validation(failure)
+            }
         }
     }
 
@@ -82,17 +90,26 @@ struct RequestsController {
         guard let newsroom = principal.newsroom else { throw Problem.unauthenticated }
         let id = try HTTP.uuid(context, "id", what: "finding")
         try HTTP.requireJSON(request)
-        let body = try HTTP.parseJSON(try await HTTP.body(request, limit: 64 * 1024))
-        var reader = FieldReader(object: body, allowed: ["question", "agency"])
+        let bytes = try await HTTP.body(request, limit: 64 * 1024)
+        var reader = FieldReader(object: try HTTP.parseJSON(bytes), allowed: ["question", "agency"])
         let question = reader.text("question", length: 1...20_000, multiline: true)
         let agency = reader.code("agency", required: false)
         guard reader.errors.isEmpty, let question else { throw Problem.validation(ValidationFailure(reader.errors)) }
-        switch try await requests.ask(finding: id, agency: agency, questions: question, by: newsroom, actorName: principal.actor) {
-        case .asked(let views):
+        let result = try await requests.ask(
+            finding: id, agency: agency, questions: question, by: newsroom, actorName: principal.actor,
+            idempotency: Idempotency(claim: try IdempotencyKey.claim(request, principal: principal, body: bytes)) { outcome in
+                guard case .asked(let views) = outcome else { return nil }
+                return StoredAnswer(status: 201, body: try TipwireJSON.encode(Page(items: views, nextCursor: nil)))
+            })
+        if case .answered(_, .asked(let views)) = result {
             context.logger.info("question asked", metadata: ["finding": "\(id.lowercased)", "agencies": "\(views.map(\.agency))"])
-            return try HTTP.json(.created, Page(items: views, nextCursor: nil))
-        case .notFound: throw Problem.notFound("finding \(id.lowercased)")
-        case .rejected(let failure): throw Problem.validation(failure)
+        }
+        return try HTTP.answer(result) { outcome in
+            switch outcome {
+            case .asked: Problem.conflict("the question was asked")  // an asked outcome is always answered
+            case .notFound: Problem.notFound("finding \(id.lowercased)")
+            case .rejected(let failure): Problem.validation(failure)
+            }
         }
     }
 }

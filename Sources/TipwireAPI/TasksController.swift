@@ -52,20 +52,30 @@ struct TasksController {
         let id = try HTTP.uuid(context, "id", what: "task")
         let body = try await HTTP.body(request, limit: 64 * 1024)
         let action = try Self.parse(name, body: body, request: request)
-        let outcome = try await tasks.perform(action, on: id, by: try Self.actor(principal), actorName: principal.actor)
-        switch outcome {
-        case .applied(let detail, let opened):
+        let claim = try IdempotencyKey.claim(request, principal: principal, body: body)
+        let result = try await tasks.perform(
+            action, on: id, by: try Self.actor(principal), actorName: principal.actor,
+            idempotency: Idempotency(claim: claim) { outcome in
+                guard case .applied(let detail, let opened) = outcome else { return nil }
+                return StoredAnswer(status: 200, body: try TipwireJSON.encode(ActionResult(task: detail, openedTask: opened)))
+            })
+        if case .answered(_, .applied(let detail, _)) = result {
             context.logger.info("task \(detail.task.state)", metadata: ["task": "\(id.lowercased)", "action": "\(name.rawValue)"])
-            var headers: HTTPFields = [:]
-            if let opened { headers[.location] = "/v1/tasks/\(opened.id)" }
-            return try HTTP.json(.ok, ActionResult(task: detail, openedTask: opened), headers: headers)
-        case .notFound:
-            throw Problem.notFound("task \(id.lowercased)")
-        case .rejected(let rejection):
-            throw Problem.rejected(rejection)
-        case .conflict(let detail):
-            throw Problem.conflict(detail)
         }
+        return try HTTP.answer(
+            result,
+            headers: { outcome in
+                guard case .applied(_, let opened?) = outcome else { return [:] }
+                return [.location: "/v1/tasks/\(opened.id)"]
+            },
+            refused: { outcome in
+                switch outcome {
+                case .applied: Problem.conflict("the action was applied")  // an applied outcome is always answered
+                case .notFound: Problem.notFound("task \(id.lowercased)")
+                case .rejected(let rejection): Problem.rejected(rejection)
+                case .conflict(let detail): Problem.conflict(detail)
+                }
+            })
     }
 
     struct ActionResult: Encodable {

@@ -286,7 +286,7 @@ extension UUID {
             UInt8(truncatingIfNeeded: low >> 48), UInt8(truncatingIfNeeded: low >> 40), UInt8(truncatingIfNeeded: low >> 32),
             UInt8(truncatingIfNeeded: low >> 24), UInt8(truncatingIfNeeded: low >> 16), UInt8(truncatingIfNeeded: low >> 8), UInt8(truncatingIfNeeded: low)
         )
-        let milliseconds = UInt64(max(0, time.timeIntervalSince1970 * 1000))
+        let milliseconds = UInt64(max(0, TimestampRange.clamp(time).timeIntervalSince1970 * 1000))
         bytes.0 = UInt8(truncatingIfNeeded: milliseconds >> 40)
         bytes.1 = UInt8(truncatingIfNeeded: milliseconds >> 32)
         bytes.2 = UInt8(truncatingIfNeeded: milliseconds >> 24)

@@ -110,23 +110,27 @@ public struct FindingSubmission: Sendable, Hashable {
 }
 
 /// RFC 3339 timestamps, with or without fractional seconds; a time zone is required.
+/// Dates outside years 0001 to 9999 are refused (nil), like any other malformed value.
 public func parseTimestamp(_ text: String) -> Date? {
-    if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-    return try? Date(text, strategy: Date.ISO8601FormatStyle())
+    guard text.utf8.count <= 64 else { return nil }
+    let date = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
+    guard let date, TimestampRange.contains(date) else { return nil }
+    return date
 }
 
 /// RFC 3339 in UTC with milliseconds (`2026-11-26T08:30:00.000Z`), the form tipwire writes: the same
 /// text as `Date.ISO8601FormatStyle(includingFractionalSeconds: true)` (a test holds them equal), by
 /// arithmetic, since every event carries several and the format style costs microseconds each.
 public func formatTimestamp(_ date: Date) -> String {
-    // Whole seconds, then the fraction truncated to milliseconds, as the format style does.
-    let time = date.timeIntervalSince1970
+    // Whole seconds, then the fraction truncated to milliseconds, as the format style does. Dates are
+    // clamped to years 0001-9999 first: stored and checked dates always are, and nothing here may trap.
+    let time = TimestampRange.clamp(date).timeIntervalSince1970
     let wholeSeconds = time.rounded(.down)
     let millisecond = min(999, Int(((time - wholeSeconds) * 1000).rounded(.down)))
     let seconds = Int64(wholeSeconds)
     let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
     let day = CalendarDay(number: Int(days))
-    guard (0...9999).contains(day.year) else { return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }
+    guard (0...9999).contains(day.year) else { return "0001-01-01T00:00:00.000Z" }
     let ofDay = Int(seconds - days * 86_400)
     var bytes = [UInt8](repeating: 0, count: 24)
     func put(_ value: Int, digits: Int, at offset: Int) {

@@ -12,7 +12,7 @@ public struct PageCursor: Sendable, Hashable {
 
     /// Microseconds since 1970 and the id, base64url-encoded.
     public var token: String {
-        let micros = Int64((time.timeIntervalSince1970 * 1_000_000).rounded())
+        let micros = Int64((TimestampRange.clamp(time).timeIntervalSince1970 * 1_000_000).rounded())
         return Base64URL.encode(Array("\(micros)/\(id.lowercased)".utf8))
     }
 
@@ -20,7 +20,10 @@ public struct PageCursor: Sendable, Hashable {
         guard token.utf8.count <= 200, let bytes = Base64URL.decode(token) else { return nil }
         let parts = String(decoding: bytes, as: UTF8.self).split(separator: "/")
         guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
-        self.time = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+        let time = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+        // A cursor this API wrote holds a stored time; anything outside the supported years was made up.
+        guard TimestampRange.contains(time) else { return nil }
+        self.time = time
         self.id = id
     }
 }

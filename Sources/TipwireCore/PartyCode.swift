@@ -36,11 +36,14 @@ public struct PartyCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
 public enum TopicName {
     public static let escalations = "tipwire.escalations"
     public static let findings = "tipwire.findings"
-    public static let responseDeadLetters = "tipwire.dlq.responses"
+    /// Responses that name no agency tipwire can tell (a malformed topic name): for operators only.
+    public static let unattributedDeadLetters = "tipwire.dlq.responses"
 
     public static func tasks(_ agency: PartyCode) -> String { "tipwire.tasks.\(agency)" }
     public static func responses(_ agency: PartyCode) -> String { "tipwire.responses.\(agency)" }
     public static func requests(_ newsroom: PartyCode) -> String { "tipwire.requests.\(newsroom)" }
+    /// The agency's responses tipwire could not apply, with the reason: the agency may read its own.
+    public static func responseDeadLetters(_ agency: PartyCode) -> String { "tipwire.dlq.responses.\(agency)" }
     /// Every agency's response topic, as a consumer subscription pattern.
     public static let allResponsesPattern = "^tipwire\\.responses\\.[a-z0-9-]+$"
 }

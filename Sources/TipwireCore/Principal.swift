@@ -23,16 +23,23 @@ public struct Principal: Sendable, Hashable {
     public var role: Role
     public var newsroom: PartyCode?
     public var agency: PartyCode?
+    /// The officer who holds the token (`Nguyễn Văn A`); empty for tokens made before tokens named one.
+    public var holder: String
 
-    public init(tokenID: UUID, role: Role, newsroom: PartyCode? = nil, agency: PartyCode? = nil) {
+    public init(tokenID: UUID, role: Role, newsroom: PartyCode? = nil, agency: PartyCode? = nil, holder: String = "") {
         self.tokenID = tokenID
         self.role = role
         self.newsroom = newsroom
         self.agency = agency
+        self.holder = holder
     }
 
-    /// How the principal appears as an actor in task events: `liaison:tuoitre`, `coordinator:thanh-tra-tp`, `admin`.
-    public var actor: String {
+    /// How the principal appears as an actor in task events and records: the party and the officer,
+    /// `agency:so-nnmt (Nguyễn Văn A)`; `liaison:tuoitre` for a token that names no officer.
+    public var actor: String { holder.isEmpty ? account : "\(account) (\(holder))" }
+
+    /// The role and the party it acts for (`agency:so-nnmt`): what its tokens share, e.g. idempotency keys.
+    public var account: String {
         if let party = newsroom ?? agency { return "\(role.rawValue):\(party)" }
         return role.rawValue
     }
@@ -62,6 +69,34 @@ public struct BearerToken: Sendable, Hashable, CustomStringConvertible {
 
     /// Never prints the secret.
     public var description: String { "tw_…" }
+}
+
+/// How long a token lives: `90d`, `12h`, `30m`. Every token expires; people rotate theirs.
+public enum TokenLifetime {
+    public static let `default`: TimeInterval = 90 * 86_400
+    public static let maximum: TimeInterval = 730 * 86_400
+
+    /// Seconds, or nil (with `problem` saying why) when `text` is not a lifetime tipwire accepts.
+    public static func parse(_ text: String) -> TimeInterval? {
+        problem(text) == nil ? seconds(text) : nil
+    }
+
+    public static func problem(_ text: String) -> String? {
+        guard let seconds = seconds(text) else { return "must be a number followed by d, h or m, e.g. 90d, 12h, 30m" }
+        if seconds < 60 { return "must be at least 1m" }
+        if seconds > maximum { return "must be at most 730d (two years)" }
+        return nil
+    }
+
+    private static func seconds(_ text: String) -> TimeInterval? {
+        guard let unit = text.last, let amount = Int(text.dropLast()), amount > 0, amount <= 1_000_000 else { return nil }
+        switch unit {
+        case "d": return TimeInterval(amount) * 86_400
+        case "h": return TimeInterval(amount) * 3600
+        case "m": return TimeInterval(amount) * 60
+        default: return nil
+        }
+    }
 }
 
 /// base64url without padding (RFC 4648 §5).

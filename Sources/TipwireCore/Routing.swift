@@ -45,6 +45,9 @@ public enum RoutingReason: String, Sendable, Codable {
     case reassignment
     /// The previous holder transferred the task.
     case transfer
+    /// A rule named the finding's own subject agency; its supervising body and the City Inspectorate
+    /// take the finding instead, since the accused never receives the tip.
+    case conflictOfInterest = "conflict-of-interest"
 }
 
 public struct RoutedAgency: Sendable, Hashable {
@@ -60,9 +63,15 @@ public struct RoutedAgency: Sendable, Hashable {
 public enum RoutingError: Error, Sendable, Hashable, CustomStringConvertible {
     /// No rule matched and no agency holds the coordinator's queue.
     case noCoordinator
+    /// Every agency that could take the finding is the subject it accuses, which has no supervising body.
+    case onlyTheSubject(PartyCode)
 
     public var description: String {
-        "no routing rule matched and no agency is marked as the coordinator; mark one with is_coordinator"
+        switch self {
+        case .noCoordinator: "no routing rule matched and no agency is marked as the coordinator; mark one with is_coordinator"
+        case .onlyTheSubject(let subject):
+            "only \(subject) could take this finding, and it is the agency the finding names; give \(subject) a supervising body (parent)"
+        }
     }
 }
 
@@ -81,9 +90,18 @@ public struct RoutingTable: Sendable {
     /// The responsible agencies, in rule order without repeats. `jurisdictions` lists the finding's
     /// jurisdiction first, then its ancestors (a city-wide rule covers every ward). No match goes to the
     /// coordinator's queue.
+    ///
+    /// A finding never goes to the agency it names as its subject (conflict of interest): where a rule
+    /// names it, the subject's supervising body and the coordinator take the finding instead, with the
+    /// reason `conflict-of-interest`.
     public func route(category: String, jurisdictions: [PartyCode], subjectAgency: PartyCode?) throws(RoutingError) -> [RoutedAgency] {
         var routed: [RoutedAgency] = []
+        var subjectExcluded = false
         func add(_ agency: PartyCode, _ reason: RoutingReason) {
+            if agency == subjectAgency {
+                subjectExcluded = true
+                return
+            }
             if agencies[agency] != nil, !routed.contains(where: { $0.agency == agency }) { routed.append(RoutedAgency(agency, reason)) }
         }
         for rule in rules where rule.matches(category: category, jurisdictions: jurisdictions) {
@@ -94,10 +112,33 @@ public struct RoutingTable: Sendable {
                 if let subject = subjectAgency, let parent = agencies[subject]?.parent { add(parent, .subjectSupervisor) }
             }
         }
+        if subjectExcluded, let subject = subjectAgency {
+            // They take the finding because of the conflict, whatever else routed it to them.
+            for taker in [agencies[subject]?.parent, coordinator].compactMap({ $0 }) {
+                if let index = routed.firstIndex(where: { $0.agency == taker }) {
+                    routed[index].reason = .conflictOfInterest
+                } else {
+                    add(taker, .conflictOfInterest)
+                }
+            }
+        }
         if routed.isEmpty {
-            guard let coordinator else { throw .noCoordinator }
-            routed.append(RoutedAgency(coordinator, .coordinatorQueue))
+            // The coordinator's queue; when the coordinator is itself the subject, its supervising body.
+            if let coordinator, coordinator != subjectAgency {
+                routed.append(RoutedAgency(coordinator, .coordinatorQueue))
+            } else if let subject = subjectAgency, coordinator == subject {
+                throw .onlyTheSubject(subject)
+            } else {
+                throw .noCoordinator
+            }
         }
         return routed
+    }
+
+    /// Why `agency` may not take a task on a finding naming `subjectAgency`, or nil when it may.
+    public static func conflict(assigning agency: PartyCode, subjectAgency: PartyCode?) -> String? {
+        guard agency == subjectAgency else { return nil }
+        return "conflict of interest: \(agency) is the finding's subject agency, so it may not hold a task on it; "
+            + "route it to its supervising body or the City Inspectorate"
     }
 }

@@ -203,14 +203,14 @@ public enum TaskLifecycle {
         }
         var errors: [FieldError] = []
         func requireText(_ field: String, _ text: String, maximum: Int = 20_000) {
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed.isEmpty { errors.append(FieldError(field, "is required and must not be blank")) }
-            if text.count > maximum { errors.append(FieldError(field, "must be at most \(maximum) characters")) }
+            if let problem = TextRules.problem(text, length: 1...maximum, multiline: true, blankAllowed: false) {
+                errors.append(FieldError(field, problem))
+            }
         }
         var transition = TaskTransition(from: task.state, to: task.state, eventKind: "", extensions: task.extensions)
         switch action {
         case .acknowledge(let note):
-            if let note, note.count > 2000 { errors.append(FieldError("note", "must be at most 2000 characters")) }
+            if let note, let problem = TextRules.problem(note, length: 0...2000, multiline: true) { errors.append(FieldError("note", problem)) }
             transition.to = .acknowledged
             transition.eventKind = "acknowledged"
         case .start:
@@ -219,8 +219,10 @@ public enum TaskLifecycle {
         case .requestInfo(let questions, let documentsWanted):
             requireText("questions", questions)
             if documentsWanted.count > 50 { errors.append(FieldError("documents_wanted", "must list at most 50 items")) }
-            for (index, item) in documentsWanted.enumerated() where item.trimmingCharacters(in: .whitespaces).isEmpty || item.count > 500 {
-                errors.append(FieldError("documents_wanted[\(index)]", "must be 1 to 500 characters"))
+            for (index, item) in documentsWanted.enumerated() {
+                if let problem = TextRules.problem(item, length: 1...500, multiline: false, blankAllowed: false) {
+                    errors.append(FieldError("documents_wanted[\(index)]", problem))
+                }
             }
             transition.to = .infoRequested
             transition.eventKind = "info_requested"

@@ -42,7 +42,8 @@ public enum JSONValue: Sendable, Hashable, Codable {
         } else if let value = try? container.decode(Double.self) {
             self = .number(value)
         } else if let value = try? container.decode(String.self) {
-            self = .string(value)
+            // Text is normalized once, here, where every JSON body and Kafka payload is read.
+            self = .string(TextRules.normalized(value))
         } else if let value = try? container.decode([JSONValue].self) {
             self = .array(value)
         } else {
@@ -114,23 +115,12 @@ public struct FieldReader {
         }
     }
 
-    /// A string field with a length range (in characters) that must not contain control characters other than newlines and tabs.
+    /// A string field with a length range (in characters, counted as `TextRules.length`) that must not
+    /// contain control characters other than newlines and tabs.
     public mutating func text(_ name: String, required: Bool = true, length: ClosedRange<Int>, multiline: Bool = false) -> String? {
         guard let value = string(name, required: required) else { return nil }
-        let count = value.count
-        if count < length.lowerBound {
-            fail(name, length.lowerBound == 1 ? "must not be empty" : "must be at least \(length.lowerBound) characters")
-            return nil
-        }
-        if count > length.upperBound {
-            fail(name, "must be at most \(length.upperBound) characters (got \(count))")
-            return nil
-        }
-        let forbidden = value.unicodeScalars.contains { scalar in
-            scalar.properties.generalCategory == .control && !(multiline && (scalar == "\n" || scalar == "\r" || scalar == "\t"))
-        }
-        if forbidden {
-            fail(name, multiline ? "must not contain control characters other than newlines and tabs" : "must not contain control characters")
+        if let problem = TextRules.problem(value, length: length, multiline: multiline) {
+            fail(name, problem)
             return nil
         }
         return value

@@ -89,7 +89,7 @@ public struct WorkingCalendar: Sendable {
 
     /// The day an instant falls on in Vietnam.
     public static func dayOf(_ instant: Date) -> CalendarDay {
-        CalendarDay(number: Int(((instant.timeIntervalSince1970 + utcOffset) / 86_400).rounded(.down)))
+        CalendarDay(number: Int(((TimestampRange.clamp(instant).timeIntervalSince1970 + utcOffset) / 86_400).rounded(.down)))
     }
 
     public func isWorkingDay(_ day: CalendarDay) -> Bool {

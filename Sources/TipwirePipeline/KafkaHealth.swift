@@ -5,9 +5,9 @@ public struct KafkaHealth: Sendable {
     private let admin: KafkaAdmin
     public let bootstrapServers: String
 
-    public init(bootstrapServers: String) throws {
+    public init(bootstrapServers: String, settings: [String: String] = [:]) throws {
         self.bootstrapServers = bootstrapServers
-        admin = try KafkaAdmin(bootstrapServers: bootstrapServers)
+        admin = try KafkaAdmin(bootstrapServers: bootstrapServers, settings: settings)
     }
 
     public func check() async throws {

@@ -25,15 +25,16 @@ public struct ResponseConsumerConfiguration: Sendable {
     }
 }
 
-/// Why a response went to `tipwire.dlq.responses` (the `tw_reason` header).
+/// Why a response went to `tipwire.dlq.responses.<agency>` (the `tw_reason` header).
 public enum DeadLetterReason: String, Sendable, CaseIterable {
     case missingAttributes = "missing-attributes"
+    /// `ce_source` names another agency than the topic's.
+    case sourceMismatch = "source-mismatch"
     case unknownType = "unknown-type"
     case malformedJSON = "malformed-json"
     case schemaViolation = "schema-violation"
     case unknownTask = "unknown-task"
     case unknownRequest = "unknown-request"
-    case foreignTask = "foreign-task"
     case illegalTransition = "illegal-transition"
     case conflict
     case refusedByDatabase = "refused-by-database"
@@ -65,9 +66,10 @@ public final class ResponseConsumer: Service, Sendable {
     }
 
     public func run() async throws {
-        // Every agency's response topic exists before anyone subscribes, as does the dead-letter topic.
+        // Every agency's response and dead-letter topics exist before anyone subscribes, as does the operators' one.
         let agencies = try await retrying("list agencies") { try await self.client.query("SELECT code FROM agencies").decodeColumn(String.self) }
-        let topicNames = agencies.compactMap(PartyCode.init(rawValue:)).map(TopicName.responses) + [TopicName.responseDeadLetters]
+        let codes = agencies.compactMap(PartyCode.init(rawValue:))
+        let topicNames = codes.map(TopicName.responses) + codes.map(TopicName.responseDeadLetters) + [TopicName.unattributedDeadLetters]
         try await retrying("create the response topics") { try await self.topics.ensure(topicNames) }
         let consumer = try KafkaConsumer(configuration: configuration.consumer, logger: logger)
         let producer = try KafkaProducer(configuration: configuration.producer, logger: logger)
@@ -110,9 +112,8 @@ public final class ResponseConsumer: Service, Sendable {
             switch outcome {
             case .applied: self.applied.increment()
             case .duplicate: duplicates.increment()
-            case .unknownTask: letters.append((message, Letter(.unknownTask, "no \(subject)")))
+            case .unknownTask: letters.append((message, Letter(.unknownTask, "\(agency) holds no \(subject)")))
             case .unknownRequest: letters.append((message, Letter(.unknownRequest, "no open question to \(agency) is \(subject)")))
-            case .foreignTask: letters.append((message, Letter(.foreignTask, "\(subject) is not held by \(agency)")))
             case .rejected(let rejection):
                 if case .illegal = rejection {
                     letters.append((message, Letter(.illegalTransition, rejection.description)))
@@ -148,10 +149,16 @@ public final class ResponseConsumer: Service, Sendable {
         guard message.topic.hasPrefix("tipwire.responses."), let agency = PartyCode(rawValue: String(message.topic.dropFirst("tipwire.responses.".count))) else {
             return .failure(Letter(.missingAttributes, "topic \(message.topic) is not tipwire.responses.<agency>"))
         }
-        guard let id = message.header("ce_id")?.stringValue, (1...200).contains(id.utf8.count),
-            let type = message.header("ce_type")?.stringValue
+        guard let id = message.header("ce_id")?.stringValue, TextRules.problem(id, length: 1...200, multiline: false) == nil,
+            let type = message.header("ce_type")?.stringValue, let source = message.header("ce_source")?.stringValue
         else {
-            return .failure(Letter(.missingAttributes, "ce_id (1 to 200 characters) and ce_type headers are required (CloudEvents binary mode)"))
+            return .failure(
+                Letter(.missingAttributes, "ce_id (1 to 200 characters), ce_source and ce_type headers are required (CloudEvents binary mode)"))
+        }
+        // The topic says which agency sends; the event must say the same, so one agency's credentials
+        // cannot pass a response off as another's.
+        guard source == "/agencies/\(agency)" else {
+            return .failure(Letter(.sourceMismatch, "ce_source \(source.prefix(100)) does not match the topic's agency: expected /agencies/\(agency)"))
         }
         guard type == ResponseTypes.answer || ResponseTypes.byType[type] != nil else {
             let known = (ResponseTypes.byType.keys + [ResponseTypes.answer]).sorted().joined(separator: ", ")
@@ -193,6 +200,14 @@ public final class ResponseConsumer: Service, Sendable {
         }
     }
 
+    /// The agency's own dead-letter topic, or the operators' when the topic names no agency.
+    static func deadLetterTopic(for message: KafkaMessage) -> String {
+        guard message.topic.hasPrefix("tipwire.responses."), let agency = PartyCode(rawValue: String(message.topic.dropFirst("tipwire.responses.".count))) else {
+            return TopicName.unattributedDeadLetters
+        }
+        return TopicName.responseDeadLetters(agency)
+    }
+
     /// Copies the message to the dead-letter topic with why and where it came from; returns once Kafka has it.
     private func deadLetter(_ message: KafkaMessage, _ letter: Letter, producer: KafkaProducer) async throws {
         let headers = message.headers + [
@@ -203,7 +218,7 @@ public final class ResponseConsumer: Service, Sendable {
             KafkaHeader(key: "tw_original_offset", value: String(message.offset)),
         ]
         _ = try await producer.send(
-            KafkaOutgoingMessage(topic: TopicName.responseDeadLetters, key: message.key, value: message.value, headers: headers))
+            KafkaOutgoingMessage(topic: Self.deadLetterTopic(for: message), key: message.key, value: message.value, headers: headers))
         Counter(label: "tipwire_responses_dead_lettered_total", dimensions: [("reason", letter.reason.rawValue)]).increment()
         logger.warning(
             "response dead-lettered",

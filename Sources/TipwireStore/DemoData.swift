@@ -80,7 +80,8 @@ public enum DemoData {
         var created: [(String, BearerToken)] = []
         func make(_ role: Role, _ scope: String?) async throws {
             let code = scope.flatMap(PartyCode.init)
-            let (token, _) = try await tokens.create(role: role, scope: code, label: "demo")
+            let holder = "Cán bộ demo \(scope ?? role.rawValue)"
+            let (token, _) = try await tokens.create(role: role, scope: code, holder: holder, label: "demo")
             let suffix = code.map { "_\($0.environmentName)" } ?? ""
             created.append(("TIPWIRE_TOKEN_\(role.rawValue.uppercased())\(suffix)", token))
         }

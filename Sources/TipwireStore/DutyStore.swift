@@ -225,8 +225,10 @@ public struct DutyStore: Sendable {
     }
 
     /// The coordinator acknowledges an escalation with a note; once only.
-    public func acknowledge(_ id: UUID, note: String, by actorName: String) async throws -> EscalationAcknowledgement {
-        try await client.withTransaction { connection in
+    public func acknowledge(
+        _ id: UUID, note: String, by actorName: String, idempotency: Idempotency<EscalationAcknowledgement>
+    ) async throws -> Idempotent<EscalationAcknowledgement> {
+        try await client.withTransaction(idempotency) { connection in
             let current = try await connection.query(
                 "SELECT acknowledged_by, acknowledged_at FROM deadline_rungs WHERE id = \(id) AND kind <> 'reminder' FOR UPDATE")
             guard let row = current.firstRow else { return .notFound }

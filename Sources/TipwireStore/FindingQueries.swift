@@ -26,53 +26,78 @@ public struct FindingFilter: Sendable {
     }
 }
 
-extension FindingStore {
-    /// Which findings a principal may see: its newsroom's (liaison), all (coordinator), those it holds a task on (agency).
-    private func visibility(_ principal: Principal) -> (newsroom: String?, agency: String?)? {
+/// What of which findings a reader may see (need-to-know, DESIGN §3).
+///
+/// A newsroom sees its own findings whole; the coordinator sees everything. An agency sees a finding
+/// while it holds a task on it that was not transferred or reassigned away, and then only its own tasks
+/// and the documents given to it: those submitted with the finding and those a newsroom gave in answer to
+/// its own requests. Its own tasks' timelines stay readable through the task itself.
+public enum FindingScope: Sendable, Equatable {
+    case newsroom(PartyCode)
+    case agency(PartyCode)
+    case everything
+
+    /// The scope of a principal; nil for roles that read no findings (auditor, admin).
+    public init?(_ principal: Principal) {
         switch principal.role {
-        case .liaison: principal.newsroom.map { ($0.rawValue, nil) }
-        case .coordinator: (nil, nil)
-        case .agency: principal.agency.map { (nil, $0.rawValue) }
-        case .auditor, .admin: nil
+        case .liaison:
+            guard let newsroom = principal.newsroom else { return nil }
+            self = .newsroom(newsroom)
+        case .agency:
+            guard let agency = principal.agency else { return nil }
+            self = .agency(agency)
+        case .coordinator: self = .everything
+        case .auditor, .admin: return nil
         }
     }
 
+    var newsroom: String? { if case .newsroom(let code) = self { code.rawValue } else { nil } }
+    var agency: String? { if case .agency(let code) = self { code.rawValue } else { nil } }
+
+    /// The SQL condition on `f` (a finding) for "this reader may see it".
+    var findingCondition: PostgresQuery {
+        """
+        (\(newsroom)::text IS NULL OR f.newsroom_code = \(newsroom))
+          AND (\(agency)::text IS NULL OR EXISTS (
+                SELECT 1 FROM tasks t WHERE t.finding_id = f.id AND t.agency_code = \(agency) AND t.state <> 'transferred'))
+        """
+    }
+}
+
+extension FindingStore {
     /// The finding with its documents and tasks, or nil when it does not exist or `principal` may not see it.
     public func view(id: UUID, for principal: Principal) async throws -> FindingView? {
-        guard let scope = visibility(principal) else { return nil }
+        guard let scope = FindingScope(principal) else { return nil }
         let views = try await client.withConnection { connection in
-            try await self.loadViews(
-                where: """
-                    f.id = \(id) AND (\(scope.newsroom)::text IS NULL OR f.newsroom_code = \(scope.newsroom))
-                      AND (\(scope.agency)::text IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.finding_id = f.id AND t.agency_code = \(scope.agency)))
-                    """, on: connection)
+            try await self.loadViews(where: "f.id = \(id) AND \(fragment: scope.findingCondition)", for: scope, on: connection)
         }
         return views.first
     }
 
     /// A page of findings, newest first.
     public func list(_ filter: FindingFilter, for principal: Principal) async throws -> Page<FindingView> {
-        guard let scope = visibility(principal) else { return Page(items: [], nextCursor: nil) }
-        let newsroom = scope.newsroom ?? filter.newsroom?.rawValue
+        guard let scope = FindingScope(principal) else { return Page(items: [], nextCursor: nil) }
+        let newsroom = filter.newsroom?.rawValue
         let limit = min(max(filter.limit, 1), 100)
         let views = try await client.withConnection { connection in
             try await self.loadViews(
                 where: """
-                    (\(newsroom)::text IS NULL OR f.newsroom_code = \(newsroom))
-                      AND (\(scope.agency)::text IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.finding_id = f.id AND t.agency_code = \(scope.agency)))
+                    \(fragment: scope.findingCondition)
+                      AND (\(newsroom)::text IS NULL OR f.newsroom_code = \(newsroom))
                       AND (\(filter.category)::text IS NULL OR f.category_code = \(filter.category))
                       AND (\(filter.jurisdiction?.rawValue)::text IS NULL OR f.jurisdiction_code = \(filter.jurisdiction?.rawValue))
                       AND (\(filter.receivedAfter)::timestamptz IS NULL OR f.created_at >= \(filter.receivedAfter))
                       AND (\(filter.receivedBefore)::timestamptz IS NULL OR f.created_at < \(filter.receivedBefore))
                       AND (\(filter.after?.time)::timestamptz IS NULL OR (f.created_at, f.id) < (\(filter.after?.time), \(filter.after?.id)))
                     ORDER BY f.created_at DESC, f.id DESC LIMIT \(limit + 1)
-                    """, on: connection)
+                    """, for: scope, on: connection)
         }
         return Page(rows: views, limit: limit) { ($0.finding.receivedAt, $0.finding.id) }
     }
 
-    /// Loads findings matching `condition` (which may end in ORDER BY/LIMIT), with documents and tasks.
-    func loadViews(where condition: PostgresQuery, on connection: PostgresConnection) async throws -> [FindingView] {
+    /// Loads findings matching `condition` (which may end in ORDER BY/LIMIT), with the documents and
+    /// tasks `scope` may see.
+    func loadViews(where condition: PostgresQuery, for scope: FindingScope, on connection: PostgresConnection) async throws -> [FindingView] {
         let query = PostgresQuery.prefixing(
             """
             SELECT f.id, f.newsroom_code, f.article_url, f.title, f.published_at, f.summary, f.category_code, f.jurisdiction_code,
@@ -92,10 +117,15 @@ extension FindingStore {
             """
             SELECT fd.finding_id, d.id, encode(d.sha256, 'hex'), b.size, d.media_type
             FROM finding_documents fd JOIN documents d ON d.id = fd.document_id JOIN document_blobs b ON b.sha256 = d.sha256
-            WHERE fd.finding_id = ANY(\(ids)::uuid[]) ORDER BY fd.finding_id, fd.position
+            WHERE fd.finding_id = ANY(\(ids)::uuid[])
+              AND (\(scope.agency)::text IS NULL OR fd.given_to_task IS NULL
+                   OR fd.given_to_task IN (SELECT id FROM tasks WHERE agency_code = \(scope.agency)))
+            ORDER BY fd.finding_id, fd.position
             """,
             """
-            SELECT \(unescaped: TaskView.columns) FROM tasks t WHERE t.finding_id = ANY(\(ids)::uuid[]) ORDER BY t.assigned_at, t.id
+            SELECT \(unescaped: TaskView.columns) FROM tasks t
+            WHERE t.finding_id = ANY(\(ids)::uuid[]) AND (\(scope.agency)::text IS NULL OR t.agency_code = \(scope.agency))
+            ORDER BY t.assigned_at, t.id
             """,
         ])
         var documents: [String: [DocumentClaimCheck]] = [:]

@@ -208,6 +208,10 @@ public final class FindingStore: Sendable {
             do {
                 routed = try reference.routing.route(
                     category: submission.category, jurisdictions: reference.lineage(of: submission.jurisdiction), subjectAgency: submission.subjectAgency)
+            } catch .onlyTheSubject(let subject) {
+                outcomes[index] = .rejected(
+                    ValidationFailure("subject_agency", "no agency independent of \(subject) can take this finding; ask the coordinator to route it"))
+                continue
             } catch {
                 throw FindingStoreError.routing(error)
             }
@@ -218,7 +222,10 @@ public final class FindingStore: Sendable {
                 jurisdiction: submission.jurisdiction, subjectAgency: submission.subjectAgency, receivedAt: now)
             let findingTasks = routed.map { TaskRow(id: UUID(), findingID: findingID, agency: $0.agency, routedBy: $0.reason, assignedAt: now) }
             for task in findingTasks {
-                events.append(TaskEventRow(taskID: task.id, kind: "assigned", actor: request.actor, at: now, detail: #"{"routed_by":"\#(task.routedBy.rawValue)"}"#))
+                // Tasks taken because a rule named the subject agency say which agency was passed over.
+                let excluded = task.routedBy == .conflictOfInterest ? submission.subjectAgency.map { #","excluded_subject":"\#($0)""# } ?? "" : ""
+                events.append(
+                    TaskEventRow(taskID: task.id, kind: "assigned", actor: request.actor, at: now, detail: #"{"routed_by":"\#(task.routedBy.rawValue)"\#(excluded)}"#))
                 outbox.append(try .taskAssigned(task, finding: data, documents: checks))
             }
             outbox.append(try .findingReceived(data, documents: checks, tasks: findingTasks))

@@ -75,11 +75,13 @@ public struct RequestStore: Sendable {
     }
 
     /// A newsroom asks the agencies holding open tasks on its finding (or one of them) about their progress.
-    public func ask(finding: UUID, agency: PartyCode?, questions: String, by newsroom: PartyCode, actorName: String) async throws -> RequestAskOutcome {
-        try await client.withTransaction { connection in
-            let owner = try await connection.query("SELECT newsroom_code, category_code FROM findings WHERE id = \(finding)")
-            guard let row = owner.firstRow, try row.decode(column: 0, as: String.self) == newsroom.rawValue else { return .notFound }
-            let category = try row.decode(column: 1, as: String.self)
+    public func ask(
+        finding: UUID, agency: PartyCode?, questions: String, by newsroom: PartyCode, actorName: String, idempotency: Idempotency<RequestAskOutcome>
+    ) async throws -> Idempotent<RequestAskOutcome> {
+        try await client.withTransaction(idempotency) { connection in
+            let owner = try await connection.query("SELECT category_code FROM findings WHERE id = \(finding) AND newsroom_code = \(newsroom.rawValue)")
+            guard let row = owner.firstRow else { return .notFound }
+            let category = try row.decode(column: 0, as: String.self)
             let rules = try await DeadlineRules.load(on: connection)
             let open = try await connection.query(
                 """
@@ -111,6 +113,18 @@ public struct RequestStore: Sendable {
         _ id: UUID, answer: String, documentIDs: [UUID], declined: Bool, by actor: TaskActor, actorName: String, documentURL: @Sendable (String) -> String
     ) async throws -> RequestOutcome {
         try await client.withTransaction { connection in
+            try await self.answer(
+                id, answer: answer, documentIDs: documentIDs, declined: declined, by: actor, actorName: actorName, documentURL: documentURL,
+                on: connection)
+        }
+    }
+
+    /// `answer` for a request that may carry an `Idempotency-Key`: a retry gets the stored answer.
+    public func answer(
+        _ id: UUID, answer: String, documentIDs: [UUID], declined: Bool, by actor: TaskActor, actorName: String,
+        documentURL: @Sendable (String) -> String, idempotency: Idempotency<RequestOutcome>
+    ) async throws -> Idempotent<RequestOutcome> {
+        try await client.withTransaction(idempotency) { connection in
             try await self.answer(
                 id, answer: answer, documentIDs: documentIDs, declined: declined, by: actor, actorName: actorName, documentURL: documentURL,
                 on: connection)
@@ -154,8 +168,15 @@ public struct RequestStore: Sendable {
         _ id: UUID, answer: String, documentIDs: [UUID], declined: Bool, by actor: TaskActor, actorName: String, documentURL: @Sendable (String) -> String,
         on connection: PostgresConnection
     ) async throws -> RequestOutcome {
+        // Scope first: only a request the actor may answer is locked (a newsroom's to it, an agency's question to it).
+        let scope = Self.scope(actor)
         let rows = try await connection.query(
-            "SELECT task_id, finding_id, newsroom_code, agency_code, direction, state FROM info_requests WHERE id = \(id) FOR UPDATE")
+            """
+            SELECT task_id, finding_id, newsroom_code, agency_code, direction, state FROM info_requests
+            WHERE id = \(id) AND (\(scope.newsroom)::text IS NULL OR newsroom_code = \(scope.newsroom))
+              AND (\(scope.agency)::text IS NULL OR agency_code = \(scope.agency))
+            FOR UPDATE
+            """)
         guard let row = rows.firstRow else { return .notFound }
         let (task, finding, newsroomText, agencyText, directionText, state) = try row.decode((UUID, UUID, String, String, String, String).self)
         let direction = RequestDirection(rawValue: directionText) ?? .toNewsroom
@@ -187,6 +208,7 @@ public struct RequestStore: Sendable {
             case .applied: break
             case .rejected(.invalid(let failure)): return .rejected(failure)
             case .rejected(let rejection): return .conflict(rejection.description)
+            case .conflict(let detail): return .conflict(detail)
             case .notFound: return .notFound
             }
         }
@@ -196,10 +218,10 @@ public struct RequestStore: Sendable {
                                      answered_by = \(actorName), answered_at = \(now)
             WHERE id = \(id)
             """,
-            // Documents given in answer join the finding, so the agency may fetch them.
+            // Documents given in answer join the finding for the asking task only (need-to-know).
             """
-            INSERT INTO finding_documents (finding_id, document_id, position)
-            SELECT \(finding), d.id, (SELECT coalesce(max(position) + 1, 0) FROM finding_documents WHERE finding_id = \(finding)) + d.n - 1
+            INSERT INTO finding_documents (finding_id, document_id, position, given_to_task)
+            SELECT \(finding), d.id, (SELECT coalesce(max(position) + 1, 0) FROM finding_documents WHERE finding_id = \(finding)) + d.n - 1, \(task)
             FROM unnest(\(documentIDs)::uuid[]) WITH ORDINALITY AS d(id, n)
             ON CONFLICT DO NOTHING
             """,

@@ -97,16 +97,41 @@ public struct TaskStore: Sendable {
     public func perform(_ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String) async throws -> TaskCommandOutcome {
         do {
             return try await client.withTransaction { connection in
-                switch try await perform(action, on: taskID, by: actor, actorName: actorName, eventKind: nil, connection: connection) {
-                case .applied(let opened):
-                    guard let view = try await detail(taskID, for: actor, on: connection) else { return .notFound }
-                    return .applied(view, opened: opened?.view)
-                case .notFound: return .notFound
-                case .rejected(let rejection): return .rejected(rejection)
-                }
+                try await command(action, on: taskID, by: actor, actorName: actorName, connection: connection)
             }
-        } catch let error as PostgresError where error.constraint == "tasks_one_open_per_agency" {
-            return .conflict("that agency already holds an open task on this finding")
+        } catch let error as PostgresError where error.constraint == Self.oneOpenTaskPerAgency {
+            return .conflict(Self.oneOpenTaskPerAgencyConflict)
+        }
+    }
+
+    /// `perform` for a request that may carry an `Idempotency-Key`: a retry gets the stored answer and
+    /// spends nothing twice (a second extension, a second transfer).
+    public func perform(
+        _ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, idempotency: Idempotency<TaskCommandOutcome>
+    ) async throws -> Idempotent<TaskCommandOutcome> {
+        do {
+            return try await client.withTransaction(idempotency) { connection in
+                try await command(action, on: taskID, by: actor, actorName: actorName, connection: connection)
+            }
+        } catch let error as PostgresError where error.constraint == Self.oneOpenTaskPerAgency {
+            return .refused(.conflict(Self.oneOpenTaskPerAgencyConflict))
+        }
+    }
+
+    static let oneOpenTaskPerAgency = "tasks_one_open_per_agency"
+    static let oneOpenTaskPerAgencyConflict = "that agency already holds an open task on this finding"
+
+    /// An action and the task as it stands after it, on `connection`.
+    private func command(_ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, connection: PostgresConnection) async throws
+        -> TaskCommandOutcome
+    {
+        switch try await perform(action, on: taskID, by: actor, actorName: actorName, eventKind: nil, connection: connection) {
+        case .applied(let opened):
+            guard let view = try await detail(taskID, for: actor, on: connection) else { return .notFound }
+            return .applied(view, opened: opened?.view)
+        case .notFound: return .notFound
+        case .rejected(let rejection): return .rejected(rejection)
+        case .conflict(let detail): return .conflict(detail)
         }
     }
 
@@ -115,6 +140,7 @@ public struct TaskStore: Sendable {
         case applied(opened: TaskRow?)
         case notFound
         case rejected(TaskRejection)
+        case conflict(String)
     }
 
     /// A task as it stands, locked in the current transaction.
@@ -123,6 +149,8 @@ public struct TaskStore: Sendable {
         var findingID: UUID
         /// The finding's category, whose deadline policies apply.
         var category: String
+        /// The agency the finding accuses, which may never hold a task on it.
+        var subjectAgency: PartyCode?
         var snapshot: TaskSnapshot
     }
 
@@ -131,6 +159,8 @@ public struct TaskStore: Sendable {
         /// The actor may not see the task.
         case notFound
         case rejected(TaskRejection)
+        /// The change would break a rule about other parties (the finding's subject agency as the new holder).
+        case conflict(String)
     }
 
     /// One accepted action, planned in memory and written by `write`.
@@ -151,31 +181,59 @@ public struct TaskStore: Sendable {
     func perform(
         _ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, eventKind: String?, connection: PostgresConnection
     ) async throws -> Performed {
-        guard let task = try await Self.lock([taskID], on: connection)[taskID] else { return .notFound }
+        // Scope first: a task the actor may not see is neither locked nor read further.
+        guard let task = try await Self.lock([taskID], visibleTo: actor, on: connection)[taskID] else { return .notFound }
         let agencies = try await Self.knownAgencies(for: [action], on: connection)
         let rules = try await DeadlineRules.load(on: connection)
         switch Self.plan(action, on: task, by: actor, actorName: actorName, policies: rules.policies, eventKind: eventKind, agencies: agencies, at: Date()) {
         case .failure(.notFound): return .notFound
         case .failure(.rejected(let rejection)): return .rejected(rejection)
+        case .failure(.conflict(let detail)): return .conflict(detail)
         case .success(let change):
             try await write([change], rules: rules, on: connection)
             return .applied(opened: change.opened)
         }
     }
 
-    /// Locks the tasks (in id order, so concurrent batches cannot deadlock) and reads what the rules need.
-    static func lock(_ ids: [UUID], on connection: PostgresConnection) async throws -> [UUID: LockedTask] {
+    /// Locks the tasks `actor` may see (in id order, so concurrent batches cannot deadlock) and reads what
+    /// the rules need. Tasks outside the actor's scope are left out, unlocked.
+    static func lock(_ ids: [UUID], visibleTo actor: TaskActor, on connection: PostgresConnection) async throws -> [UUID: LockedTask] {
+        let (agency, newsroom): (String?, String?) =
+            switch actor {
+            case .agency(let code): (code.rawValue, nil)
+            case .newsroom(let code): (nil, code.rawValue)
+            case .coordinator: (nil, nil)
+            }
+        return try await lock(
+            where: """
+                t.id = ANY(\(Array(Set(ids)))::uuid[])
+                  AND (\(agency)::text IS NULL OR t.agency_code = \(agency)) AND (\(newsroom)::text IS NULL OR f.newsroom_code = \(newsroom))
+                """, on: connection)
+    }
+
+    /// Locks the tasks each named agency holds among `pairs`: a Kafka batch's tasks, each by its topic's agency.
+    static func lock(_ pairs: [(task: UUID, agency: PartyCode)], on connection: PostgresConnection) async throws -> [UUID: LockedTask] {
+        try await lock(
+            where: "(t.id, t.agency_code) IN (SELECT * FROM unnest(\(pairs.map(\.task))::uuid[], \(pairs.map(\.agency.rawValue))::text[]))",
+            on: connection)
+    }
+
+    private static func lock(where condition: PostgresQuery, on connection: PostgresConnection) async throws -> [UUID: LockedTask] {
         let rows = try await connection.query(
             """
-            SELECT t.id, t.state, t.agency_code, f.newsroom_code, t.extensions, t.finding_id, f.category_code
-            FROM tasks t JOIN findings f ON f.id = t.finding_id WHERE t.id = ANY(\(Array(Set(ids)))::uuid[]) ORDER BY t.id FOR UPDATE OF t
+            SELECT t.id, t.state, t.agency_code, f.newsroom_code, t.extensions, t.finding_id, f.category_code, f.subject_agency_code
+            FROM tasks t JOIN findings f ON f.id = t.finding_id
+            WHERE \(fragment: condition)
+            ORDER BY t.id FOR UPDATE OF t
             """)
         var tasks: [UUID: LockedTask] = [:]
         for row in rows {
-            let (id, stateText, agency, newsroom, extensions, findingID, category) = try row.decode((UUID, String, String, String, Int, UUID, String).self)
+            let (id, stateText, agency, newsroom, extensions, findingID, category, subject) =
+                try row.decode((UUID, String, String, String, Int, UUID, String, String?).self)
             guard let state = TaskState(rawValue: stateText) else { throw CorruptRow(description: "task \(id) has unknown state \(stateText)") }
             tasks[id] = LockedTask(
-                id: id, findingID: findingID, category: category, snapshot: TaskSnapshot(state: state, agency: try code(agency), newsroom: try code(newsroom), extensions: extensions))
+                id: id, findingID: findingID, category: category, subjectAgency: try subject.map(code),
+                snapshot: TaskSnapshot(state: state, agency: try code(agency), newsroom: try code(newsroom), extensions: extensions))
         }
         return tasks
     }
@@ -203,6 +261,7 @@ public struct TaskStore: Sendable {
         var change = Change(task: task, action: action, transition: transition, actorName: actorName, at: now, eventDetail: detail(of: action))
         if let target = transition.opensTaskFor {
             guard agencies.contains(target.rawValue) else { return .failure(.rejected(.invalid(ValidationFailure("agency", "is not a known agency code")))) }
+            if let conflict = RoutingTable.conflict(assigning: target, subjectAgency: task.subjectAgency) { return .failure(.conflict(conflict)) }
             let row = TaskRow(
                 id: UUID(), findingID: task.findingID, agency: target, routedBy: actor == .coordinator ? .reassignment : .transfer,
                 previousTaskID: task.id, assignedAt: now)
@@ -260,10 +319,9 @@ public struct TaskStore: Sendable {
 
         var outbox: [OutboundEvent] = []
         if !opened.isEmpty {
-            let views = try await findings.loadViews(where: "f.id = ANY(\(Array(Set(opened.map(\.findingID))))::uuid[])", on: connection)
-            let byID = Dictionary(views.map { ($0.finding.id, $0) }, uniquingKeysWith: { first, _ in first })
+            // Each new holder receives what it may see: the finding and the documents given to it.
             for row in opened {
-                guard let view = byID[row.findingID.lowercased] else { continue }
+                guard let view = try await findings.loadViews(where: "f.id = \(row.findingID)", for: .agency(row.agency), on: connection).first else { continue }
                 outbox.append(try .taskAssigned(row, finding: view.finding, documents: view.documents))
             }
         }
@@ -419,11 +477,10 @@ public enum ResponseOutcome: Sendable, Equatable {
     case applied
     /// The ce_id was applied before: nothing done.
     case duplicate
+    /// No task with that id is held by the topic's agency (whether it exists elsewhere is not said).
     case unknownTask
     /// No open question to the agency has that id (an answer over Kafka).
     case unknownRequest
-    /// The task exists but belongs to another agency than the topic's.
-    case foreignTask
     case rejected(TaskRejection)
     case conflict(String)
     /// The database refused it for good; the reason is the server's message.
@@ -447,8 +504,8 @@ extension TaskStore {
             var outcomes: [ResponseOutcome] = []
             for response in responses { outcomes.append(try await apply([response])[0]) }
             return outcomes
-        } catch let error as PostgresError where error.constraint == "tasks_one_open_per_agency" {
-            return [.conflict("that agency already holds an open task on this finding")]
+        } catch let error as PostgresError where error.constraint == Self.oneOpenTaskPerAgency {
+            return [.conflict(Self.oneOpenTaskPerAgencyConflict)]
         } catch let error as PostgresError where error.constraint == "applied_responses_pkey" {
             return [.duplicate]
         } catch let error as PostgresError where Self.isPermanent(error) {
@@ -460,7 +517,8 @@ extension TaskStore {
     /// Plans the responses in order against the locked tasks (a task's later response sees its earlier
     /// one), then writes them all at once with their ce_id records.
     private func apply(_ responses: [AgencyResponse], on connection: PostgresConnection) async throws -> [ResponseOutcome] {
-        var tasks = try await Self.lock(responses.map(\.taskID), on: connection)
+        // Only tasks some responding agency holds are locked; the rest read as unknown.
+        var tasks = try await Self.lock(responses.map { ($0.taskID, $0.agency) }, on: connection)
         let agencies = try await Self.knownAgencies(for: responses.map(\.action), on: connection)
         let rules = try await DeadlineRules.load(on: connection)
         var seen = Set<String>()
@@ -482,12 +540,10 @@ extension TaskStore {
                 outcomes.append(.duplicate)
                 continue
             }
-            guard let task = tasks[response.taskID] else {
+            // A task the topic's agency does not hold reads exactly like one that does not exist, so a
+            // topic's reader cannot probe which task ids exist.
+            guard let task = tasks[response.taskID], task.snapshot.agency == response.agency else {
                 outcomes.append(.unknownTask)
-                continue
-            }
-            guard task.snapshot.agency == response.agency else {
-                outcomes.append(.foreignTask)
                 continue
             }
             let planned = Self.plan(
@@ -501,7 +557,8 @@ extension TaskStore {
                 tasks[response.taskID]?.snapshot.extensions = change.transition.extensions
                 outcomes.append(.applied)
             case .failure(.rejected(let rejection)): outcomes.append(.rejected(rejection))
-            case .failure(.notFound): outcomes.append(.foreignTask)
+            case .failure(.conflict(let detail)): outcomes.append(.conflict(detail))
+            case .failure(.notFound): outcomes.append(.unknownTask)
             }
         }
         try await write(changes, rules: rules, on: connection)

@@ -8,12 +8,32 @@ public struct TokenRecord: Sendable, Hashable, Codable {
     public var role: Role
     public var newsroom: PartyCode?
     public var agency: PartyCode?
+    public var holder: String
     public var label: String
     public var createdAt: Date
+    public var expiresAt: Date
+    public var lastUsedAt: Date?
     public var revokedAt: Date?
+    /// The token this one replaced (`tipwire token rotate`).
+    public var rotatedFrom: UUID?
+
+    enum CodingKeys: String, CodingKey {
+        case id, role, newsroom, agency, holder, label
+        case createdAt = "created_at", expiresAt = "expires_at", lastUsedAt = "last_used_at", revokedAt = "revoked_at", rotatedFrom = "rotated_from"
+    }
 }
 
-/// API tokens: created once (the caller sees the secret once), looked up by SHA-256, revoked by id.
+/// What a presented token turned out to be.
+public enum Authentication: Sendable {
+    case valid(Principal)
+    /// A real token past its expiry (it says when, so its holder knows to ask for a new one).
+    case expired(at: Date)
+    /// Unknown or revoked: the same answer for both, so a caller learns nothing about other tokens.
+    case unknown
+}
+
+/// API tokens: created once (the caller sees the secret once), looked up by SHA-256, expiring,
+/// rotated and revoked by id.
 public struct TokenStore: Sendable {
     let client: PostgresClient
 
@@ -21,52 +41,96 @@ public struct TokenStore: Sendable {
 
     public enum TokenError: Error, CustomStringConvertible {
         case scope(String)
+        case holder(String)
+        case notFound(UUID)
 
         public var description: String {
             switch self {
-            case .scope(let message): message
+            case .scope(let message), .holder(let message): message
+            case .notFound(let id): "no unrevoked token has id \(id.lowercased)"
             }
         }
     }
 
-    /// Creates a token for `role`, scoped to a newsroom (liaison) or an agency (agency, coordinator).
-    public func create(role: Role, scope: PartyCode?, label: String = "") async throws -> (BearerToken, TokenRecord) {
+    static let columns = """
+        id, role, newsroom_code, agency_code, holder, label, created_at, expires_at, last_used_at, revoked_at, rotated_from
+        """
+
+    /// Creates a token for `role`, scoped to a newsroom (liaison) or an agency (agency, coordinator), held by
+    /// the officer `holder`, valid for `lifetime` seconds.
+    public func create(
+        role: Role, scope: PartyCode?, holder: String, label: String = "", lifetime: TimeInterval = TokenLifetime.default
+    ) async throws -> (BearerToken, TokenRecord) {
         switch (role.scopeKind, scope) {
         case (.newsroom, nil): throw TokenError.scope("a \(role.rawValue) token needs a newsroom code")
         case (.agency, nil): throw TokenError.scope("a \(role.rawValue) token needs an agency code")
         case (.none, .some): throw TokenError.scope("a \(role.rawValue) token has no newsroom or agency scope")
         default: break
         }
-        let token = BearerToken()
+        let holder = TextRules.normalized(holder)
+        if let problem = TextRules.problem(holder, length: 1...100, multiline: false, blankAllowed: false) {
+            throw TokenError.holder("the holder (the officer's name) \(problem)")
+        }
         let newsroom = role.scopeKind == .newsroom ? scope : nil
         let agency = role.scopeKind == .agency ? scope : nil
-        let id = UUID()
         do {
-            let rows = try await client.query(
-                """
-                INSERT INTO api_tokens (id, token_sha256, role, newsroom_code, agency_code, label)
-                VALUES (\(id), \(token.sha256), \(role.rawValue), \(newsroom?.rawValue), \(agency?.rawValue), \(label))
-                RETURNING created_at
-                """)
-            let createdAt = try rows[0].decode(column: 0, as: Date.self)
-            return (token, TokenRecord(id: id, role: role, newsroom: newsroom, agency: agency, label: label, createdAt: createdAt))
+            return try await client.withTransaction { connection in
+                try await Self.insert(
+                    role: role, newsroom: newsroom, agency: agency, holder: holder, label: label, lifetime: lifetime, rotatedFrom: nil, on: connection)
+            }
         } catch let error as PostgresError where error.sqlState == SQLState.foreignKeyViolation {
             throw TokenError.scope("no \(newsroom != nil ? "newsroom" : "agency") with code '\(scope?.rawValue ?? "")'")
+        }
+    }
+
+    private static func insert(
+        role: Role, newsroom: PartyCode?, agency: PartyCode?, holder: String, label: String, lifetime: TimeInterval, rotatedFrom: UUID?,
+        on connection: PostgresConnection
+    ) async throws -> (BearerToken, TokenRecord) {
+        let token = BearerToken()
+        let id = UUID()
+        let rows = try await connection.query(
+            """
+            INSERT INTO api_tokens (id, token_sha256, role, newsroom_code, agency_code, holder, label, expires_at, rotated_from)
+            VALUES (\(id), \(token.sha256), \(role.rawValue), \(newsroom?.rawValue), \(agency?.rawValue), \(holder), \(label),
+                    now() + make_interval(secs => \(lifetime)), \(rotatedFrom))
+            RETURNING \(unescaped: columns)
+            """)
+        return (token, try record(rows[0]))
+    }
+
+    /// A new token with the same role, scope, holder and label as `id`, which stops working after `grace`
+    /// seconds (0: at once), so the holder can switch its clients over.
+    public func rotate(id: UUID, lifetime: TimeInterval = TokenLifetime.default, grace: TimeInterval = 0) async throws -> (BearerToken, TokenRecord) {
+        try await client.withTransaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE api_tokens SET expires_at = least(expires_at, now() + make_interval(secs => \(max(0, grace))))
+                WHERE id = \(id) AND revoked_at IS NULL RETURNING \(unescaped: Self.columns)
+                """)
+            guard let row = rows.firstRow else { throw TokenError.notFound(id) }
+            let old = try Self.record(row)
+            return try await Self.insert(
+                role: old.role, newsroom: old.newsroom, agency: old.agency, holder: old.holder, label: old.label, lifetime: lifetime, rotatedFrom: id,
+                on: connection)
         }
     }
 
     public func list(includeRevoked: Bool = false) async throws -> [TokenRecord] {
         let rows = try await client.query(
             """
-            SELECT id, role, newsroom_code, agency_code, label, created_at, revoked_at FROM api_tokens
-            WHERE \(includeRevoked) OR revoked_at IS NULL ORDER BY created_at, id
+            SELECT \(unescaped: Self.columns) FROM api_tokens
+            WHERE \(includeRevoked) OR (revoked_at IS NULL AND expires_at > now()) ORDER BY created_at, id
             """)
-        return try rows.map { row in
-            let (id, role, newsroom, agency, label, createdAt, revokedAt) = try row.decode((UUID, String, String?, String?, String, Date, Date?).self)
-            return TokenRecord(
-                id: id, role: Role(rawValue: role) ?? .auditor, newsroom: newsroom.flatMap(PartyCode.init), agency: agency.flatMap(PartyCode.init),
-                label: label, createdAt: createdAt, revokedAt: revokedAt)
-        }
+        return try rows.map(Self.record)
+    }
+
+    static func record(_ row: PostgresRow) throws -> TokenRecord {
+        let (id, role, newsroom, agency, holder, label, createdAt, expiresAt, lastUsedAt, revokedAt, rotatedFrom) =
+            try row.decode((UUID, String, String?, String?, String, String, Date, Date, Date?, Date?, UUID?).self)
+        return TokenRecord(
+            id: id, role: Role(rawValue: role) ?? .auditor, newsroom: newsroom.flatMap(PartyCode.init), agency: agency.flatMap(PartyCode.init),
+            holder: holder, label: label, createdAt: createdAt, expiresAt: expiresAt, lastUsedAt: lastUsedAt, revokedAt: revokedAt, rotatedFrom: rotatedFrom)
     }
 
     /// Revokes a token; false when no unrevoked token has this id.
@@ -74,13 +138,25 @@ public struct TokenStore: Sendable {
         try await client.execute("UPDATE api_tokens SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL") == 1
     }
 
-    /// The principal a token stands for, or nil when it is unknown or revoked.
-    public func authenticate(_ token: BearerToken) async throws -> Principal? {
+    /// What `token` stands for. A valid token's `last_used_at` is brought up to date in the same round
+    /// trip, written at most once a minute per token so busy clients do not turn every request into a write.
+    public func authenticate(_ token: BearerToken) async throws -> Authentication {
         let rows = try await client.query(
-            "SELECT id, role, newsroom_code, agency_code FROM api_tokens WHERE token_sha256 = \(token.sha256) AND revoked_at IS NULL")
-        guard let row = rows.firstRow else { return nil }
-        let (id, role, newsroom, agency) = try row.decode((UUID, String, String?, String?).self)
-        guard let role = Role(rawValue: role) else { return nil }
-        return Principal(tokenID: id, role: role, newsroom: newsroom.flatMap(PartyCode.init), agency: agency.flatMap(PartyCode.init))
+            """
+            WITH found AS (
+                SELECT id, role, newsroom_code, agency_code, holder, expires_at, expires_at <= now() AS expired
+                FROM api_tokens WHERE token_sha256 = \(token.sha256) AND revoked_at IS NULL
+            ), touched AS (
+                UPDATE api_tokens t SET last_used_at = now() FROM found
+                WHERE t.id = found.id AND NOT found.expired AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')
+                RETURNING t.id
+            )
+            SELECT id, role, newsroom_code, agency_code, holder, expires_at, expired, (SELECT count(*) FROM touched) FROM found
+            """)
+        guard let row = rows.firstRow else { return .unknown }
+        let (id, role, newsroom, agency, holder, expiresAt, expired, _) = try row.decode((UUID, String, String?, String?, String, Date, Bool, Int).self)
+        if expired { return .expired(at: expiresAt) }
+        guard let role = Role(rawValue: role) else { return .unknown }
+        return .valid(Principal(tokenID: id, role: role, newsroom: newsroom.flatMap(PartyCode.init), agency: agency.flatMap(PartyCode.init), holder: holder))
     }
 }

@@ -36,16 +36,16 @@ struct Agency: AsyncParsableCommand {
         @Flag(help: "JSON lines (topic, partition, offset, ce_id, ce_type, data) instead of a table.")
         var json = false
 
-        @Option(name: .customLong("kafka-brokers"), help: "Kafka bootstrap servers (env TIPWIRE_KAFKA_BROKERS).")
-        var kafkaBrokersFlag: String?
+        @OptionGroup var kafka: KafkaOptions
 
         func run() async throws {
             guard let code = PartyCode(rawValue: agency) else { throw ValidationError("--agency: \(PartyCode.validate(agency) ?? "invalid")") }
-            let brokers = try kafkaBrokers(kafkaBrokersFlag)
+            let endpoint = try kafka.endpoint()
             var logger = Logger(label: "tipwire.agency")
             logger.logLevel = .error
             let consumer = try KafkaConsumer(
-                configuration: KafkaConsumerConfiguration(bootstrapServers: brokers, groupID: "agency-\(code)", clientID: "tipwire-agency-\(code)"),
+                configuration: KafkaConsumerConfiguration(
+                    bootstrapServers: endpoint.brokers, groupID: "agency-\(code)", clientID: "tipwire-agency-\(code)", settings: endpoint.settings),
                 logger: logger)
             try consumer.subscribe(topics: [TopicName.tasks(code)])
             if !json {
@@ -118,7 +118,7 @@ struct Agency: AsyncParsableCommand {
             discussion: """
                 ACTION is one of: acknowledge, start, request-info, extend, transfer, decline, resolve. The response is
                 checked against the same rules tipwire applies before it is sent; tipwire then applies it (or
-                dead-letters it, with the reason, on tipwire.dlq.responses). Prints the response's ce_id; pass it
+                dead-letters it, with the reason, on tipwire.dlq.responses.<agency>). Prints the response's ce_id; pass it
                 again with --id to retry safely (a repeated ce_id is applied once).
                 """)
 
@@ -141,8 +141,7 @@ struct Agency: AsyncParsableCommand {
         @Option(help: "resolve: what was found and done.") var summary: String?
         @Option(help: "The response's ce_id (default: a new UUID). Reuse it to retry.") var id: String?
 
-        @Option(name: .customLong("kafka-brokers"), help: "Kafka bootstrap servers (env TIPWIRE_KAFKA_BROKERS).")
-        var kafkaBrokersFlag: String?
+        @OptionGroup var kafka: KafkaOptions
 
         func run() async throws {
             guard let code = PartyCode(rawValue: agency) else { throw ValidationError("--agency: \(PartyCode.validate(agency) ?? "invalid")") }
@@ -168,8 +167,9 @@ struct Agency: AsyncParsableCommand {
             let ceID = id ?? UUID().uuidString.lowercased()
             var logger = Logger(label: "tipwire.agency")
             logger.logLevel = .error
+            let endpoint = try kafka.endpoint()
             let producer = try KafkaProducer(
-                configuration: KafkaProducerConfiguration(bootstrapServers: try kafkaBrokers(kafkaBrokersFlag), clientID: "tipwire-agency-\(code)"),
+                configuration: KafkaProducerConfiguration(bootstrapServers: endpoint.brokers, clientID: "tipwire-agency-\(code)", settings: endpoint.settings),
                 logger: logger)
             let message = KafkaOutgoingMessage(
                 topic: TopicName.responses(code), key: Array(taskID.lowercased.utf8), value: try TipwireJSON.encode(fields),
@@ -193,11 +193,4 @@ struct Agency: AsyncParsableCommand {
             }
         }
     }
-}
-
-func kafkaBrokers(_ flag: String?) throws -> String {
-    guard let brokers = flag ?? Environment.value("TIPWIRE_KAFKA_BROKERS") else {
-        throw ValidationError("no Kafka: pass --kafka-brokers or set TIPWIRE_KAFKA_BROKERS (deploy/local/up writes it to .tipwire/env)")
-    }
-    return brokers
 }

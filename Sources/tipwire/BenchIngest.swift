@@ -68,14 +68,15 @@ struct BenchIngest: AsyncParsableCommand {
         let bench = try await BenchSchema.create(Self.schema, url: try database.databaseURL(), maxConnections: 24, logger: quiet)
         let client = bench.client
         let settings = bench.durability
-        let token = try await TokenStore(client: client).create(role: .liaison, scope: PartyCode(rawValue: "tuoitre"), label: "bench").0
+        let token = try await TokenStore(client: client).create(role: .liaison, scope: PartyCode(rawValue: "tuoitre"), holder: "tipwire bench", label: "bench").0
 
         let broker = try EmbeddedBroker(brokers: 1, logger: quiet)
         defer { broker.shutdown() }
         let port = try freeTCPPort()
         let findings = FindingStore(client: client, publicURL: "http://127.0.0.1:\(port)", logger: quiet)
+        // No per-token rate limit: the bench measures the API's capacity with one liaison token.
         let dependencies = APIDependencies(tokens: TokenStore(client: client), documents: DocumentStore(client: client), findings: findings,
-            tasks: TaskStore(client: client, findings: findings))
+            tasks: TaskStore(client: client, findings: findings), rateLimit: nil)
         let app = buildApplication(
             host: "127.0.0.1", port: port, dependencies: dependencies, checks: [], registry: PrometheusCollectorRegistry(), version: Tipwire.version,
             logger: quiet)

@@ -52,8 +52,10 @@ struct BenchResponses: AsyncParsableCommand {
 
         let broker = try EmbeddedBroker(brokers: 1, logger: quiet)
         defer { broker.shutdown() }
-        for agency in Set(taskRows.map(\.1)) { try broker.createTopic(TopicName.responses(PartyCode(rawValue: agency)!), partitions: 3) }
-        try broker.createTopic(TopicName.responseDeadLetters, partitions: 1)
+        for agency in Set(taskRows.map(\.1)).compactMap(PartyCode.init(rawValue:)) {
+            try broker.createTopic(TopicName.responses(agency), partitions: 3)
+            try broker.createTopic(TopicName.responseDeadLetters(agency), partitions: 1)
+        }
         print("producing \(total) responses…")
         var messages: [KafkaOutgoingMessage] = []
         messages.reserveCapacity(total)

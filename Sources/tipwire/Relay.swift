@@ -16,13 +16,12 @@ struct Relay: AsyncParsableCommand {
     @OptionGroup var relay: RelayOptions
     @OptionGroup var logging: LoggingOptions
 
-    @Option(name: .customLong("kafka-brokers"), help: "Kafka bootstrap servers (env TIPWIRE_KAFKA_BROKERS).")
-    var kafkaBrokersFlag: String?
+    @OptionGroup var kafka: KafkaOptions
 
     func run() async throws {
         try logging.bootstrap()
-        let brokers = try kafkaBrokers(kafkaBrokersFlag)
+        let endpoint = try kafka.endpoint()
         let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 2, logger: Logger(label: "tipwire.db"))
-        try await runAlone(try relay.makeRelay(client: db.client, brokers: brokers, embedded: nil), pool: db.client)
+        try await runAlone(try relay.makeRelay(client: db.client, kafka: endpoint, embedded: nil), pool: db.client)
     }
 }

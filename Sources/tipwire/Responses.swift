@@ -9,7 +9,7 @@ struct Responses: AsyncParsableCommand {
             Members of consumer group tipwire-responses share the response topics' partitions; start several to
             scale out. Each response is applied with its ce_id in one transaction and its offset stored after
             the commit, so a consumer killed at any point loses nothing and applies nothing twice. Bad responses
-            go to tipwire.dlq.responses. `tipwire serve` and `tipwire dev` run one too unless given --no-responses.
+            go to tipwire.dlq.responses.<agency>. `tipwire serve` and `tipwire dev` run one too unless given --no-responses.
             Stops gracefully on SIGTERM or SIGINT.
             """)
 
@@ -17,19 +17,18 @@ struct Responses: AsyncParsableCommand {
     @OptionGroup var pipeline: RelayOptions
     @OptionGroup var logging: LoggingOptions
 
-    @Option(name: .customLong("kafka-brokers"), help: "Kafka bootstrap servers (env TIPWIRE_KAFKA_BROKERS).")
-    var kafkaBrokersFlag: String?
+    @OptionGroup var kafka: KafkaOptions
 
     @Option(name: .customLong("public-url"), help: "Where clients reach the API, for document URLs in events (env TIPWIRE_PUBLIC_URL).")
     var publicURLFlag: String?
 
     func run() async throws {
         try logging.bootstrap()
-        let brokers = try kafkaBrokers(kafkaBrokersFlag)
+        let endpoint = try kafka.endpoint()
         let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 4, logger: Logger(label: "tipwire.db"))
         let findings = FindingStore(client: db.client, publicURL: publicURLFlag ?? Environment.value("TIPWIRE_PUBLIC_URL") ?? "http://127.0.0.1:8080")
         let consumer = try pipeline.makeResponseConsumer(
-            client: db.client, tasks: TaskStore(client: db.client, findings: findings), brokers: brokers, embedded: nil)
+            client: db.client, tasks: TaskStore(client: db.client, findings: findings), kafka: endpoint, embedded: nil)
         try await runAlone(consumer, pool: db.client)
     }
 }

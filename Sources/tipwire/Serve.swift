@@ -27,7 +27,22 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("max-document-bytes"), help: "Largest document upload (env TIPWIRE_MAX_DOCUMENT_BYTES, default 26214400 = 25 MiB).")
     var maxDocumentBytesFlag: Int?
 
+    @Option(
+        name: .customLong("rate-limit"),
+        help: "Requests a second each token may make, on average (env TIPWIRE_RATE_LIMIT, default 50; 0 turns the limit off).")
+    var rateLimitFlag: Double?
+
+    @Option(name: .customLong("rate-burst"), help: "Requests a token may make at once before the limit applies (env TIPWIRE_RATE_BURST, default 200).")
+    var rateBurstFlag: Double?
+
     var host: String { hostFlag ?? Environment.value("TIPWIRE_HTTP_HOST") ?? "127.0.0.1" }
+
+    /// The per-token rate limit, nil when turned off.
+    var rateLimit: RateLimit? {
+        let rate = rateLimitFlag ?? Environment.value("TIPWIRE_RATE_LIMIT").flatMap(Double.init) ?? RateLimit.default.perSecond
+        let burst = rateBurstFlag ?? Environment.value("TIPWIRE_RATE_BURST").flatMap(Double.init) ?? RateLimit.default.burst
+        return rate > 0 ? RateLimit(perSecond: rate, burst: burst) : nil
+    }
     var port: Int { portFlag ?? Environment.value("TIPWIRE_HTTP_PORT").flatMap(Int.init) ?? 8080 }
     var publicURL: String { publicURLFlag ?? Environment.value("TIPWIRE_PUBLIC_URL") ?? "http://\(host):\(port)" }
     var maxDocumentBytes: Int {
@@ -58,31 +73,32 @@ struct RelayOptions: ParsableArguments {
     var partitions: Int { partitionsFlag ?? Environment.value("TIPWIRE_TOPIC_PARTITIONS").flatMap(Int.init) ?? 3 }
     var replication: Int { replicationFlag ?? Environment.value("TIPWIRE_TOPIC_REPLICATION").flatMap(Int.init) ?? 1 }
 
-    func makeTopics(brokers: String, embedded: EmbeddedBroker?) throws -> TopicProvisioner {
+    func makeTopics(kafka: KafkaEndpoint, embedded: EmbeddedBroker?) throws -> TopicProvisioner {
         if !createTopics { return .existing }
         if let embedded { return .embedded(embedded, partitions: partitions) }
-        return .kafka(try KafkaAdmin(bootstrapServers: brokers), partitions: partitions, replicationFactor: replication)
+        return .kafka(try KafkaAdmin(bootstrapServers: kafka.brokers, settings: kafka.settings), partitions: partitions, replicationFactor: replication)
     }
 
-    func producerConfiguration(brokers: String, embedded: EmbeddedBroker?, clientID: String) -> KafkaProducerConfiguration {
-        KafkaProducerConfiguration(bootstrapServers: brokers, clientID: clientID, settings: embedded == nil ? [:] : EmbeddedBroker.producerSettings)
+    func producerConfiguration(kafka: KafkaEndpoint, embedded: EmbeddedBroker?, clientID: String) -> KafkaProducerConfiguration {
+        let settings = kafka.settings.merging(embedded == nil ? [:] : EmbeddedBroker.producerSettings) { own, _ in own }
+        return KafkaProducerConfiguration(bootstrapServers: kafka.brokers, clientID: clientID, settings: settings)
     }
 
-    func makeRelay(client: PostgresClient, brokers: String, embedded: EmbeddedBroker?) throws -> OutboxRelay {
+    func makeRelay(client: PostgresClient, kafka: KafkaEndpoint, embedded: EmbeddedBroker?) throws -> OutboxRelay {
         let configuration = OutboxRelayConfiguration(
-            producer: producerConfiguration(brokers: brokers, embedded: embedded, clientID: "tipwire-relay"), batchSize: relayBatch)
+            producer: producerConfiguration(kafka: kafka, embedded: embedded, clientID: "tipwire-relay"), batchSize: relayBatch)
         return OutboxRelay(
-            client: client, configuration: configuration, topics: try makeTopics(brokers: brokers, embedded: embedded), logger: Logger(label: "tipwire.relay"))
+            client: client, configuration: configuration, topics: try makeTopics(kafka: kafka, embedded: embedded), logger: Logger(label: "tipwire.relay"))
     }
 
-    func makeResponseConsumer(client: PostgresClient, tasks: TaskStore, brokers: String, embedded: EmbeddedBroker?) throws -> ResponseConsumer {
+    func makeResponseConsumer(client: PostgresClient, tasks: TaskStore, kafka: KafkaEndpoint, embedded: EmbeddedBroker?) throws -> ResponseConsumer {
         let configuration = ResponseConsumerConfiguration(
             consumer: KafkaConsumerConfiguration(
-                bootstrapServers: brokers, groupID: "tipwire-responses", clientID: "tipwire-responses",
-                settings: ["topic.metadata.refresh.interval.ms": "5000"]),
-            producer: producerConfiguration(brokers: brokers, embedded: embedded, clientID: "tipwire-dead-letters"))
+                bootstrapServers: kafka.brokers, groupID: "tipwire-responses", clientID: "tipwire-responses",
+                settings: kafka.settings.merging(["topic.metadata.refresh.interval.ms": "5000"]) { own, _ in own }),
+            producer: producerConfiguration(kafka: kafka, embedded: embedded, clientID: "tipwire-dead-letters"))
         return ResponseConsumer(
-            client: client, tasks: tasks, configuration: configuration, topics: try makeTopics(brokers: brokers, embedded: embedded),
+            client: client, tasks: tasks, configuration: configuration, topics: try makeTopics(kafka: kafka, embedded: embedded),
             logger: Logger(label: "tipwire.responses"))
     }
 }
@@ -90,24 +106,23 @@ struct RelayOptions: ParsableArguments {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the API and pipeline against an existing PostgreSQL and Kafka (production).",
-        discussion: "Needs TIPWIRE_DATABASE_URL and TIPWIRE_KAFKA_BROKERS. Stops gracefully on SIGTERM or SIGINT.")
+        discussion: """
+            Needs TIPWIRE_DATABASE_URL and TIPWIRE_KAFKA_BROKERS; Kafka credentials (SASL/SCRAM, TLS) come from
+            --kafka-config, TIPWIRE_KAFKA_SETTINGS or --kafka-setting and are checked before anything starts.
+            Stops gracefully on SIGTERM or SIGINT.
+            """)
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var server: ServerOptions
     @OptionGroup var relay: RelayOptions
     @OptionGroup var engine: DeadlineOptions
+    @OptionGroup var kafka: KafkaOptions
     @OptionGroup var logging: LoggingOptions
-
-    @Option(name: .customLong("kafka-brokers"), help: "Kafka bootstrap servers (env TIPWIRE_KAFKA_BROKERS).")
-    var kafkaBrokersFlag: String?
 
     func run() async throws {
         try logging.bootstrap()
-        guard let brokers = kafkaBrokersFlag ?? Environment.value("TIPWIRE_KAFKA_BROKERS") else {
-            throw ValidationError("no Kafka: pass --kafka-brokers or set TIPWIRE_KAFKA_BROKERS (or use `tipwire dev` for an embedded broker)")
-        }
         try await runStack(
-            database: database, server: server, relay: relay, engine: engine, kafkaBrokers: brokers, embedded: nil, migrations: nil, runtimeFile: nil)
+            database: database, server: server, relay: relay, engine: engine, kafka: try kafka.endpoint(), embedded: nil, migrations: nil, runtimeFile: nil)
     }
 }
 
@@ -125,8 +140,7 @@ struct Dev: AsyncParsableCommand {
     @OptionGroup var engine: DeadlineOptions
     @OptionGroup var logging: LoggingOptions
 
-    @Option(name: .customLong("kafka-brokers"), help: "Use this Kafka instead of the embedded broker (env TIPWIRE_KAFKA_BROKERS).")
-    var kafkaBrokersFlag: String?
+    @OptionGroup var kafka: KafkaOptions
 
     @Option(help: "Brokers in the embedded cluster.")
     var embeddedBrokers: Int = 1
@@ -141,24 +155,24 @@ struct Dev: AsyncParsableCommand {
         try logging.bootstrap()
         let logger = Logger(label: "tipwire.dev")
         var embedded: EmbeddedBroker?
-        let brokers: String
-        if let external = kafkaBrokersFlag ?? Environment.value("TIPWIRE_KAFKA_BROKERS") {
-            brokers = external
+        let endpoint: KafkaEndpoint
+        if kafka.brokers != nil {
+            endpoint = try kafka.endpoint()
         } else {
             let broker = try EmbeddedBroker(brokers: embeddedBrokers, logger: Logger(label: "tipwire.kafka.embedded"))
             logger.info("embedded Kafka broker started", metadata: ["bootstrap": "\(broker.bootstrapServers)"])
             embedded = broker
-            brokers = broker.bootstrapServers
+            endpoint = try kafka.endpoint(brokers: broker.bootstrapServers)
         }
         try await runStack(
-            database: database, server: server, relay: relay, engine: engine, kafkaBrokers: brokers, embedded: embedded,
+            database: database, server: server, relay: relay, engine: engine, kafka: endpoint, embedded: embedded,
             migrations: migrationsDirectory(migrations), runtimeFile: runtimeFile)
     }
 }
 
 /// Wires the services and runs them until SIGTERM/SIGINT.
 func runStack(
-    database: DatabaseOptions, server: ServerOptions, relay: RelayOptions, engine: DeadlineOptions, kafkaBrokers: String, embedded: EmbeddedBroker?,
+    database: DatabaseOptions, server: ServerOptions, relay: RelayOptions, engine: DeadlineOptions, kafka: KafkaEndpoint, embedded: EmbeddedBroker?,
     migrations: URL?,
     runtimeFile: String?
 ) async throws {
@@ -171,32 +185,32 @@ func runStack(
         let report = try await db.migrate(directory: migrations)
         logger.info("database migrated", metadata: ["applied": "\(report.applied.count)", "already_applied": "\(report.alreadyApplied.count)"])
     }
-    let kafka = try KafkaHealth(bootstrapServers: kafkaBrokers)
+    let kafkaHealth = try KafkaHealth(bootstrapServers: kafka.brokers, settings: kafka.settings)
     let checks = [
         HealthCheck(name: "database") { try await db.ping() },
-        HealthCheck(name: "kafka", detail: kafkaBrokers) { try await kafka.check() },
+        HealthCheck(name: "kafka", detail: kafka.brokers) { try await kafkaHealth.check() },
     ]
     let url = "http://\(server.host):\(server.port)"
     let findings = FindingStore(client: db.client, publicURL: server.publicURL)
     let tasks = TaskStore(client: db.client, findings: findings)
     let dependencies = APIDependencies(
         tokens: TokenStore(client: db.client), documents: DocumentStore(client: db.client), findings: findings, tasks: tasks,
-        maxDocumentSize: server.maxDocumentBytes)
+        maxDocumentSize: server.maxDocumentBytes, rateLimit: server.rateLimit)
     let app = buildApplication(
         host: server.host, port: server.port, dependencies: dependencies, checks: checks, registry: registry, version: Tipwire.version, logger: logger)
 
     var services: [any Service] = []
     if let embedded { services.append(EmbeddedBrokerService(broker: embedded, logger: logger)) }
     services.append(DatabasePoolService(client: db.client))
-    if relay.relay { services.append(try relay.makeRelay(client: db.client, brokers: kafkaBrokers, embedded: embedded)) }
+    if relay.relay { services.append(try relay.makeRelay(client: db.client, kafka: kafka, embedded: embedded)) }
     if engine.deadlines { services.append(engine.makeEngine(client: db.client)) }
-    if relay.responses { services.append(try relay.makeResponseConsumer(client: db.client, tasks: tasks, brokers: kafkaBrokers, embedded: embedded)) }
+    if relay.responses { services.append(try relay.makeResponseConsumer(client: db.client, tasks: tasks, kafka: kafka, embedded: embedded)) }
     services.append(app)
     if let runtimeFile {
-        let text = "TIPWIRE_URL=\(url)\nTIPWIRE_KAFKA_BROKERS=\(kafkaBrokers)\n"
+        let text = "TIPWIRE_URL=\(url)\nTIPWIRE_KAFKA_BROKERS=\(kafka.brokers)\n"
         try text.write(toFile: runtimeFile, atomically: true, encoding: .utf8)
     }
-    logger.info("tipwire serving", metadata: ["url": "\(url)", "kafka": "\(kafkaBrokers)"])
+    logger.info("tipwire serving", metadata: ["url": "\(url)", "kafka": "\(kafka.brokers)"])
     // Services stop in reverse order: HTTP first, the broker last.
     let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
     try await group.run()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kafka
 import Logging
 
 /// Options shared by commands that talk to PostgreSQL.
@@ -45,5 +46,56 @@ enum Environment {
     static func value(_ name: String) -> String? {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
         return value
+    }
+}
+
+/// Where tipwire's Kafka clients connect, and how: every librdkafka setting they share.
+struct KafkaEndpoint: Sendable {
+    var brokers: String
+    /// Settings for every client (SASL, TLS, …), already checked with librdkafka.
+    var settings: [String: String]
+}
+
+/// Options shared by commands with Kafka clients: the brokers, and any librdkafka setting (SASL/SCRAM,
+/// TLS with a CA, client certificates) from a properties file, the environment and flags, in that order
+/// of precedence from lowest to highest. Every setting is checked at start-up.
+struct KafkaOptions: ParsableArguments {
+    @Option(name: .customLong("kafka-brokers"), help: "Kafka bootstrap servers (env TIPWIRE_KAFKA_BROKERS).")
+    var brokersFlag: String?
+
+    @Option(
+        name: .customLong("kafka-config"),
+        help: ArgumentHelp(
+            "A properties file of librdkafka settings, one key=value per line (env TIPWIRE_KAFKA_CONFIG).",
+            discussion: "e.g. security.protocol=SASL_SSL, sasl.mechanism=SCRAM-SHA-512, sasl.username, sasl.password, ssl.ca.location."))
+    var configFile: String?
+
+    @Option(
+        name: .customLong("kafka-setting"),
+        help: "One librdkafka setting as KEY=VALUE; repeat for more (env TIPWIRE_KAFKA_SETTINGS, KEY=VALUE;KEY=VALUE). Wins over the file.")
+    var settingFlags: [String] = []
+
+    var brokers: String? { brokersFlag ?? Environment.value("TIPWIRE_KAFKA_BROKERS") }
+
+    /// The brokers and settings, or a usage error naming what is missing or which setting is bad and where it came from.
+    func endpoint(brokers explicit: String? = nil) throws -> KafkaEndpoint {
+        guard let brokers = explicit ?? brokers else {
+            throw ValidationError("no Kafka: pass --kafka-brokers or set TIPWIRE_KAFKA_BROKERS (deploy/local/up writes it to .tipwire/env)")
+        }
+        var settings = KafkaSettings()
+        do {
+            if let path = configFile ?? Environment.value("TIPWIRE_KAFKA_CONFIG") {
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw ValidationError("--kafka-config: cannot read \(path)")
+                }
+                try settings.read(properties: text, origin: path)
+            }
+            if let list = Environment.value("TIPWIRE_KAFKA_SETTINGS") { try settings.read(list: list, origin: "TIPWIRE_KAFKA_SETTINGS") }
+            for pair in settingFlags { try settings.add(pair, origin: "--kafka-setting") }
+            try settings.validate(with: ["bootstrap.servers": brokers])
+        } catch let error as KafkaError {
+            throw ValidationError("\(error.context): \(error.message)")
+        }
+        return KafkaEndpoint(brokers: brokers, settings: settings.values)
     }
 }

@@ -80,7 +80,7 @@ struct FindingSubmissionTests {
     @Test func aTitleTooLongSaysTheLimit() {
         var fields = Self.valid
         fields["title"] = "\"" + String(repeating: "x", count: 501) + "\""
-        #expect(Self.errors(fields) == [FieldError("title", "must be at most 500 characters (got 501)")])
+        #expect(Self.errors(fields) == [FieldError("title", "must be at most 500 characters (Unicode code points; got 501)")])
     }
 
     @Test func tooManyDocumentsAreRefused() {

@@ -40,8 +40,38 @@ struct RoutingTests {
         ])
     }
 
-    @Test func aSubjectWithoutASupervisorAddsNothing() throws {
-        #expect(try Self.route("health", ["dong-da"], subject: "thanh-tra-tp") == [RoutedAgency(Self.code("thanh-tra-tp"), .coordinatorQueue)])
+    @Test func aFindingNamingTheCoordinatorWithoutASupervisorCannotBeRoutedToIt() {
+        #expect(throws: RoutingError.onlyTheSubject(Self.code("thanh-tra-tp"))) {
+            try Self.route("health", ["dong-da"], subject: "thanh-tra-tp")
+        }
+    }
+
+    @Test func theAccusedAgencyNeverReceivesTheFindingItsSupervisorAndTheCoordinatorDo() throws {
+        // The ward's own rule names the accused ward: it is skipped, and the City Inspectorate (its
+        // supervisor and the coordinator) takes the finding with the reason recorded.
+        #expect(try Self.route("land", ["cau-giay", "ha-noi"], subject: "ubnd-cau-giay") == [
+            RoutedAgency(Self.code("so-nnmt"), .rule), RoutedAgency(Self.code("thanh-tra-tp"), .conflictOfInterest),
+        ])
+        // A department accused of a procurement finding routed to it by name.
+        let table = RoutingTable(
+            rules: [RoutingRule(category: "land", jurisdiction: nil, target: .agency(Self.code("so-nnmt")))],
+            agencies: [
+                AgencyNode(code: Self.code("thanh-tra-tp"), isCoordinator: true), AgencyNode(code: Self.code("ubnd-tp"), parent: nil),
+                AgencyNode(code: Self.code("so-nnmt"), parent: Self.code("ubnd-tp")),
+            ])
+        #expect(try table.route(category: "land", jurisdictions: [Self.code("ha-noi")], subjectAgency: Self.code("so-nnmt")) == [
+            RoutedAgency(Self.code("ubnd-tp"), .conflictOfInterest), RoutedAgency(Self.code("thanh-tra-tp"), .conflictOfInterest),
+        ])
+        // Without any rule naming it, the subject's exclusion changes nothing.
+        #expect(try Self.route("land", ["dong-da", "ha-noi"], subject: "ubnd-cau-giay") == [
+            RoutedAgency(Self.code("so-nnmt"), .rule), RoutedAgency(Self.code("thanh-tra-tp"), .subjectSupervisor),
+        ])
+    }
+
+    @Test func aReassignmentOrTransferToTheSubjectIsAConflict() {
+        #expect(RoutingTable.conflict(assigning: Self.code("ubnd-cau-giay"), subjectAgency: Self.code("ubnd-cau-giay")) != nil)
+        #expect(RoutingTable.conflict(assigning: Self.code("so-nnmt"), subjectAgency: Self.code("ubnd-cau-giay")) == nil)
+        #expect(RoutingTable.conflict(assigning: Self.code("so-nnmt"), subjectAgency: nil) == nil)
     }
 
     @Test func noMatchGoesToTheCoordinatorsQueue() throws {

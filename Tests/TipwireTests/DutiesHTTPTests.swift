@@ -77,7 +77,7 @@ struct DutiesHTTPTests {
                 let path = "/v1/escalations/\(id)/acknowledge"
                 let acknowledged = try await client.send(.post(path, token: coordinator, json: #"{"note": "Đã đôn đốc Sở, hẹn trả lời trong tuần"}"#, key: nil))
                 #expect(acknowledged.status == .ok, "\(acknowledged.text)")
-                #expect(try acknowledged.json()["acknowledged_by"] as? String == "coordinator:thanh-tra-tp")
+                #expect(try acknowledged.json()["acknowledged_by"] as? String == "coordinator:thanh-tra-tp (Cán bộ demo thanh-tra-tp)")
                 #expect(try await client.send(.post(path, token: coordinator, json: #"{"note": "lần hai"}"#, key: nil)).status == .conflict)
                 let noNote = try await client.send(.post("/v1/escalations/\(try #require(own.last?["id"] as? String))/acknowledge", token: coordinator, json: "{}", key: nil))
                 #expect(noNote.status == .unprocessableContent)

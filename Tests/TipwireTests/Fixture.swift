@@ -22,23 +22,25 @@ struct Fixture: Sendable {
     static let publicURL = "http://tipwire.test"
 
     static func with<T>(
-        maxDocumentSize: Int = APIDependencies.defaultMaxDocumentSize, maxConnections: Int = 8,
+        maxDocumentSize: Int = APIDependencies.defaultMaxDocumentSize, maxConnections: Int = 8, rateLimit: RateLimit? = .default,
         _ body: (Fixture) async throws -> T
     ) async throws -> T {
         try await TestDatabase.withSchema(maxConnections: maxConnections) { client async throws in
-            let fixture = try await make(client: client, maxDocumentSize: maxDocumentSize)
+            let fixture = try await make(client: client, maxDocumentSize: maxDocumentSize, rateLimit: rateLimit)
             return try await body(fixture)
         }
     }
 
-    static func make(client: PostgresClient, maxDocumentSize: Int = APIDependencies.defaultMaxDocumentSize) async throws -> Fixture {
+    static func make(
+        client: PostgresClient, maxDocumentSize: Int = APIDependencies.defaultMaxDocumentSize, rateLimit: RateLimit? = .default
+    ) async throws -> Fixture {
         try await TipwireDatabase(client: client).migrate(directory: repositoryRoot.appendingPathComponent("schemas/sql"), logger: quietLogger)
         try await DemoData.seedParties(client)
         let created = try await DemoData.createTokens(TokenStore(client: client))
         let findings = FindingStore(client: client, publicURL: publicURL, logger: quietLogger)
         let dependencies = APIDependencies(
             tokens: TokenStore(client: client), documents: DocumentStore(client: client), findings: findings,
-            tasks: TaskStore(client: client, findings: findings), maxDocumentSize: maxDocumentSize)
+            tasks: TaskStore(client: client, findings: findings), maxDocumentSize: maxDocumentSize, rateLimit: rateLimit)
         return Fixture(client: client, tokens: Dictionary(uniqueKeysWithValues: created.map { ($0.name, $0.token) }), dependencies: dependencies)
     }
 
@@ -48,8 +50,8 @@ struct Fixture: Sendable {
         return tokens[name]!.text
     }
 
-    func app() -> some ApplicationProtocol {
-        Application(router: buildRouter(dependencies: dependencies, checks: [], registry: PrometheusCollectorRegistry(), version: "test"))
+    func app(checks: [HealthCheck] = []) -> some ApplicationProtocol {
+        Application(router: buildRouter(dependencies: dependencies, checks: checks, registry: PrometheusCollectorRegistry(), version: "test"))
     }
 
     func count(_ table: String) async throws -> Int {

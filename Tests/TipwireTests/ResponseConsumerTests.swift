@@ -61,12 +61,16 @@ struct ResponseConsumerTests {
             let acknowledge = Self.response("so-nnmt", "acknowledge", task: task, fields: #""note": "Đã tiếp nhận""#)
             var garbage = Self.response("so-nnmt", "start", task: task)
             garbage.value = [0xff, 0x00, 0x7b, 0x22]
+            // so-nnmt's credentials passing a response off as the police's.
+            var impostor = Self.response("so-nnmt", "start", task: task)
+            impostor.headers = impostor.headers.map { $0.key == "ce_source" ? KafkaHeader(key: "ce_source", value: "/agencies/cong-an-tp") : $0 }
             // All keyed by the task, so all on one partition, in this order.
             let messages = [
                 acknowledge,
                 acknowledge,  // the same ce_id again: a no-op
                 Self.response("so-nnmt", "start", task: police),  // a task of cong-an-tp on so-nnmt's topic
                 garbage,
+                impostor,
                 Self.response("so-nnmt", "escalate", task: task),
                 Self.response("so-nnmt", "resolve", task: task, fields: #""outcome": "maybe", "summary": "x""#),
                 Self.response("so-nnmt", "acknowledge", task: task),  // acknowledged already: illegal
@@ -89,11 +93,11 @@ struct ResponseConsumerTests {
             #expect(try await Self.state(pipeline, police) == "assigned")
             #expect(try await pipeline.fixture.client.query("SELECT count(*) FROM applied_responses")[0].decode(column: 0, as: Int.self) == 2)
 
-            let dlq = try pipeline.consumer([TopicName.responseDeadLetters])
-            let letters = try await consume(dlq, count: 6)
+            let dlq = try pipeline.consumer([TopicName.responseDeadLetters(PartyCode(rawValue: "so-nnmt")!)])
+            let letters = try await consume(dlq, count: 7)
             await dlq.close()
             #expect(letters.compactMap { $0.headerText("tw_reason") } == [
-                "foreign-task", "malformed-json", "unknown-type", "schema-violation", "illegal-transition", "unknown-task",
+                "unknown-task", "malformed-json", "source-mismatch", "unknown-type", "schema-violation", "illegal-transition", "unknown-task",
             ])
             for letter in letters {
                 #expect(letter.headerText("tw_original_topic") == "tipwire.responses.so-nnmt")
@@ -101,7 +105,10 @@ struct ResponseConsumerTests {
                 #expect(letter.headerText("tw_original_offset").flatMap(Int.init) != nil)
                 #expect(!(letter.headerText("tw_detail") ?? "").isEmpty)
             }
-            #expect(letters[4].headerText("tw_detail") == "cannot acknowledge a task that is acknowledged; allowed now: start, request-info, extend, transfer, decline, resolve")
+            // A task that exists but is another agency's reads exactly like one that does not.
+            #expect(letters[0].headerText("tw_detail")?.hasPrefix("so-nnmt holds no task ") == true)
+            #expect(letters[6].headerText("tw_detail")?.hasPrefix("so-nnmt holds no task ") == true)
+            #expect(letters[5].headerText("tw_detail") == "cannot acknowledge a task that is acknowledged; allowed now: start, request-info, extend, transfer, decline, resolve")
         }
     }
 
@@ -135,7 +142,7 @@ struct ResponseConsumerTests {
         let binary = try tipwireBinary()
         try await Pipeline.with { pipeline in
             for agency in ["so-nnmt", "ubnd-cau-giay"] { try pipeline.broker.createTopic("tipwire.responses.\(agency)", partitions: 3) }
-            try pipeline.broker.createTopic(TopicName.responseDeadLetters, partitions: 1)
+            for agency in ["so-nnmt", "ubnd-cau-giay"] { try pipeline.broker.createTopic("tipwire.dlq.responses.\(agency)", partitions: 1) }
             var tasks: [(agency: String, id: String)] = []
             try await withThrowingTaskGroup(of: FindingView.self) { group in
                 for _ in 0..<2500 { group.addTask { try await pipeline.submit() } }
@@ -251,7 +258,8 @@ struct ResponseConsumerTests {
             let requests = pipeline.fixture.dependencies.requests
             guard case .asked(let asked) = try await requests.ask(
                 finding: UUID(uuidString: view.finding.id)!, agency: PartyCode(rawValue: "so-nnmt"), questions: "Đã xử lý đến đâu?",
-                by: PartyCode(rawValue: "tuoitre")!, actorName: "liaison:tuoitre")
+                by: PartyCode(rawValue: "tuoitre")!, actorName: "liaison:tuoitre", idempotency: .unclaimed
+            ).outcome
             else {
                 Issue.record("the question was not asked")
                 return
@@ -277,7 +285,7 @@ struct ResponseConsumerTests {
                     try await pipeline.fixture.client.query("SELECT state FROM info_requests WHERE id = \(UUID(uuidString: request)!)")[0]
                         .decode(column: 0, as: String.self) == "answered"
                 }
-                let dlq = try pipeline.consumer([TopicName.responseDeadLetters])
+                let dlq = try pipeline.consumer([TopicName.responseDeadLetters(PartyCode(rawValue: "so-nnmt")!)])
                 let letters = try await consume(dlq, count: 1)
                 await dlq.close()
                 #expect(letters.compactMap { $0.headerText("tw_reason") } == ["unknown-request"])

@@ -52,6 +52,24 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+# cluster_dir STATE: where the private cluster of a checkout lives: STATE/pg, unless the postgres user
+# cannot reach STATE (a checkout in root's home, or in a `mktemp -d` directory, is closed to others):
+# initdb and the server run as postgres, so the cluster then lives under /var/lib/tipwire/, named after
+# the checkout. The choice is kept in STATE/pg-location so every later command finds the same cluster.
+cluster_dir() {
+    local state=$1 dir
+    if [ -s "$state/pg-location" ]; then cat "$state/pg-location"; return; fi
+    dir=$state/pg
+    if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$state" 2>/dev/null; then
+        dir=/var/lib/tipwire/$(printf '%s' "$state" | sha256sum | cut -c1-16)/pg
+        mkdir -p "$dir"
+        chown postgres:postgres "$(dirname "$dir")" "$dir"
+        chmod 700 "$(dirname "$dir")"
+    fi
+    echo "$dir" >"$state/pg-location"
+    echo "$dir"
+}
+
 # init_cluster DIR: creates a cluster in DIR/data owned by the right user.
 init_cluster() {
     local dir=$1
