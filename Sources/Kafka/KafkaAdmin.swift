@@ -1,6 +1,14 @@
 import CRdKafka
 import Foundation
 import Logging
+import Synchronization
+
+/// A flag a cancellation handler raises for blocking code to see.
+final class StopFlag: Sendable {
+    private let raised = Atomic<Bool>(false)
+    func set() { raised.store(true, ordering: .relaxed) }
+    var isSet: Bool { raised.load(ordering: .relaxed) }
+}
 
 /// Creates and lists topics.
 public final class KafkaAdmin: Sendable {
@@ -19,6 +27,18 @@ public final class KafkaAdmin: Sendable {
         timeout: Duration = .seconds(30)
     ) async throws {
         let handle = SendableHandle(client.handle)
+        let stopping = StopFlag()
+        try await withTaskCancellationHandler {
+            try await createTopic(name, partitions: partitions, replicationFactor: replicationFactor, config: config, ifNotExists: ifNotExists, timeout: timeout, handle: handle, stopping: stopping)
+        } onCancel: {
+            stopping.set()
+        }
+    }
+
+    private func createTopic(
+        _ name: String, partitions: Int, replicationFactor: Int, config: [String: String], ifNotExists: Bool, timeout: Duration, handle: SendableHandle,
+        stopping: StopFlag
+    ) async throws {
         try await runBlocking(on: queue) {
             var errorBuffer = [CChar](repeating: 0, count: 512)
             guard let topic = rd_kafka_NewTopic_new(name, Int32(partitions), Int32(replicationFactor), &errorBuffer, errorBuffer.count) else {
@@ -33,7 +53,16 @@ public final class KafkaAdmin: Sendable {
             rd_kafka_AdminOptions_set_request_timeout(options, Int32(timeout.milliseconds), &errorBuffer, errorBuffer.count)
             var topics: [OpaquePointer?] = [topic]
             rd_kafka_CreateTopics(handle.pointer, &topics, 1, options, resultQueue)
-            guard let event = rd_kafka_queue_poll(resultQueue, Int32(timeout.milliseconds + 1000)) else {
+            // Polled in short slices, so a caller that stops (SIGTERM while the brokers are away) is not held
+            // for the whole request timeout.
+            var event: OpaquePointer?
+            var waited: Int64 = 0
+            while event == nil, waited <= timeout.milliseconds + 1000, !stopping.isSet {
+                event = rd_kafka_queue_poll(resultQueue, 250)
+                waited += 250
+            }
+            guard let event else {
+                if stopping.isSet { throw CancellationError() }
                 throw KafkaError(code: RD_KAFKA_RESP_ERR__TIMED_OUT, context: "create topic \(name)")
             }
             defer { rd_kafka_event_destroy(event) }

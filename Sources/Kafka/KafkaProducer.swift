@@ -169,6 +169,28 @@ public final class KafkaProducer: Sendable {
         return code
     }
 
+    /// Sends messages like `send`, but if the calling task is cancelled meanwhile and the messages are
+    /// still undelivered `grace` later, every message this producer has not yet delivered is purged
+    /// (failed with `_PURGE_QUEUE` or `_PURGE_INFLIGHT`): a service stopping while the brokers are away
+    /// returns promptly instead of waiting out the delivery timeout, and one stopping while they answer
+    /// still finishes what it sent. For a producer owned by one service that stops with its task: a purged
+    /// message may or may not have reached the broker, so senders that must not lose it send it again
+    /// later (at least once).
+    public func sendStoppingOnCancel(_ messages: [KafkaOutgoingMessage], grace: Duration = .seconds(3)) async throws
+        -> [Result<KafkaDeliveryReport, KafkaError>]
+    {
+        let finished = StopFlag()
+        defer { finished.set() }
+        return try await withTaskCancellationHandler {
+            try await send(messages)
+        } onCancel: { [client] in
+            // The closure holds the client, so its handle outlives the timer whatever becomes of the producer.
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(grace.components.seconds * 1000))) {
+                if !finished.isSet { rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)) }
+            }
+        }
+    }
+
     /// Waits until every queued message is delivered or failed.
     public func flush(timeout: Duration = .seconds(30)) async throws {
         let handle = SendableHandle(client.handle)

@@ -53,6 +53,13 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         kind == .connection || sqlState.map { $0.hasPrefix("08") || $0 == "57P01" || $0 == "57P02" } ?? false
     }
 
+    /// True when the server refused a value for good: a data exception (class 22: too long, out of
+    /// range, bad encoding, a NUL byte) or a CHECK or NOT NULL constraint. Retrying cannot help.
+    public var isRefusedValue: Bool {
+        guard let sqlState else { return false }
+        return sqlState.hasPrefix("22") || sqlState == SQLState.checkViolation || sqlState == SQLState.notNullViolation
+    }
+
     public var description: String {
         var text = "PostgresError(\(kind)"
         if let sqlState { text += " \(sqlState)" }

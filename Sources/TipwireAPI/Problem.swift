@@ -144,6 +144,15 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 problem = Problem(error.status, "http-\(error.status.code)", title: error.status.reasonPhrase, detail: error.body ?? error.status.reasonPhrase)
             }
             return try problem.response(from: request, context: context)
+        } catch let error as PostgresError where error.isRefusedValue {
+            // A value the checks above let through but the database refuses: a 422 naming the field
+            // (from the column or constraint), logged without the row, never a 500.
+            context.logger.warning(
+                "the database refused a value",
+                metadata: ["sqlstate": "\(error.sqlState ?? "")", "constraint": "\(error.constraint ?? "")", "path": "\(request.uri.path)"])
+            let field = error.column ?? error.constraint.map { Self.field(fromConstraint: $0, table: error.table) } ?? "body"
+            return try Problem.validation(ValidationFailure(field, "was refused by the database (\(error.constraint ?? error.message))"))
+                .response(from: request, context: context)
         } catch let error as PostgresError where error.isConnectionFailure || error.kind == .poolTimeout || error.kind == .poolClosed {
             context.logger.warning("database unavailable", metadata: ["error": "\(error.message)"])
             return try Problem.unavailable.response(from: request, context: context)
@@ -152,5 +161,13 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try Problem(.internalServerError, "internal", title: "Internal error", detail: "the request failed on the server and was not applied; it has been logged")
                 .response(from: request, context: context)
         }
+    }
+
+    /// `findings_title_check` on `findings` → `title`: PostgreSQL names a column's CHECK `<table>_<column>_check`.
+    static func field(fromConstraint constraint: String, table: String?) -> String {
+        var name = Substring(constraint)
+        if let table, name.hasPrefix(table + "_") { name = name.dropFirst(table.count + 1) }
+        for suffix in ["_check", "_not_null"] where name.hasSuffix(suffix) { name = name.dropLast(suffix.count) }
+        return name.isEmpty ? constraint : String(name)
     }
 }

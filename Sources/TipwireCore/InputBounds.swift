@@ -32,6 +32,10 @@ public enum TextRules {
     /// the pieces between NULs are normalized one by one.
     public static func normalized(_ text: String) -> String {
         if text.utf8.allSatisfy({ $0 < 0x80 }) { return text }
+        // Composed Vietnamese (Latin-1, Latin Extended-A and -B, Latin Extended Additional) is NFC as it
+        // stands: only a combining mark or a character from another block can change, so the costly
+        // Foundation call is kept for those.
+        if text.unicodeScalars.allSatisfy({ $0.value < 0x300 || (0x1E00...0x1EFF).contains($0.value) }) { return text }
         if !text.utf8.contains(0) { return text.precomposedStringWithCanonicalMapping }
         return text.split(separator: "\u{0}", omittingEmptySubsequences: false).map { String($0).precomposedStringWithCanonicalMapping }
             .joined(separator: "\u{0}")

@@ -25,7 +25,9 @@ public enum MediaTypeSniffer {
         if head.count >= 12, head[0..<4] == [0x52, 0x49, 0x46, 0x46], head[8..<12] == Array("WEBP".utf8)[...] { return "image/webp" }
         if head.count >= 12, head[4..<8] == Array("ftyp".utf8)[...] { return "video/mp4" }
         for signature in signatures where head.starts(with: signature.prefix) {
-            if signature.type == "application/zip", let declared = declared.map(essence), declared.hasPrefix("application/vnd.openxmlformats-officedocument.") || declared.hasPrefix("application/vnd.oasis.opendocument.") {
+            if signature.type == "application/zip", let declared = declared.map(essence), isToken(declared),
+                declared.hasPrefix("application/vnd.openxmlformats-officedocument.") || declared.hasPrefix("application/vnd.oasis.opendocument.")
+            {
                 return declared
             }
             return signature.type
@@ -40,6 +42,15 @@ public enum MediaTypeSniffer {
             return "text/plain; charset=utf-8"
         }
         return "application/octet-stream"
+    }
+
+    /// A declared type tipwire may store: at most 127 characters of letters, digits and `.+-/`
+    /// (RFC 6838's restricted names), so a client's header never becomes an oversized or odd value.
+    static func isToken(_ type: String) -> Bool {
+        type.utf8.count <= 127 && type.utf8.allSatisfy { byte in
+            (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "+")
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "/")
+        }
     }
 
     /// `Text/Plain; charset=x` → `text/plain`.

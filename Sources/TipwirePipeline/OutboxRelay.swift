@@ -172,7 +172,8 @@ public final class OutboxRelay: Service, Sendable {
     private func produce(_ batch: [OutboxMessage], producer: KafkaProducer) async throws -> Round {
         let started = ContinuousClock.now
         try await topics.ensure(batch.map(\.event.topic))
-        let reports = try await producer.send(batch.map { Self.message(for: $0.event) })
+        // Stopping (SIGTERM) while the brokers are away fails the batch at once; its rows stay unsent.
+        let reports = try await producer.sendStoppingOnCancel(batch.map { Self.message(for: $0.event) })
         let now = Date()
         var round = Round(deliveries: [], producedAt: now, produceTime: started.duration(to: .now))
         for (message, report) in zip(batch, reports) {

@@ -66,6 +66,13 @@ public final class ResponseConsumer: Service, Sendable {
     }
 
     public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await self.consume() }
+        } catch is CancellationError {}
+    }
+
+    /// Creates the topics, then applies responses until cancelled (a graceful shutdown, at any point).
+    private func consume() async throws {
         // Every agency's response and dead-letter topics exist before anyone subscribes, as does the operators' one.
         let agencies = try await retrying("list agencies") { try await self.client.query("SELECT code FROM agencies").decodeColumn(String.self) }
         let codes = agencies.compactMap(PartyCode.init(rawValue:))
@@ -76,11 +83,9 @@ public final class ResponseConsumer: Service, Sendable {
         try consumer.subscribe(topics: [TopicName.allResponsesPattern])
         logger.info("response consumer subscribed", metadata: ["group": "\(configuration.consumer.groupID)"])
         do {
-            try await cancelWhenGracefulShutdown {
-                for try await batch in consumer.batches(limit: self.configuration.batchSize) {
-                    try await self.retrying("apply responses") { try await self.handle(batch, producer: producer) }
-                    try consumer.storeOffsets(batch)
-                }
+            for try await batch in consumer.batches(limit: configuration.batchSize) {
+                try await retrying("apply responses") { try await self.handle(batch, producer: producer) }
+                try consumer.storeOffsets(batch)
             }
         } catch is CancellationError {}
         await consumer.close()
@@ -217,8 +222,12 @@ public final class ResponseConsumer: Service, Sendable {
             KafkaHeader(key: "tw_original_partition", value: String(message.partition)),
             KafkaHeader(key: "tw_original_offset", value: String(message.offset)),
         ]
-        _ = try await producer.send(
-            KafkaOutgoingMessage(topic: Self.deadLetterTopic(for: message), key: message.key, value: message.value, headers: headers))
+        // Stopping while the brokers are away fails the copy at once; the offset is not stored, so the
+        // message is read, and dead-lettered, again after a restart.
+        let reports = try await producer.sendStoppingOnCancel([
+            KafkaOutgoingMessage(topic: Self.deadLetterTopic(for: message), key: message.key, value: message.value, headers: headers)
+        ])
+        _ = try reports[0].get()
         Counter(label: "tipwire_responses_dead_lettered_total", dimensions: [("reason", letter.reason.rawValue)]).increment()
         logger.warning(
             "response dead-lettered",

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Synchronization
 import TipwireCore
 
 /// A token as listed: never the secret itself.
@@ -36,6 +37,7 @@ public enum Authentication: Sendable {
 /// rotated and revoked by id.
 public struct TokenStore: Sendable {
     let client: PostgresClient
+    let usage = TokenUsage()
 
     public init(client: PostgresClient) { self.client = client }
 
@@ -138,25 +140,38 @@ public struct TokenStore: Sendable {
         try await client.execute("UPDATE api_tokens SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL") == 1
     }
 
-    /// What `token` stands for. A valid token's `last_used_at` is brought up to date in the same round
-    /// trip, written at most once a minute per token so busy clients do not turn every request into a write.
+    /// What `token` stands for. A valid token's `last_used_at` is brought up to date at most once a minute
+    /// per token and process (`usage`), so busy clients do not turn every request into a write.
     public func authenticate(_ token: BearerToken) async throws -> Authentication {
         let rows = try await client.query(
             """
-            WITH found AS (
-                SELECT id, role, newsroom_code, agency_code, holder, expires_at, expires_at <= now() AS expired
-                FROM api_tokens WHERE token_sha256 = \(token.sha256) AND revoked_at IS NULL
-            ), touched AS (
-                UPDATE api_tokens t SET last_used_at = now() FROM found
-                WHERE t.id = found.id AND NOT found.expired AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')
-                RETURNING t.id
-            )
-            SELECT id, role, newsroom_code, agency_code, holder, expires_at, expired, (SELECT count(*) FROM touched) FROM found
+            SELECT id, role, newsroom_code, agency_code, holder, expires_at, expires_at <= now()
+            FROM api_tokens WHERE token_sha256 = \(token.sha256) AND revoked_at IS NULL
             """)
         guard let row = rows.firstRow else { return .unknown }
-        let (id, role, newsroom, agency, holder, expiresAt, expired, _) = try row.decode((UUID, String, String?, String?, String, Date, Bool, Int).self)
+        let (id, role, newsroom, agency, holder, expiresAt, expired) = try row.decode((UUID, String, String?, String?, String, Date, Bool).self)
         if expired { return .expired(at: expiresAt) }
         guard let role = Role(rawValue: role) else { return .unknown }
+        if usage.isDue(id) {
+            try await client.execute("UPDATE api_tokens SET last_used_at = now() WHERE id = \(id)")
+        }
         return .valid(Principal(tokenID: id, role: role, newsroom: newsroom.flatMap(PartyCode.init), agency: agency.flatMap(PartyCode.init), holder: holder))
+    }
+}
+
+/// When this process last recorded each token's use: `last_used_at` says when a token was last seen to
+/// the minute, which is what an administrator needs to spot a forgotten or stolen token.
+final class TokenUsage: Sendable {
+    static let interval: Duration = .seconds(60)
+    private let recorded = Mutex<[UUID: ContinuousClock.Instant]>([:])
+
+    /// True (and noted) when the token's use was not recorded in the last minute.
+    func isDue(_ token: UUID, at now: ContinuousClock.Instant = .now) -> Bool {
+        recorded.withLock { recorded in
+            if let last = recorded[token], now - last < Self.interval { return false }
+            if recorded.count > 10_000 { recorded = recorded.filter { now - $0.value < Self.interval } }
+            recorded[token] = now
+            return true
+        }
     }
 }

@@ -125,6 +125,13 @@ struct HostileInputTests {
                 }
                 #expect(try await fixture.tableCounts() == before)
 
+                // A ZIP declared as an Office document with a 300-character type is stored as a ZIP.
+                let office = "application/vnd.openxmlformats-officedocument." + String(repeating: "x", count: 300)
+                let zip = try await client.send(
+                    Call(method: .post, path: "/v1/documents", token: liaison, body: [0x50, 0x4B, 0x03, 0x04] + Array(repeating: 0, count: 64), contentType: office))
+                #expect(zip.status == .created, "\(zip.text.prefix(300))")
+                #expect(try zip.json()["media_type"] as? String == "application/zip")
+
                 // The same limits hold for a task action's text.
                 let task = try #require((try created.json()["tasks"] as? [[String: Any]])?.first?["id"] as? String)
                 let agency = try #require((try created.json()["tasks"] as? [[String: Any]])?.first?["agency"] as? String)
@@ -135,6 +142,14 @@ struct HostileInputTests {
                 }
             }
         }
+    }
+
+    @Test(arguments: [
+        ("findings_title_check", "findings", "title"), ("documents_media_type_check", "documents", "media_type"),
+        ("odd_name", "findings", "odd_name"), ("api_tokens_holder_check", nil, "api_tokens_holder"),
+    ])
+    func aRefusedValueIsNamedByItsConstraint(constraint: String, table: String?, field: String) {
+        #expect(ProblemMiddleware<TipwireRequestContext>.field(fromConstraint: constraint, table: table) == field)
     }
 
     /// A constraint error logs no row contents.

@@ -44,8 +44,9 @@ pg_bin() {
 }
 
 # Runs a command as the cluster's owner: `postgres` when we are root (initdb refuses root).
+# From /, since postgres may not be allowed into the current directory (paths passed are absolute).
 as_owner() {
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 free_port() {
