@@ -59,6 +59,8 @@ public struct KafkaSettings: Sendable, Hashable {
     /// `base` holds the settings tipwire sets itself (bootstrap servers, client id).
     public func validate(with base: [String: String] = [:]) throws(KafkaError) {
         guard let conf = rd_kafka_conf_new() else { throw KafkaError(configuration: "out of memory", context: "checking Kafka settings") }
+        // The reason comes back in the error buffer; librdkafka's own log lines would only repeat it.
+        rd_kafka_conf_set_log_cb(conf, nil)
         var errorBuffer = [CChar](repeating: 0, count: 512)
         for (key, value) in base.sorted(by: { $0.key < $1.key }) where rd_kafka_conf_set(conf, key, value, &errorBuffer, errorBuffer.count) != RD_KAFKA_CONF_OK {
             rd_kafka_conf_destroy(conf)

@@ -86,7 +86,7 @@ struct KafkaOptions: ParsableArguments {
         do {
             if let path = configFile ?? Environment.value("TIPWIRE_KAFKA_CONFIG") {
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                    throw ValidationError("--kafka-config: cannot read \(path)")
+                    throw StartupError(description: "--kafka-config: cannot read \(path)")
                 }
                 try settings.read(properties: text, origin: path)
             }
@@ -94,8 +94,14 @@ struct KafkaOptions: ParsableArguments {
             for pair in settingFlags { try settings.add(pair, origin: "--kafka-setting") }
             try settings.validate(with: ["bootstrap.servers": brokers])
         } catch let error as KafkaError {
-            throw ValidationError("\(error.context): \(error.message)")
+            throw StartupError(description: "\(error.context): \(error.message)")
         }
         return KafkaEndpoint(brokers: brokers, settings: settings.values)
     }
+}
+
+/// A setting that cannot work, found before anything starts: printed as `Error: …`, without the usage text
+/// a mistyped flag gets.
+struct StartupError: Error, CustomStringConvertible {
+    let description: String
 }

@@ -75,8 +75,13 @@ struct DutiesHTTPTests {
                 // Acknowledging one, with a note, once.
                 let id = try #require(own.first?["id"] as? String)
                 let path = "/v1/escalations/\(id)/acknowledge"
-                let acknowledged = try await client.send(.post(path, token: coordinator, json: #"{"note": "Đã đôn đốc Sở, hẹn trả lời trong tuần"}"#, key: nil))
+                let note = #"{"note": "Đã đôn đốc Sở, hẹn trả lời trong tuần"}"#
+                let acknowledged = try await client.send(.post(path, token: coordinator, json: note, key: "ack-escalation"))
                 #expect(acknowledged.status == .ok, "\(acknowledged.text)")
+                // A retry with its key gets the same answer, not a 409.
+                let retried = try await client.send(.post(path, token: coordinator, json: note, key: "ack-escalation"))
+                #expect(retried.status == .ok && retried.body == acknowledged.body)
+                #expect(retried.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
                 #expect(try acknowledged.json()["acknowledged_by"] as? String == "coordinator:thanh-tra-tp (Cán bộ demo thanh-tra-tp)")
                 #expect(try await client.send(.post(path, token: coordinator, json: #"{"note": "lần hai"}"#, key: nil)).status == .conflict)
                 let noNote = try await client.send(.post("/v1/escalations/\(try #require(own.last?["id"] as? String))/acknowledge", token: coordinator, json: "{}", key: nil))
