@@ -18,7 +18,9 @@ public final class EmbeddedBroker: Sendable {
     public let bootstrapServers: String
 
     public init(brokers: Int = 1, defaultPartitions: Int? = nil, logger: Logger = Logger(label: "kafka.embedded")) throws {
-        precondition(brokers >= 1, "an embedded cluster needs at least one broker")
+        guard (1...64).contains(brokers) else {
+            throw KafkaError(configuration: "an embedded cluster has 1 to 64 brokers, not \(brokers)", context: "embedded broker")
+        }
         // The mock cluster is owned by a client handle; this one never produces.
         // The owner handle never connects anywhere; without log_level 3 it warns that it has no bootstrap servers.
         client = try RdKafkaClient(
@@ -43,7 +45,8 @@ public final class EmbeddedBroker: Sendable {
 
     /// Creates a topic up front (otherwise topics are created on first use with 4 partitions).
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws {
-        try check(rd_kafka_mock_topic_create(cluster.pointer, name, Int32(partitions), Int32(replicationFactor)), "create topic \(name)")
+        let (partitionCount, replicas) = try topicCounts(partitions: partitions, replicationFactor: replicationFactor, topic: name)
+        try check(rd_kafka_mock_topic_create(cluster.pointer, name, partitionCount, replicas), "create topic \(name)")
     }
 
     /// Disconnects the broker and refuses connections until `setBrokerUp`.

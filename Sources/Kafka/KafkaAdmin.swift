@@ -3,6 +3,16 @@ import Foundation
 import Logging
 import Synchronization
 
+/// Partition and replica counts as librdkafka's `int32_t`s, refused (not trapped on) when out of range.
+func topicCounts(partitions: Int, replicationFactor: Int, topic: String) throws -> (Int32, Int32) {
+    guard let partitionCount = Int32(exactly: partitions), partitionCount >= 1, let replicas = Int32(exactly: replicationFactor), replicas >= 1 else {
+        throw KafkaError(
+            configuration: "partitions (\(partitions)) and replication factor (\(replicationFactor)) must be positive 32-bit numbers",
+            context: "create topic \(topic)")
+    }
+    return (partitionCount, replicas)
+}
+
 /// A flag a cancellation handler raises for blocking code to see.
 final class StopFlag: Sendable {
     private let raised = Atomic<Bool>(false)
@@ -41,7 +51,8 @@ public final class KafkaAdmin: Sendable {
     ) async throws {
         try await runBlocking(on: queue) {
             var errorBuffer = [CChar](repeating: 0, count: 512)
-            guard let topic = rd_kafka_NewTopic_new(name, Int32(partitions), Int32(replicationFactor), &errorBuffer, errorBuffer.count) else {
+            let (partitionCount, replicas) = try topicCounts(partitions: partitions, replicationFactor: replicationFactor, topic: name)
+            guard let topic = rd_kafka_NewTopic_new(name, partitionCount, replicas, &errorBuffer, errorBuffer.count) else {
                 throw KafkaError(configuration: cBufferText(errorBuffer), context: "create topic \(name)")
             }
             defer { rd_kafka_NewTopic_destroy(topic) }

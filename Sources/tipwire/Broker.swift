@@ -28,7 +28,13 @@ struct Broker: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        guard (1...16).contains(brokers) else { throw ValidationError("--brokers must be between 1 and 16") }
+        try checkRange(brokers, 1...16, "--brokers")
+        for spec in topic {
+            let parts = spec.split(separator: ":", omittingEmptySubsequences: false)
+            guard !spec.isEmpty, parts.count <= 2, parts.count == 1 || Int(parts[1]).map({ (1...10_000).contains($0) }) == true else {
+                throw ValidationError("--topic \(spec): must be NAME or NAME:PARTITIONS, with 1 to 10000 partitions")
+            }
+        }
     }
 
     func run() async throws {

@@ -12,6 +12,10 @@ struct DeadlineOptions: ParsableArguments {
     @Option(help: "Clocks the deadline engine claims per transaction.")
     var deadlineBatch = 2000
 
+    func validate() throws {
+        try checkRange(deadlineBatch, 1...100_000, "--deadline-batch")
+    }
+
     func makeEngine(client: PostgresClient) -> DeadlineEngine {
         DeadlineEngine(client: client, configuration: DeadlineEngineConfiguration(batchSize: deadlineBatch), logger: Logger(label: "tipwire.deadlines"))
     }

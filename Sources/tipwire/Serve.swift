@@ -37,6 +37,15 @@ struct ServerOptions: ParsableArguments {
 
     var host: String { hostFlag ?? Environment.value("TIPWIRE_HTTP_HOST") ?? "127.0.0.1" }
 
+    func validate() throws {
+        try checkRange(port, 1...65_535, "--port (or TIPWIRE_HTTP_PORT)")
+        try checkRange(maxDocumentBytes, 1...(1 << 31), "--max-document-bytes (or TIPWIRE_MAX_DOCUMENT_BYTES)")
+        let rate = rateLimitFlag ?? Environment.value("TIPWIRE_RATE_LIMIT").flatMap(Double.init) ?? RateLimit.default.perSecond
+        let burst = rateBurstFlag ?? Environment.value("TIPWIRE_RATE_BURST").flatMap(Double.init) ?? RateLimit.default.burst
+        try checkRange(rate, 0...1_000_000, "--rate-limit (or TIPWIRE_RATE_LIMIT)")
+        try checkRange(burst, 1...1_000_000, "--rate-burst (or TIPWIRE_RATE_BURST)")
+    }
+
     /// The per-token rate limit, nil when turned off.
     var rateLimit: RateLimit? {
         let rate = rateLimitFlag ?? Environment.value("TIPWIRE_RATE_LIMIT").flatMap(Double.init) ?? RateLimit.default.perSecond
@@ -69,6 +78,12 @@ struct RelayOptions: ParsableArguments {
 
     @Flag(inversion: .prefixedNo, help: "Create missing topics before producing to them (off: an operator creates them, or the broker auto-creates).")
     var createTopics = true
+
+    func validate() throws {
+        try checkRange(partitions, 1...10_000, "--topic-partitions (or TIPWIRE_TOPIC_PARTITIONS)")
+        try checkRange(replication, 1...100, "--topic-replication (or TIPWIRE_TOPIC_REPLICATION)")
+        try checkRange(relayBatch, 1...100_000, "--relay-batch")
+    }
 
     var partitions: Int { partitionsFlag ?? Environment.value("TIPWIRE_TOPIC_PARTITIONS").flatMap(Int.init) ?? 3 }
     var replication: Int { replicationFlag ?? Environment.value("TIPWIRE_TOPIC_REPLICATION").flatMap(Int.init) ?? 1 }
@@ -144,6 +159,10 @@ struct Dev: AsyncParsableCommand {
 
     @Option(help: "Brokers in the embedded cluster.")
     var embeddedBrokers: Int = 1
+
+    func validate() throws {
+        try checkRange(embeddedBrokers, 1...16, "--embedded-brokers")
+    }
 
     @Option(help: "Directory of migration files (env TIPWIRE_MIGRATIONS_DIR, default ./schemas/sql).")
     var migrations: String?

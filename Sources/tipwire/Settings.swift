@@ -19,6 +19,16 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     var poolSize: Int { poolSizeFlag ?? Environment.value("TIPWIRE_DB_POOL_SIZE").flatMap(Int.init) ?? 20 }
+
+    func validate() throws {
+        try checkRange(poolSize, 1...1000, "--db-pool-size (or TIPWIRE_DB_POOL_SIZE)")
+    }
+}
+
+/// Numbers from flags and the environment are range-checked before anything starts, as request values
+/// are: none may reach a trapping conversion (a partition count becomes a C `int32_t`).
+func checkRange<T: Comparable>(_ value: T, _ range: ClosedRange<T>, _ name: String) throws {
+    if !range.contains(value) { throw ValidationError("\(name) must be from \(range.lowerBound) to \(range.upperBound), not \(value)") }
 }
 
 /// Options for logging.

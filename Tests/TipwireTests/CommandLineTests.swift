@@ -1,0 +1,28 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Numbers and settings from flags and the environment are checked before anything starts: a bad one is
+/// a usage error naming it, never a crash.
+@Suite("Command-line values are range-checked")
+struct CommandLineTests {
+    @Test(arguments: [
+        ["dev", "--embedded-brokers", "0", "--database-url", "postgres://nowhere"],
+        ["relay", "--topic-partitions", "99999999999", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
+        ["serve", "--port", "70000", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
+        ["serve", "--rate-limit", "-1", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
+        ["deadlines", "--deadline-batch", "0", "--database-url", "postgres://nowhere"],
+        ["broker", "--topic", "demo:99999999999"],
+        ["relay", "--kafka-setting", "no.such.property=1", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
+        ["token", "create", "--role", "admin", "--holder", "A", "--expires-in", "9223372036854775807d", "--database-url", "postgres://nowhere"],
+    ])
+    func aBadValueIsRefusedWithAMessageNotACrash(arguments: [String]) throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("tipwire-cli-\(UUID()).log").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let status = try spawnAndWait([try tipwireBinary()] + arguments, outputPath: output)
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        #expect(status == 64 || status == 1, "exit \(status): \(text.prefix(300))")
+        #expect(text.contains("Error: "), "\(text.prefix(300))")
+        #expect(!text.contains("Fatal error") && !text.contains("Precondition failed"), "\(text.prefix(300))")
+    }
+}
