@@ -185,7 +185,7 @@ public final class KafkaProducer: Sendable {
             try await send(messages)
         } onCancel: { [client] in
             // The closure holds the client, so its handle outlives the timer whatever becomes of the producer.
-            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(grace.components.seconds * 1000))) {
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(grace / .milliseconds(1)))) {
                 if !finished.isSet { rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)) }
             }
         }

@@ -35,7 +35,7 @@ final class RateLimiter: Sendable {
     func admit(_ token: UUID, at now: ContinuousClock.Instant = .now) -> Duration? {
         buckets.withLock { buckets in
             var bucket = buckets[token] ?? Bucket(tokens: limit.burst, at: now)
-            let elapsed = Double((now - bucket.at).components.seconds) + Double((now - bucket.at).components.attoseconds) / 1e18
+            let elapsed = (now - bucket.at) / .seconds(1)
             bucket.tokens = min(limit.burst, bucket.tokens + max(0, elapsed) * limit.perSecond)
             bucket.at = now
             if bucket.tokens >= 1 {
@@ -74,7 +74,7 @@ struct RateLimitMiddleware: RouterMiddleware {
 
 extension Problem {
     static func rateLimited(retryAfter wait: Duration, limit: RateLimit) -> Problem {
-        let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+        let seconds = max(1, Int((wait / .seconds(1)).rounded(.up)))
         return Problem(
             .tooManyRequests, "rate-limited", title: "Too many requests",
             detail: "this token may make \(Int(limit.perSecond)) requests a second (bursts of \(Int(limit.burst))); nothing was done, retry after \(seconds) s",

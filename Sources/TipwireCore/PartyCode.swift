@@ -44,6 +44,13 @@ public enum TopicName {
     public static func requests(_ newsroom: PartyCode) -> String { "tipwire.requests.\(newsroom)" }
     /// The agency's responses tipwire could not apply, with the reason: the agency may read its own.
     public static func responseDeadLetters(_ agency: PartyCode) -> String { "tipwire.dlq.responses.\(agency)" }
+    /// The agency whose response topic `topic` is, or nil for any other topic.
+    public static func agency(ofResponses topic: String) -> PartyCode? {
+        let prefix = "tipwire.responses."
+        guard topic.hasPrefix(prefix) else { return nil }
+        return PartyCode(rawValue: String(topic.dropFirst(prefix.count)))
+    }
+
     /// Every agency's response topic, as a consumer subscription pattern.
     public static let allResponsesPattern = "^tipwire\\.responses\\.[a-z0-9-]+$"
 }

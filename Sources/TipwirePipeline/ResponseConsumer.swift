@@ -151,7 +151,7 @@ public final class ResponseConsumer: Service, Sendable {
     /// Reads a CloudEvents binary-mode response: the agency from the topic, the action from `ce_type`,
     /// the task and the action's fields from the JSON data.
     static func parse(_ message: KafkaMessage) -> Result<Parsed, Letter> {
-        guard message.topic.hasPrefix("tipwire.responses."), let agency = PartyCode(rawValue: String(message.topic.dropFirst("tipwire.responses.".count))) else {
+        guard let agency = TopicName.agency(ofResponses: message.topic) else {
             return .failure(Letter(.missingAttributes, "topic \(message.topic) is not tipwire.responses.<agency>"))
         }
         guard let id = message.header("ce_id")?.stringValue, TextRules.problem(id, length: 1...200, multiline: false) == nil,
@@ -207,10 +207,7 @@ public final class ResponseConsumer: Service, Sendable {
 
     /// The agency's own dead-letter topic, or the operators' when the topic names no agency.
     static func deadLetterTopic(for message: KafkaMessage) -> String {
-        guard message.topic.hasPrefix("tipwire.responses."), let agency = PartyCode(rawValue: String(message.topic.dropFirst("tipwire.responses.".count))) else {
-            return TopicName.unattributedDeadLetters
-        }
-        return TopicName.responseDeadLetters(agency)
+        TopicName.agency(ofResponses: message.topic).map(TopicName.responseDeadLetters) ?? TopicName.unattributedDeadLetters
     }
 
     /// Copies the message to the dead-letter topic with why and where it came from; returns once Kafka has it.

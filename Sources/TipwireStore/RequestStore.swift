@@ -271,6 +271,7 @@ public struct RequestStore: Sendable {
         return Page(rows: views, limit: limit) { ($0.createdAt, $0.id) }
     }
 
+    /// The newsroom or agency an actor is confined to (both nil for the coordinator), for WHERE clauses.
     static func scope(_ actor: TaskActor) -> (newsroom: String?, agency: String?) {
         switch actor {
         case .newsroom(let newsroom): (newsroom.rawValue, nil)

@@ -40,18 +40,15 @@ struct ServerOptions: ParsableArguments {
     func validate() throws {
         try checkRange(port, 1...65_535, "--port (or TIPWIRE_HTTP_PORT)")
         try checkRange(maxDocumentBytes, 1...(1 << 31), "--max-document-bytes (or TIPWIRE_MAX_DOCUMENT_BYTES)")
-        let rate = rateLimitFlag ?? Environment.value("TIPWIRE_RATE_LIMIT").flatMap(Double.init) ?? RateLimit.default.perSecond
-        let burst = rateBurstFlag ?? Environment.value("TIPWIRE_RATE_BURST").flatMap(Double.init) ?? RateLimit.default.burst
         try checkRange(rate, 0...1_000_000, "--rate-limit (or TIPWIRE_RATE_LIMIT)")
         try checkRange(burst, 1...1_000_000, "--rate-burst (or TIPWIRE_RATE_BURST)")
     }
 
+    var rate: Double { rateLimitFlag ?? Environment.value("TIPWIRE_RATE_LIMIT").flatMap(Double.init) ?? RateLimit.default.perSecond }
+    var burst: Double { rateBurstFlag ?? Environment.value("TIPWIRE_RATE_BURST").flatMap(Double.init) ?? RateLimit.default.burst }
+
     /// The per-token rate limit, nil when turned off.
-    var rateLimit: RateLimit? {
-        let rate = rateLimitFlag ?? Environment.value("TIPWIRE_RATE_LIMIT").flatMap(Double.init) ?? RateLimit.default.perSecond
-        let burst = rateBurstFlag ?? Environment.value("TIPWIRE_RATE_BURST").flatMap(Double.init) ?? RateLimit.default.burst
-        return rate > 0 ? RateLimit(perSecond: rate, burst: burst) : nil
-    }
+    var rateLimit: RateLimit? { rate > 0 ? RateLimit(perSecond: rate, burst: burst) : nil }
     var port: Int { portFlag ?? Environment.value("TIPWIRE_HTTP_PORT").flatMap(Int.init) ?? 8080 }
     var publicURL: String { publicURLFlag ?? Environment.value("TIPWIRE_PUBLIC_URL") ?? "http://\(host):\(port)" }
     var maxDocumentBytes: Int {
