@@ -8,7 +8,11 @@ import Foundation
 /// no thread hop per statement. Code elsewhere hops here and back once per statement.
 final class ConnectionExecutor: TaskExecutor, @unchecked Sendable {
     private let condition = NSCondition()
-    private var jobs: [UnownedJob] = []
+    private enum Work {
+        case job(UnownedJob)
+        case closure(@Sendable () -> Void)
+    }
+    private var jobs: [Work] = []
     private var stopped = false
     private var threadID: pthread_t?
 
@@ -34,9 +38,17 @@ final class ConnectionExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
+        append(.job(UnownedJob(job)))
+    }
+
+    /// Runs `work` on the thread after what is queued now (closing a connection behind its last statement).
+    func submit(_ work: @escaping @Sendable () -> Void) {
+        append(.closure(work))
+    }
+
+    private func append(_ work: Work) {
         condition.lock()
-        jobs.append(job)
+        jobs.append(work)
         condition.signal()
         condition.unlock()
     }
@@ -60,7 +72,12 @@ final class ConnectionExecutor: TaskExecutor, @unchecked Sendable {
             let batch = jobs
             jobs.removeAll(keepingCapacity: true)
             condition.unlock()
-            for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            for work in batch {
+                switch work {
+                case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
+                case .closure(let closure): closure()
+                }
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// A pool of connections shared by many tasks.
@@ -9,7 +10,10 @@ import Synchronization
 /// server restarted, the network dropped) are noticed when they come back to the
 /// pool or before they are handed out, and replaced by fresh ones, so callers
 /// recover without doing anything once the server is back.
-public final class PostgresClient: Sendable {
+///
+/// As a `Service` in a `ServiceGroup`, it closes when the group shuts down gracefully, after the
+/// services that use it (list it before them: a group stops its services in reverse order).
+public final class PostgresClient: Service, Sendable {
     public struct Configuration: Sendable {
         public var connection: PostgresConfiguration
         public var maxConnections: Int
@@ -37,6 +41,13 @@ public final class PostgresClient: Sendable {
     private struct Waiter {
         let id: UInt64
         let continuation: CheckedContinuation<Lease, any Error>
+        /// Fails the waiter after `acquireTimeout`; cancelled once it is served.
+        var timeout: Task<Void, Never>?
+
+        func resume(with result: Result<Lease, any Error>) {
+            timeout?.cancel()
+            continuation.resume(with: result)
+        }
     }
 
     private struct State {
@@ -122,6 +133,12 @@ public final class PostgresClient: Sendable {
         try await listen([channel])
     }
 
+    /// Keeps the pool open until the service group shuts down gracefully (or is cancelled), then closes it.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        close()
+    }
+
     /// Closes idle connections and fails waiting callers; leased ones close when they return.
     public func close() {
         let (idle, waiters) = state.withLock { state in
@@ -134,7 +151,7 @@ public final class PostgresClient: Sendable {
             return (state.idle.map(\.connection), state.waiters)
         }
         idle.forEach { $0.close() }
-        waiters.forEach { $0.continuation.resume(throwing: PostgresError(.poolClosed, "the connection pool is closed")) }
+        waiters.forEach { $0.resume(with: .failure(PostgresError(.poolClosed, "the connection pool is closed"))) }
     }
 
     // MARK: - Leasing
@@ -215,8 +232,8 @@ public final class PostgresClient: Sendable {
                     continuation.resume(throwing: PostgresError(.poolClosed, "the connection pool is closed"))
                     return
                 }
-                Task { [weak self] in
-                    try? await Task.sleep(for: timeout)
+                let timer = Task { [weak self] in
+                    guard (try? await Task.sleep(for: timeout)) != nil else { return }
                     self?.failWaiter(
                         id,
                         with: PostgresError(
@@ -224,6 +241,13 @@ public final class PostgresClient: Sendable {
                             "no database connection became free within \(timeout) (all \(maxConnections) in use); "
                                 + "raise the pool size or shorten transactions"))
                 }
+                // Served already (between registering and here)? Then the timer has nothing left to do.
+                let served = state.withLock { state -> Bool in
+                    guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return true }
+                    state.waiters[index].timeout = timer
+                    return false
+                }
+                if served { timer.cancel() }
             }
         } onCancel: {
             failWaiter(id, with: CancellationError())
@@ -235,7 +259,7 @@ public final class PostgresClient: Sendable {
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return state.waiters.remove(at: index)
         }
-        waiter?.continuation.resume(throwing: error)
+        waiter?.resume(with: .failure(error))
     }
 
     func release(_ connection: PostgresConnection) async {
@@ -253,7 +277,7 @@ public final class PostgresClient: Sendable {
             return (nil, false)
         }
         if closeIt { connection.close() }
-        waiter?.continuation.resume(returning: .connection(connection))
+        waiter?.resume(with: .success(.connection(connection)))
     }
 
     private func discard(_ connection: PostgresConnection) {
@@ -268,6 +292,6 @@ public final class PostgresClient: Sendable {
             state.open -= 1
             return nil
         }
-        waiter?.continuation.resume(returning: .slot)
+        waiter?.resume(with: .success(.slot))
     }
 }

@@ -9,10 +9,8 @@ import Synchronization
 /// `TaskExecutor`), never on Swift's cooperative pool. A connection runs one
 /// statement at a time: use a `PostgresClient` to share connections between tasks.
 public final class PostgresConnection: @unchecked Sendable {
-    // `pg` is only touched on the executor's thread, or by the pool while no task holds the connection.
-    private let handle: SendablePointer
-    private var pg: OpaquePointer { handle.pointer }
-    private let cancelHandle: OpaquePointer?
+    // Statements touch the handle only on the executor's thread; other reads go through `handle.ifOpen`.
+    private let handle: LibPQHandle
     private let executor: ConnectionExecutor
     private let state = Mutex(State())
     public let logger: Logger
@@ -26,9 +24,8 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private init(pg: OpaquePointer, executor: ConnectionExecutor, logger: Logger) {
-        self.handle = SendablePointer(pg)
+        self.handle = LibPQHandle(pg)
         self.executor = executor
-        self.cancelHandle = PQgetCancel(pg)
         self.backendPID = PQbackendPID(pg)
         var logger = logger
         logger[metadataKey: "pg_backend"] = "\(backendPID)"
@@ -36,8 +33,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     deinit {
-        if let cancelHandle { PQfreeCancel(cancelHandle) }
-        PQfinish(pg)
+        // The handle finishes when its last holder lets go: here, or after a `close()` queued on the thread.
         executor.shutdown()
     }
 
@@ -116,7 +112,7 @@ public final class PostgresConnection: @unchecked Sendable {
         try Task.checkCancellation()
         try checkUsable()
         try await onQueue { [handle] in
-            let pg = handle.pointer
+            let pg = handle.pg
             let result = PQexec(pg, sql)
             defer { PQclear(result) }
             let status = PQresultStatus(result)
@@ -135,12 +131,12 @@ public final class PostgresConnection: @unchecked Sendable {
         try Task.checkCancellation()
         try checkUsable()
         for query in queries { try validate(query) }
-        let cancellation = QueryCancellation(cancelHandle)
+        let cancellation = QueryCancellation(handle.cancel)
         do {
             return try await withTaskCancellationHandler {
                 try await onQueue { [handle] in
                     defer { cancellation.end() }
-                    return try runPipeline(handle.pointer, queries, cancellation)
+                    return try runPipeline(handle.pg, queries, cancellation)
                 }
             } onCancel: {
                 cancellation.cancel()
@@ -154,12 +150,12 @@ public final class PostgresConnection: @unchecked Sendable {
         if cancellable { try Task.checkCancellation() }
         try checkUsable()
         try validate(query)
-        let cancellation = QueryCancellation(cancelHandle)
+        let cancellation = QueryCancellation(handle.cancel)
         do {
             return try await withTaskCancellationHandler {
                 try await onQueue { [handle] in
                     defer { cancellation.end() }
-                    return PostgresRows(handle: try sendAndCollect(handle.pointer, query, cancellation))
+                    return PostgresRows(handle: try sendAndCollect(handle.pg, query, cancellation))
                 }
             } onCancel: {
                 if cancellable { cancellation.cancel() }
@@ -170,7 +166,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private func translate(_ error: PostgresError, cancellation: QueryCancellation) -> any Error {
-        if error.isConnectionFailure || PQstatus(pg) != CONNECTION_OK {
+        if error.isConnectionFailure || handle.ifOpen({ PQstatus($0) != CONNECTION_OK }) ?? true {
             state.withLock { $0.isBroken = true }
         }
         if error.sqlState == SQLState.queryCanceled, cancellation.wasCancelled { return CancellationError() }
@@ -190,9 +186,14 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Runs a blocking libpq call on the connection's thread: inline when already there, else with a hop.
+    /// A call that reaches the thread after `close()` finished the handle throws instead of touching it.
     private func onQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        if executor.isCurrent { return try body() }
-        return try await withTaskExecutorPreference(executor) { try body() }
+        let guarded: @Sendable () throws -> T = { [handle] in
+            guard !handle.isFinished else { throw PostgresError(.connection, "the connection is closed") }
+            return try body()
+        }
+        if executor.isCurrent { return try guarded() }
+        return try await withTaskExecutorPreference(executor) { try guarded() }
     }
 
     // MARK: - Transactions
@@ -219,7 +220,16 @@ public final class PostgresConnection: @unchecked Sendable {
             if !isBroken {
                 // Runs even when the task was cancelled: the transaction must not stay open.
                 let rollback = depth == 1 ? "ROLLBACK" : "ROLLBACK TO SAVEPOINT \(savepoint); RELEASE SAVEPOINT \(savepoint)"
-                _ = try? await onQueue { [handle] in PQclear(PQexec(handle.pointer, rollback)) }
+                do {
+                    try await onQueue { [handle] in
+                        let result = PQexec(handle.pg, rollback)
+                        defer { PQclear(result) }
+                        guard PQresultStatus(result) == PGRES_COMMAND_OK else { throw serverError(result, pg: handle.pg, sql: rollback) }
+                    }
+                } catch let rollbackError {
+                    // The caller gets its own error; this one says why the connection will not be reused.
+                    logger.warning("rollback failed", metadata: ["error": "\(rollbackError)", "cause": "\(error)"])
+                }
             }
             throw error
         }
@@ -229,7 +239,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// True once the connection failed; a broken connection is never reused.
     public var isBroken: Bool {
-        state.withLock { $0.isBroken || $0.isClosed } || PQstatus(pg) != CONNECTION_OK
+        state.withLock { $0.isBroken || $0.isClosed } || handle.ifOpen({ PQstatus($0) != CONNECTION_OK }) ?? true
     }
 
     /// Checks an idle connection without a round trip: reads whatever the server
@@ -237,233 +247,69 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Only call while no statement runs on the connection.
     func isAliveWhileIdle() -> Bool {
         guard !isBroken else { return false }
-        guard PQconsumeInput(pg) == 1, PQstatus(pg) == CONNECTION_OK else {
-            state.withLock { $0.isBroken = true }
-            return false
+        let alive = handle.ifOpen { pg -> Bool in
+            guard PQconsumeInput(pg) == 1, PQstatus(pg) == CONNECTION_OK else { return false }
+            // Drop notifications queued on a pooled connection; listeners use their own.
+            while let notification = PQnotifies(pg) { PQfreemem(notification) }
+            return true
         }
-        // Drop notifications queued on a pooled connection; listeners use their own.
-        while let notification = PQnotifies(pg) { PQfreemem(notification) }
-        return true
+        if alive != true { state.withLock { $0.isBroken = true } }
+        return alive == true
     }
 
     /// Whether the server considers a transaction open on this connection.
-    var isIdleOutsideTransaction: Bool { PQtransactionStatus(pg) == PQTRANS_IDLE }
+    var isIdleOutsideTransaction: Bool { handle.ifOpen { PQtransactionStatus($0) == PQTRANS_IDLE } ?? false }
 
     /// Rolls back whatever a caller left open, before the connection is reused.
     func resetForReuse() async -> Bool {
         guard !isBroken else { return false }
         if isIdleOutsideTransaction { return true }
-        guard PQtransactionStatus(pg) != PQTRANS_ACTIVE else { return false }
+        guard handle.ifOpen({ PQtransactionStatus($0) != PQTRANS_ACTIVE }) == true else { return false }
         _ = try? await run("ROLLBACK", cancellable: false)
         return !isBroken && isIdleOutsideTransaction
     }
 
-    /// Closes the connection. Further calls throw.
+    /// Closes the connection: the session ends (and with it its advisory locks and LISTENs) as soon as a
+    /// statement running now returns, not whenever this object happens to be freed. Further calls throw.
     public func close() {
-        state.withLock { $0.isClosed = true }
-    }
-}
-
-/// Sends a statement and waits for all its results; blocking.
-private func sendAndCollect(_ pg: OpaquePointer, _ query: PostgresQuery, _ cancellation: QueryCancellation) throws -> ResultHandle? {
-    let sent = withParameters(query) { count, types, values, lengths, formats in
-        PQsendQueryParams(pg, query.sql, count, types, values, lengths, formats, 0)
-    }
-    guard sent == 1 else { throw connectionError(pg, sql: query.sql) }
-    cancellation.statementSent()
-    var last: ResultHandle?
-    var firstError: PostgresError?
-    while let result = PQgetResult(pg) {
-        switch PQresultStatus(result) {
-        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-            last = ResultHandle(result)
-        case PGRES_FATAL_ERROR:
-            if firstError == nil { firstError = serverError(result, pg: pg, sql: query.sql) }
-            PQclear(result)
-        default:
-            if firstError == nil {
-                firstError = PostgresError(.usage, "unsupported result status \(PQresultStatus(result).rawValue) (COPY is not supported here)", query: query.sql)
-            }
-            PQclear(result)
+        let first = state.withLock { state -> Bool in
+            defer { state.isClosed = true }
+            return !state.isClosed
         }
+        guard first else { return }
+        executor.submit { [handle] in handle.finish() }
     }
-    if let firstError { throw firstError }
-    guard PQstatus(pg) == CONNECTION_OK else { throw connectionError(pg, sql: query.sql) }
-    return last
 }
 
-/// Runs statements in pipeline mode with one sync point; blocking.
-private func runPipeline(_ pg: OpaquePointer, _ queries: [PostgresQuery], _ cancellation: QueryCancellation) throws -> [PostgresRows] {
-    guard PQenterPipelineMode(pg) == 1 else {
-        throw PostgresError(.usage, "cannot enter pipeline mode: \(String(cString: PQerrorMessage(pg)))")
+/// The libpq connection and its cancel handle, freed exactly once: by `close()` on the connection's thread,
+/// or when the last holder lets go. Reads from other threads go through `ifOpen`, which the finish waits for.
+final class LibPQHandle: @unchecked Sendable {
+    let pg: OpaquePointer
+    let cancel: OpaquePointer?
+    private let finished = Mutex(false)
+
+    init(_ pg: OpaquePointer) {
+        self.pg = pg
+        self.cancel = PQgetCancel(pg)
     }
-    defer { PQexitPipelineMode(pg) }
-    // Non-blocking while sending, so a large batch cannot deadlock with the
-    // server writing results nobody reads yet.
-    PQsetnonblocking(pg, 1)
-    var sendError: PostgresError?
-    for query in queries {
-        let sent = withParameters(query) { count, types, values, lengths, formats in
-            PQsendQueryParams(pg, query.sql, count, types, values, lengths, formats, 0)
+
+    deinit { finish() }
+
+    var isFinished: Bool { finished.withLock { $0 } }
+
+    /// `body` on the handle, unless it was finished; holds off `finish` meanwhile.
+    func ifOpen<T: Sendable>(_ body: (OpaquePointer) -> T) -> T? {
+        finished.withLock { finished in finished ? nil : body(pg) }
+    }
+
+    func finish() {
+        let first = finished.withLock { finished -> Bool in
+            defer { finished = true }
+            return !finished
         }
-        if sent != 1 {
-            sendError = connectionError(pg, sql: query.sql)
-            break
-        }
-        try flushPending(pg)
-    }
-    if sendError == nil, PQpipelineSync(pg) != 1 { sendError = connectionError(pg, sql: "<pipeline sync>") }
-    try flushPending(pg)
-    PQsetnonblocking(pg, 0)
-    if let sendError { throw sendError }
-    cancellation.statementSent()
-
-    var rows: [PostgresRows] = []
-    var firstError: PostgresError?
-    for query in queries {
-        var last: ResultHandle?
-        while let result = PQgetResult(pg) {
-            switch PQresultStatus(result) {
-            case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-                last = ResultHandle(result)
-            case PGRES_FATAL_ERROR:
-                if firstError == nil { firstError = serverError(result, pg: pg, sql: query.sql) }
-                PQclear(result)
-            default:  // PGRES_PIPELINE_ABORTED: an earlier statement failed
-                PQclear(result)
-            }
-        }
-        guard PQstatus(pg) == CONNECTION_OK else { throw connectionError(pg, sql: query.sql) }
-        rows.append(PostgresRows(handle: last))
-    }
-    // The sync point's own result.
-    while let result = PQgetResult(pg) {
-        let status = PQresultStatus(result)
-        PQclear(result)
-        if status == PGRES_PIPELINE_SYNC { break }
-    }
-    if let firstError { throw firstError }
-    return rows
-}
-
-private func flushPending(_ pg: OpaquePointer) throws {
-    while true {
-        let status = PQflush(pg)
-        if status == 0 { return }
-        if status < 0 { throw connectionError(pg, sql: "<pipeline flush>") }
-        var descriptor = pollfd(fd: PQsocket(pg), events: Int16(POLLIN | POLLOUT), revents: 0)
-        _ = poll(&descriptor, 1, 1000)
-        if descriptor.revents & Int16(POLLIN) != 0, PQconsumeInput(pg) == 0 {
-            throw connectionError(pg, sql: "<pipeline read>")
-        }
+        guard first else { return }
+        if let cancel { PQfreeCancel(cancel) }
+        PQfinish(pg)
     }
 }
 
-/// Marshals parameters into the C arrays `PQsendQueryParams` takes.
-private func withParameters<R>(
-    _ query: PostgresQuery,
-    _ body: (Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
-) -> R {
-    var storage: [UInt8] = [0]  // never empty, so the base address is never nil
-    var offsets: [Int?] = []
-    var lengths: [Int32] = []
-    var formats: [Int32] = []
-    for parameter in query.parameters {
-        switch parameter {
-        case .null:
-            offsets.append(nil)
-            lengths.append(0)
-            formats.append(0)
-        case .text(let text):
-            offsets.append(storage.count)
-            storage.append(contentsOf: text.utf8)
-            storage.append(0)
-            lengths.append(Int32(text.utf8.count))
-            formats.append(0)
-        case .binary(let bytes):
-            offsets.append(storage.count)
-            storage.append(contentsOf: bytes)
-            lengths.append(Int32(bytes.count))
-            formats.append(1)
-        }
-    }
-    let types = query.parameterTypes.map { Oid($0.rawValue) }
-    return storage.withUnsafeBufferPointer { buffer in
-        let base = UnsafeRawPointer(buffer.baseAddress!)
-        let values: [UnsafePointer<CChar>?] = offsets.map { offset in
-            offset.map { (base + $0).assumingMemoryBound(to: CChar.self) }
-        }
-        return body(Int32(offsets.count), types, values, lengths, formats)
-    }
-}
-
-func serverError(_ result: OpaquePointer?, pg: OpaquePointer, sql: String) -> PostgresError {
-    func field(_ code: Character) -> String? {
-        guard let result, let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
-        return String(cString: value)
-    }
-    let sqlState = field("C")
-    let message = field("M") ?? String(cString: PQerrorMessage(pg)).trimmingCharacters(in: .whitespacesAndNewlines)
-    let lost = sqlState == nil && PQstatus(pg) != CONNECTION_OK
-    return PostgresError(
-        lost ? .connection : .server, message, sqlState: sqlState, detail: field("D"), hint: field("H"),
-        constraint: field("n"), table: field("t"), column: field("c"), query: sql)
-}
-
-func connectionError(_ pg: OpaquePointer, sql: String) -> PostgresError {
-    let message = String(cString: PQerrorMessage(pg)).trimmingCharacters(in: .whitespacesAndNewlines)
-    return PostgresError(.connection, message.isEmpty ? "the connection was lost" : message, query: sql)
-}
-
-/// Quotes a string literal for the few statements that cannot take parameters (SET, LISTEN).
-func quoteLiteral(_ value: String) -> String {
-    "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
-}
-
-/// Coordinates `PQcancel` with the statement it targets, so a cancel never hits the next statement.
-final class QueryCancellation: Sendable {
-    private struct State {
-        var inFlight = false
-        var cancelled = false
-    }
-    private let state = Mutex(State())
-    private let handle: SendablePointer?
-
-    init(_ handle: OpaquePointer?) { self.handle = handle.map(SendablePointer.init) }
-
-    var wasCancelled: Bool { state.withLock { $0.cancelled } }
-
-    /// Called once the statement is on its way to the server: from now on a cancel request reaches it.
-    func statementSent() {
-        let cancelNow = state.withLock { state -> Bool in
-            state.inFlight = true
-            return state.cancelled
-        }
-        if cancelNow { cancel() }
-    }
-
-    func end() { state.withLock { $0.inFlight = false } }
-
-    func cancel() {
-        state.withLock { state in
-            state.cancelled = true
-            // Holding the lock keeps `end()` (and so the next statement) waiting until the cancel request went out.
-            guard state.inFlight, let handle else { return }
-            var buffer = [CChar](repeating: 0, count: 256)
-            _ = PQcancel(handle.pointer, &buffer, Int32(buffer.count))
-        }
-    }
-}
-
-/// A C handle crossing threads; only for handles used under the rules above.
-struct SendablePointer: @unchecked Sendable {
-    let pointer: OpaquePointer
-    init(_ pointer: OpaquePointer) { self.pointer = pointer }
-}
-
-func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
-    let duplicated = strings.map { strdup($0) }
-    defer { duplicated.forEach { free($0) } }
-    let pointers: [UnsafePointer<CChar>?] = duplicated.map { $0.map { UnsafePointer($0) } } + [nil]
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
-}

@@ -50,14 +50,29 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 
     /// True when the connection this error came from can no longer be used.
     public var isConnectionFailure: Bool {
-        kind == .connection || sqlState.map { $0.hasPrefix("08") || $0 == "57P01" || $0 == "57P02" } ?? false
+        kind == .connection || sqlState.map { $0.hasPrefix(SQLState.connectionExceptionClass) || SQLState.serverGoingAway.contains($0) } ?? false
+    }
+
+    /// True when the same statement may succeed if tried again later: the connection or the server went away,
+    /// the pool had nothing free, the server was short of resources, or the transaction lost a race (a
+    /// deadlock, a serialization failure). Everything else (a refused value, a constraint, a syntax error,
+    /// a decoding failure) will fail the same way again.
+    public var isTransient: Bool {
+        switch kind {
+        case .connection, .poolTimeout, .poolClosed: return true
+        case .decoding, .migration, .usage: return false
+        case .server:
+            guard let sqlState else { return false }
+            return isConnectionFailure || sqlState.hasPrefix(SQLState.insufficientResourcesClass)
+                || [SQLState.serializationFailure, SQLState.deadlockDetected, SQLState.queryCanceled, SQLState.cannotConnectNow].contains(sqlState)
+        }
     }
 
     /// True when the server refused a value for good: a data exception (class 22: too long, out of
     /// range, bad encoding, a NUL byte) or a CHECK or NOT NULL constraint. Retrying cannot help.
     public var isRefusedValue: Bool {
         guard let sqlState else { return false }
-        return sqlState.hasPrefix("22") || sqlState == SQLState.checkViolation || sqlState == SQLState.notNullViolation
+        return sqlState.hasPrefix(SQLState.dataExceptionClass) || sqlState == SQLState.checkViolation || sqlState == SQLState.notNullViolation
     }
 
     public var description: String {
@@ -82,4 +97,15 @@ public enum SQLState {
     public static let queryCanceled = "57014"
     public static let syntaxError = "42601"
     public static let undefinedTable = "42P01"
+    public static let adminShutdown = "57P01"
+    public static let crashShutdown = "57P02"
+    public static let cannotConnectNow = "57P03"
+    /// The server is ending the session: the connection is gone.
+    public static let serverGoingAway: Set<String> = [adminShutdown, crashShutdown]
+    /// Class 08: the connection failed.
+    public static let connectionExceptionClass = "08"
+    /// Class 22: a value the server cannot take (too long, out of range, bad encoding).
+    public static let dataExceptionClass = "22"
+    /// Class 53: the server is out of disk, memory or connections.
+    public static let insufficientResourcesClass = "53"
 }

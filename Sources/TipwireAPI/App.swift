@@ -19,17 +19,14 @@ public struct APIDependencies: Sendable {
 
     public static let defaultMaxDocumentSize = 25 * 1_048_576
 
-    public init(
-        tokens: TokenStore, documents: DocumentStore, findings: FindingStore, tasks: TaskStore, maxDocumentSize: Int = defaultMaxDocumentSize,
-        rateLimit: RateLimit? = .default
-    ) {
-        self.tokens = tokens
-        self.documents = documents
-        self.findings = findings
-        self.tasks = tasks
-        self.requests = RequestStore(client: tasks.client, tasks: tasks)
-        self.policies = PolicyStore(client: tasks.client)
-        self.duties = DutyStore(client: tasks.client)
+    public init(stores: TipwireStores, maxDocumentSize: Int = defaultMaxDocumentSize, rateLimit: RateLimit? = .default) {
+        self.tokens = stores.tokens
+        self.documents = stores.documents
+        self.findings = stores.findings
+        self.tasks = stores.tasks
+        self.requests = stores.requests
+        self.policies = stores.policies
+        self.duties = stores.duties
         self.maxDocumentSize = maxDocumentSize
         self.rateLimit = rateLimit
     }
@@ -54,7 +51,7 @@ public func buildRouter(
     DocumentsController(documents: dependencies.documents, maxSize: dependencies.maxDocumentSize).addRoutes(to: v1)
     FindingsController(findings: dependencies.findings).addRoutes(to: v1)
     TasksController(tasks: dependencies.tasks).addRoutes(to: v1)
-    RequestsController(requests: dependencies.requests, documentURL: dependencies.findings.documentURL).addRoutes(to: v1)
+    RequestsController(requests: dependencies.requests).addRoutes(to: v1)
     PoliciesController(policies: dependencies.policies).addRoutes(to: v1)
     DutiesController(duties: dependencies.duties).addRoutes(to: v1)
     return router

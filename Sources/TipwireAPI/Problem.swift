@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import Logging
-import Postgres
 import TipwireCore
+import TipwireStore
 
 /// An RFC 9457 problem: every 4xx and 5xx tipwire sends is one of these, as `application/problem+json`.
 /// The types are listed in `docs/problems.md`.
@@ -144,30 +144,22 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 problem = Problem(error.status, "http-\(error.status.code)", title: error.status.reasonPhrase, detail: error.body ?? error.status.reasonPhrase)
             }
             return try problem.response(from: request, context: context)
-        } catch let error as PostgresError where error.isRefusedValue {
-            // A value the checks above let through but the database refuses: a 422 naming the field
-            // (from the column or constraint), logged without the row, never a 500.
-            context.logger.warning(
-                "the database refused a value",
-                metadata: ["sqlstate": "\(error.sqlState ?? "")", "constraint": "\(error.constraint ?? "")", "path": "\(request.uri.path)"])
-            let field = error.column ?? error.constraint.map { Self.field(fromConstraint: $0, table: error.table) } ?? "body"
-            return try Problem.validation(ValidationFailure(field, "was refused by the database (\(error.constraint ?? error.message))"))
-                .response(from: request, context: context)
-        } catch let error as PostgresError where error.isConnectionFailure || error.kind == .poolTimeout || error.kind == .poolClosed {
-            context.logger.warning("database unavailable", metadata: ["error": "\(error.message)"])
-            return try Problem.unavailable.response(from: request, context: context)
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            return try Problem(.internalServerError, "internal", title: "Internal error", detail: "the request failed on the server and was not applied; it has been logged")
-                .response(from: request, context: context)
+            switch StoreFailure(error) {
+            case .refusedValue(let field, let reason, let constraint, let sqlState):
+                // A value the checks above let through but the database refuses: a 422 naming the field
+                // (from the column or constraint), logged without the row, never a 500.
+                context.logger.warning(
+                    "the database refused a value", metadata: ["sqlstate": "\(sqlState ?? "")", "constraint": "\(constraint ?? "")", "path": "\(request.uri.path)"])
+                return try Problem.validation(ValidationFailure(field, "was refused by the database (\(reason))")).response(from: request, context: context)
+            case .unavailable(let reason):
+                context.logger.warning("database unavailable", metadata: ["error": "\(reason)"])
+                return try Problem.unavailable.response(from: request, context: context)
+            case nil:
+                context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+                return try Problem(.internalServerError, "internal", title: "Internal error", detail: "the request failed on the server and was not applied; it has been logged")
+                    .response(from: request, context: context)
+            }
         }
-    }
-
-    /// `findings_title_check` on `findings` → `title`: PostgreSQL names a column's CHECK `<table>_<column>_check`.
-    static func field(fromConstraint constraint: String, table: String?) -> String {
-        var name = Substring(constraint)
-        if let table, name.hasPrefix(table + "_") { name = name.dropFirst(table.count + 1) }
-        for suffix in ["_check", "_not_null"] where name.hasSuffix(suffix) { name = name.dropLast(suffix.count) }
-        return name.isEmpty ? constraint : String(name)
     }
 }

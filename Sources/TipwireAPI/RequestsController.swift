@@ -9,7 +9,6 @@ import TipwireStore
 /// `POST /v1/requests/{id}/answer|decline`, and a newsroom's `POST /v1/findings/{id}/questions`.
 struct RequestsController {
     let requests: RequestStore
-    let documentURL: @Sendable (String) -> String
 
     func addRoutes(to group: RouterGroup<TipwireRequestContext>) {
         group.get("requests", use: list)
@@ -26,13 +25,13 @@ struct RequestsController {
         let direction = query.oneOf("direction", ["to-newsroom", "to-agency"]).flatMap(RequestDirection.init)
         let filter = RequestFilter(state: state, direction: direction, after: query.cursor("cursor"), limit: query.limit("limit", default: 20, maximum: 100))
         try query.check()
-        return try HTTP.json(.ok, try await requests.list(filter, for: actor, documentURL: documentURL))
+        return try HTTP.json(.ok, try await requests.list(filter, for: actor))
     }
 
     @Sendable func show(_ request: Request, context: TipwireRequestContext) async throws -> Response {
         let actor = try TasksController.actor(try context.require(.liaison, .agency, .coordinator))
         let id = try HTTP.uuid(context, "id", what: "request")
-        guard let view = try await requests.view(id, for: actor, documentURL: documentURL) else { throw Problem.notFound("request \(id.lowercased)") }
+        guard let view = try await requests.view(id, for: actor) else { throw Problem.notFound("request \(id.lowercased)") }
         return try HTTP.json(.ok, view)
     }
 
@@ -67,7 +66,6 @@ struct RequestsController {
         guard reader.errors.isEmpty, let text else { throw Problem.validation(ValidationFailure(reader.errors)) }
         let result = try await requests.answer(
             id, answer: text, documentIDs: documents, declined: declined, by: try TasksController.actor(principal), actorName: principal.actor,
-            documentURL: documentURL,
             idempotency: Idempotency(claim: try IdempotencyKey.claim(request, principal: principal, body: bytes)) { outcome in
                 guard case .answered(let view) = outcome else { return nil }
                 return StoredAnswer(status: 200, body: try TipwireJSON.encode(view))

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Metrics
-import Postgres
 import ServiceLifecycle
 import Synchronization
 import TipwireCore
@@ -47,96 +46,71 @@ public struct DeadlineEngineConfiguration: Sendable {
 
 /// Raises reminders, overdue notices and escalations when duties run late (DESIGN §7).
 ///
-/// One engine is active at a time (a session advisory lock on a connection of its own; a standby
-/// takes over within `standbyRetry` when the active one's session ends). It claims clocks whose
+/// One engine is active at a time (a `SingleActiveWorker`; a standby takes over within `standbyRetry`
+/// when the active one's session ends). It claims clocks whose
 /// next rung has come with `FOR UPDATE SKIP LOCKED`, in batches, and raises each rung in one
 /// transaction with its record and its outbox rows: the record's key makes each rung happen once,
 /// and the outbox delivers it at least once. Between passes it sleeps until the earliest next rung,
 /// a NOTIFY from a transition that started or moved a clock, or `idlePoll`, whichever comes first.
 public final class DeadlineEngine: Service, Sendable {
-    let client: PostgresClient
     let configuration: DeadlineEngineConfiguration
     let clock: EngineClock
     let logger: Logger
-    private let wakeup = Wakeup()
+    private let worker: SingleActiveWorker
     private let lastPassTime = Mutex<Date?>(nil)
     private let raised = Counter(label: "tipwire_deadline_rungs_raised_total")
     private let passes = Metrics.Timer(label: "tipwire_deadline_pass_seconds")
 
     public init(
-        client: PostgresClient, configuration: DeadlineEngineConfiguration = .init(), clock: EngineClock = .system,
+        stores: TipwireStores, configuration: DeadlineEngineConfiguration = .init(), clock: EngineClock = .system,
         logger: Logger = Logger(label: "tipwire.deadlines")
     ) {
-        self.client = client
         self.configuration = configuration
         self.clock = clock
+        var logger = logger
+        logger[metadataKey: "instance"] = "\(configuration.instance)"
         self.logger = logger
+        self.worker = SingleActiveWorker(
+            name: "deadline engine", lock: .deadlines, database: stores.database, standbyRetry: configuration.standbyRetry,
+            errorBackoff: configuration.errorBackoff, logger: logger)
     }
 
     /// Makes a sleeping engine look now (tests call it after moving their clock).
-    public func wake() { wakeup.ring() }
+    public func wake() { worker.wakeup.ring() }
 
     /// The clock's time at the start of the last completed pass: every rung due by then has been raised.
     public var lastPass: Date? { lastPassTime.withLock { $0 } }
 
     public func run() async throws {
         try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await self.session()
-                } catch is CancellationError {
-                    break
-                } catch {
-                    self.logger.warning("deadline engine interrupted; retrying", metadata: ["error": "\(error)"])
-                    try? await Task.sleep(for: self.configuration.errorBackoff)
-                }
-            }
+            await self.worker.run { session in try await self.passes(on: session) }
         }
     }
 
-    /// Takes the lock (or stands by briefly) and runs passes until cancelled or an error. Closing the
-    /// connection, however this returns, releases the lock.
-    private func session() async throws {
-        let connection = try await PostgresConnection.connect(client.configuration.connection, logger: logger)
-        defer { connection.close() }
-        try await withTaskExecutorPreference(connection.taskExecutor) {
-            guard try await ServiceLock.deadlines.tryLock(on: connection) else {
-                try await Task.sleep(for: configuration.standbyRetry)
-                return
+    /// Runs passes until cancelled or an error, on the session that holds the engine lock.
+    private func passes(on session: WorkerSession) async throws {
+        while !Task.isCancelled {
+            let claimed = try await pass(on: session)
+            let next = try await session.nextDue()
+            var sleep = configuration.idlePoll
+            if let next {
+                // A clock already due but claimed by nobody is held by a transition's transaction: look again shortly.
+                let wait = max(next.timeIntervalSince(clock.now()), claimed == 0 ? 0.1 : 0)
+                sleep = min(sleep, .milliseconds(Int64(wait * 1000) + 1))
             }
-            logger.info("deadline engine active", metadata: ["instance": "\(configuration.instance)"])
-            let notifications = try await client.listen([DeadlineStore.channel])
-            let listener = Task { [wakeup] in
-                for await _ in notifications { wakeup.ring() }
-            }
-            defer {
-                listener.cancel()
-                notifications.stop()
-            }
-            while !Task.isCancelled {
-                let claimed = try await pass(on: connection)
-                let next = try await DeadlineStore.nextDue(on: connection)
-                var sleep = configuration.idlePoll
-                if let next {
-                    // A clock already due but claimed by nobody is held by a transition's transaction: look again shortly.
-                    let wait = max(next.timeIntervalSince(clock.now()), claimed == 0 ? 0.1 : 0)
-                    sleep = min(sleep, .milliseconds(Int64(wait * 1000) + 1))
-                }
-                await wakeup.wait(timeout: sleep)
-            }
+            await worker.wakeup.wait(timeout: sleep)
         }
     }
 
     /// Raises every rung whose time has come, batch after batch, until none is left. Returns the clocks claimed.
-    private func pass(on connection: PostgresConnection) async throws -> Int {
+    private func pass(on session: WorkerSession) async throws -> Int {
         let started = ContinuousClock.now
         let now = clock.now()
-        let calendar = try await DeadlineStore.calendar(on: connection)
+        let calendar = try await session.calendar()
         var total = 0
         var claimed = 0
         while !Task.isCancelled {
-            let batch = try await DeadlineStore.raiseDue(
-                at: now, limit: configuration.batchSize, engine: configuration.instance, calendar: calendar, on: connection)
+            let batch = try await session.raiseDue(at: now, limit: configuration.batchSize, engine: configuration.instance, calendar: calendar)
             total += batch.raised
             claimed += batch.claimed
             // A clock far behind (the engine was down) comes back with its next rung already due: keep
@@ -144,9 +118,8 @@ public final class DeadlineEngine: Service, Sendable {
             if batch.claimed == 0 { break }
         }
         if total > 0 {
-            let elapsed = started.duration(to: .now)
             raised.increment(by: total)
-            passes.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            passes.record(duration: started.duration(to: .now))
             logger.info("deadline rungs raised", metadata: ["rungs": "\(total)", "at": "\(formatTimestamp(now))"])
         }
         lastPassTime.withLock { $0 = now }

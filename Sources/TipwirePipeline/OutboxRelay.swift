@@ -2,7 +2,6 @@ import Foundation
 import Kafka
 import Logging
 import Metrics
-import Postgres
 import ServiceLifecycle
 import TipwireCore
 import TipwireStore
@@ -35,130 +34,98 @@ public struct OutboxRelayConfiguration: Sendable {
 
 /// Moves outbox rows to Kafka (DESIGN §4).
 ///
-/// One relay is active at a time: it holds a session advisory lock on the connection it
-/// works on, so if its process dies the lock goes with the session and a standby takes
-/// over within `standbyRetry`. It produces unsent rows in id order as CloudEvents in
+/// One relay is active at a time (a `SingleActiveWorker`): if its process dies the lock goes
+/// with its session and a standby takes over within `standbyRetry`. It produces unsent rows in id order as CloudEvents in
 /// binary mode with the idempotent producer, and marks them sent, together with each
 /// task's `delivered` event, only after the delivery reports. A crash between the
 /// report and the mark produces the rows again: delivery is at least once, and
 /// consumers deduplicate by `ce_id`.
 public final class OutboxRelay: Service, Sendable {
-    let client: PostgresClient
+    let outbox: OutboxStore
     let configuration: OutboxRelayConfiguration
     let topics: TopicProvisioner
     let logger: Logger
-    private let wakeup = Wakeup()
+    private let worker: SingleActiveWorker
     private let delivered = Counter(label: "tipwire_relay_events_delivered_total")
     private let failed = Counter(label: "tipwire_relay_events_failed_total")
     private let lag = Metrics.Timer(label: "tipwire_relay_commit_to_delivery_seconds")
 
-    public init(client: PostgresClient, configuration: OutboxRelayConfiguration, topics: TopicProvisioner, logger: Logger = Logger(label: "tipwire.relay")) {
-        self.client = client
+    public init(stores: TipwireStores, configuration: OutboxRelayConfiguration, topics: TopicProvisioner, logger: Logger = Logger(label: "tipwire.relay")) {
+        self.outbox = stores.outbox
         self.configuration = configuration
         self.topics = topics
         self.logger = logger
+        self.worker = SingleActiveWorker(
+            name: "outbox relay", lock: .relay, database: stores.database, standbyRetry: configuration.standbyRetry,
+            errorBackoff: configuration.errorBackoff, logger: logger)
     }
 
     public func run() async throws {
         try await cancelWhenGracefulShutdown {
-            var producer: KafkaProducer?
-            while !Task.isCancelled {
-                do {
-                    let current = try producer ?? KafkaProducer(configuration: self.configuration.producer, logger: self.logger)
-                    producer = current
-                    try await self.session(producer: current)
-                } catch is CancellationError {
-                    break
-                } catch let error as RelayRoundFailed {
+            let producer = ProducerSlot(configuration: self.configuration.producer, logger: self.logger)
+            await self.worker.run(
+                recover: { error in
                     // Undelivered rows stay unsent; a fresh producer starts clean of any failed state.
-                    self.logger.warning("relay round failed; retrying", metadata: ["error": "\(error)"])
-                    await producer?.shutdown(timeout: .seconds(5))
-                    producer = nil
-                    try? await Task.sleep(for: self.configuration.errorBackoff)
-                } catch {
-                    self.logger.warning("relay interrupted; retrying", metadata: ["error": "\(error)"])
-                    try? await Task.sleep(for: self.configuration.errorBackoff)
-                }
-            }
-            await producer?.shutdown(timeout: .seconds(10))
+                    if error is RelayRoundFailed { await producer.discard(timeout: .seconds(5)) }
+                },
+                { session in try await self.relay(on: session, producer: try producer.current()) })
+            await producer.discard(timeout: .seconds(10))
         }
     }
 
-    /// Takes the lock (or stands by briefly) and relays until cancelled or an error.
-    ///
-    /// The lock lives on a connection of the relay's own, outside the pool: closing it (when this
-    /// returns or throws, cancelled or not) is what releases the lock, so a pooled connection can
-    /// never go back to the pool still holding it.
-    private func session(producer: KafkaProducer) async throws {
-        let connection = try await PostgresConnection.connect(client.configuration.connection, logger: logger)
-        defer { connection.close() }
-        try await withTaskExecutorPreference(connection.taskExecutor) {
-            guard try await ServiceLock.relay.tryLock(on: connection) else {
-                try await Task.sleep(for: configuration.standbyRetry)
-                return
-            }
-            logger.info("outbox relay active")
-            let notifications = try await client.listen([OutboxStore.channel])
-            let listener = Task { [wakeup] in
-                for await _ in notifications { wakeup.ring() }
-            }
-            defer {
-                listener.cancel()
-                notifications.stop()
-            }
-            // Pipelined: while earlier batches' deliveries are being recorded (each on a pooled
-            // connection; they touch disjoint rows), the next batch is fetched, leaving out the rows
-            // still being recorded, and produced. At most `recordingsInFlight` recordings run at once.
-            var recordings: [(task: Task<Void, any Error>, ids: [Int64])] = []
-            defer {
-                // Recordings in flight finish even when stopping: each one saves duplicates later.
-                for recording in recordings { Task { _ = await recording.task.result } }
-            }
-            while !Task.isCancelled {
-                let fetchStarted = ContinuousClock.now
-                let batch = try await OutboxStore.pending(
-                    limit: configuration.batchSize, excluding: recordings.flatMap(\.ids), on: connection)
-                let fetchTime = fetchStarted.duration(to: .now)
-                if batch.isEmpty {
-                    if recordings.isEmpty {
-                        await wakeup.wait(timeout: configuration.idlePoll)
-                    } else {
-                        let finished = recordings
-                        recordings = []
-                        for recording in finished { try await recording.task.value }
-                    }
-                    continue
-                }
-                let round = try await produce(batch, producer: producer)
-                if recordings.count >= configuration.recordingsInFlight {
-                    let oldest = recordings.removeFirst()
-                    try await oldest.task.value
-                }
-                let client = self.client
-                let recording = Task { [logger, delivered] in
-                    let started = ContinuousClock.now
-                    try await client.withConnection { try await OutboxStore.markSent(round.deliveries, at: round.producedAt, on: $0) }
-                    delivered.increment(by: round.deliveries.count)
-                    logger.debug(
-                        "relay round",
-                        metadata: [
-                            "events": "\(batch.count)", "delivered": "\(round.deliveries.count)", "fetch_ms": "\(fetchTime.milliseconds)",
-                            "produce_ms": "\(round.produceTime.milliseconds)", "record_ms": "\(started.duration(to: .now).milliseconds)",
-                        ])
-                }
-                recordings.append((recording, batch.map(\.id)))
-                if let error = round.error {
+    /// Relays until cancelled or an error, on the session that holds the relay lock.
+    private func relay(on session: WorkerSession, producer: KafkaProducer) async throws {
+        let wakeup = worker.wakeup
+        // Pipelined: while earlier batches' deliveries are being recorded (each on a pooled
+        // connection; they touch disjoint rows), the next batch is fetched, leaving out the rows
+        // still being recorded, and produced. At most `recordingsInFlight` recordings run at once.
+        var recordings: [(task: Task<Void, any Error>, ids: [Int64])] = []
+        defer {
+            // Recordings in flight finish even when stopping: each one saves duplicates later.
+            for recording in recordings { Task { _ = await recording.task.result } }
+        }
+        while !Task.isCancelled {
+            let fetchStarted = ContinuousClock.now
+            let batch = try await session.pendingOutbox(limit: configuration.batchSize, excluding: recordings.flatMap(\.ids))
+            let fetchTime = fetchStarted.duration(to: .now)
+            if batch.isEmpty {
+                if recordings.isEmpty {
+                    await wakeup.wait(timeout: configuration.idlePoll)
+                } else {
                     let finished = recordings
                     recordings = []
                     for recording in finished { try await recording.task.value }
-                    failed.increment(by: batch.count - round.deliveries.count)
-                    throw RelayRoundFailed(undelivered: batch.count - round.deliveries.count, error: error)
                 }
+                continue
             }
-            let finished = recordings
-            recordings = []
-            for recording in finished { try await recording.task.value }
+            let round = try await produce(batch, producer: producer)
+            if recordings.count >= configuration.recordingsInFlight {
+                let oldest = recordings.removeFirst()
+                try await oldest.task.value
+            }
+            let recording = Task { [outbox, logger, delivered] in
+                let started = ContinuousClock.now
+                try await outbox.markSent(round.deliveries, at: round.producedAt)
+                delivered.increment(by: round.deliveries.count)
+                logger.debug(
+                    "relay round",
+                    metadata: [
+                        "events": "\(batch.count)", "delivered": "\(round.deliveries.count)", "fetch_ms": "\(fetchTime / .milliseconds(1))",
+                        "produce_ms": "\(round.produceTime / .milliseconds(1))", "record_ms": "\(started.duration(to: .now) / .milliseconds(1))",
+                    ])
+            }
+            recordings.append((recording, batch.map(\.id)))
+            if let error = round.error {
+                let finished = recordings
+                recordings = []
+                for recording in finished { try await recording.task.value }
+                failed.increment(by: batch.count - round.deliveries.count)
+                throw RelayRoundFailed(undelivered: batch.count - round.deliveries.count, error: error)
+            }
         }
+        let finished = recordings
+        recordings = []
+        for recording in finished { try await recording.task.value }
     }
 
     private struct Round: Sendable {
@@ -210,8 +177,27 @@ struct RelayRoundFailed: Error, CustomStringConvertible {
     var description: String { "\(undelivered) events not delivered: \(error)" }
 }
 
-extension Duration {
-    fileprivate var milliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+/// The relay's producer, made on first use and dropped after a failed round, so the next one starts clean.
+private actor ProducerSlot {
+    private let configuration: KafkaProducerConfiguration
+    private let logger: Logger
+    private var producer: KafkaProducer?
+
+    init(configuration: KafkaProducerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    func current() throws -> KafkaProducer {
+        if let producer { return producer }
+        let made = try KafkaProducer(configuration: configuration, logger: logger)
+        producer = made
+        return made
+    }
+
+    func discard(timeout: Duration) async {
+        let old = producer
+        producer = nil
+        await old?.shutdown(timeout: timeout)
     }
 }

@@ -2,7 +2,6 @@ import Foundation
 import Kafka
 import Logging
 import Metrics
-import Postgres
 import ServiceLifecycle
 import TipwireCore
 import TipwireStore
@@ -49,17 +48,15 @@ public enum DeadLetterReason: String, Sendable, CaseIterable {
 /// its partition.
 public final class ResponseConsumer: Service, Sendable {
 
-    let client: PostgresClient
-    let tasks: TaskStore
+    let stores: TipwireStores
     let configuration: ResponseConsumerConfiguration
     let topics: TopicProvisioner
     let logger: Logger
     private let applied = Counter(label: "tipwire_responses_applied_total")
     private let duplicates = Counter(label: "tipwire_responses_duplicate_total")
 
-    public init(client: PostgresClient, tasks: TaskStore, configuration: ResponseConsumerConfiguration, topics: TopicProvisioner, logger: Logger = Logger(label: "tipwire.responses")) {
-        self.client = client
-        self.tasks = tasks
+    public init(stores: TipwireStores, configuration: ResponseConsumerConfiguration, topics: TopicProvisioner, logger: Logger = Logger(label: "tipwire.responses")) {
+        self.stores = stores
         self.configuration = configuration
         self.topics = topics
         self.logger = logger
@@ -74,8 +71,7 @@ public final class ResponseConsumer: Service, Sendable {
     /// Creates the topics, then applies responses until cancelled (a graceful shutdown, at any point).
     private func consume() async throws {
         // Every agency's response and dead-letter topics exist before anyone subscribes, as does the operators' one.
-        let agencies = try await retrying("list agencies") { try await self.client.query("SELECT code FROM agencies").decodeColumn(String.self) }
-        let codes = agencies.compactMap(PartyCode.init(rawValue:))
+        let codes = try await retrying("list agencies") { try await self.stores.database.agencyCodes() }
         let topicNames = codes.map(TopicName.responses) + codes.map(TopicName.responseDeadLetters) + [TopicName.unattributedDeadLetters]
         try await retrying("create the response topics") { try await self.topics.ensure(topicNames) }
         let consumer = try KafkaConsumer(configuration: configuration.consumer, logger: logger)
@@ -105,13 +101,12 @@ public final class ResponseConsumer: Service, Sendable {
             case .failure(let letter): letters.append((message, letter))
             }
         }
-        let applied = try await tasks.apply(responses.map(\.response))
+        let applied = try await stores.tasks.apply(responses.map(\.response))
         var outcomes = zip(responses, applied).map { pair in
             (pair.0.message, pair.1, "task \(pair.0.response.taskID.lowercased)", pair.0.response.agency)
         }
-        let requests = RequestStore(client: client, tasks: tasks)
         for (message, answer) in answers {
-            outcomes.append((message, try await requests.answer(answer, documentURL: tasks.findings.documentURL), "request \(answer.requestID.lowercased)", answer.agency))
+            outcomes.append((message, try await stores.requests.answer(answer), "request \(answer.requestID.lowercased)", answer.agency))
         }
         for (message, outcome, subject, agency) in outcomes {
             switch outcome {

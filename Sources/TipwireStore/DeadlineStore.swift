@@ -336,3 +336,16 @@ public enum DeadlineStore {
         try await CalendarStore.load(on: connection)
     }
 }
+
+extension WorkerSession {
+    /// `DeadlineStore.raiseDue` on the engine's own session.
+    public func raiseDue(at now: Date, limit: Int, engine: String, calendar: WorkingCalendar) async throws -> (claimed: Int, raised: Int) {
+        try await DeadlineStore.raiseDue(at: now, limit: limit, engine: engine, calendar: calendar, on: connection)
+    }
+
+    /// `DeadlineStore.nextDue` on the engine's own session.
+    public func nextDue() async throws -> Date? { try await DeadlineStore.nextDue(on: connection) }
+
+    /// The working calendar, read on the engine's own session.
+    public func calendar() async throws -> WorkingCalendar { try await DeadlineStore.calendar(on: connection) }
+}

@@ -131,7 +131,7 @@ extension FindingStore {
         var documents: [String: [DocumentClaimCheck]] = [:]
         for (findingID, id, sha256, size, mediaType) in try results[0].decode((UUID, UUID, String, Int, String).self) {
             documents[findingID.lowercased, default: []].append(
-                DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: documentURL(id.lowercased)))
+                DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: links.url(of: id.lowercased)))
         }
         var tasks: [String: [TaskView]] = [:]
         for row in results[1] {

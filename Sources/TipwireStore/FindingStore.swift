@@ -52,8 +52,8 @@ public enum FindingStoreError: Error, CustomStringConvertible {
 /// are still all-or-nothing: a batch that fails is retried one finding at a time.
 public final class FindingStore: Sendable {
     let client: PostgresClient
-    /// Where a document is fetched: `<publicURL>/v1/documents/<id>`, for claim-checks.
-    public let documentURL: @Sendable (String) -> String
+    /// Where a document is fetched, for claim-checks.
+    public let links: DocumentLinks
     let logger: Logger
     let maxBatch: Int
     let maxConcurrentCommits: Int
@@ -70,11 +70,9 @@ public final class FindingStore: Sendable {
 
     private let queue = Mutex(Queue())
 
-    /// `publicURL` is where clients reach the API; claim-checks point at `<publicURL>/v1/documents/<id>`.
-    public init(client: PostgresClient, publicURL: String, maxBatch: Int = 64, maxConcurrentCommits: Int = 3, logger: Logger = Logger(label: "tipwire.findings")) {
+    public init(client: PostgresClient, links: DocumentLinks, maxBatch: Int = 64, maxConcurrentCommits: Int = 3, logger: Logger = Logger(label: "tipwire.findings")) {
         self.client = client
-        let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
-        self.documentURL = { id in "\(base)/v1/documents/\(id)" }
+        self.links = links
         self.maxBatch = max(1, maxBatch)
         self.maxConcurrentCommits = max(1, maxConcurrentCommits)
         self.logger = logger
@@ -127,7 +125,7 @@ public final class FindingStore: Sendable {
         } catch let error as PostgresError where batch.count > 1 && !error.isConnectionFailure {
             logger.debug("shared commit failed; retrying its findings one by one", metadata: ["error": "\(error)", "batch": "\(batch.count)"])
             for pending in batch { await commit([pending]) }
-        } catch let error as PostgresError where batch.count == 1 && error.sqlState == SQLState.uniqueViolation && error.constraint == "idempotency_keys_pkey" {
+        } catch let error as PostgresError where batch.count == 1 && error.sqlState == SQLState.uniqueViolation && error.violates(Constraint.idempotencyKey) {
             // The same key committed concurrently in another batch: now it replays.
             await commit(batch)
         } catch {
@@ -155,7 +153,7 @@ public final class FindingStore: Sendable {
         let reference = try ReferenceData(results[0..<ReferenceData.queries.count])
         var documents: [UUID: (newsroom: String, check: DocumentClaimCheck)] = [:]
         for (id, newsroom, sha256, size, mediaType) in try results[queries.count - 2].decode((UUID, String, String, Int, String).self) {
-            documents[id] = (newsroom, DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: documentURL(id.lowercased)))
+            documents[id] = (newsroom, DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: links.url(of: id.lowercased)))
         }
         var usedKeys: [String: (hash: [UInt8], status: Int, body: [UInt8])] = [:]
         for (scope, key, hash, status, body) in try results[queries.count - 1].decode((String, String, [UInt8], Int, String).self) {

@@ -23,34 +23,19 @@ public struct OutboxDelivery: Sendable {
     }
 }
 
-/// A session advisory lock that keeps one instance of a service active per database schema (the relay,
-/// the deadline engine); standbys retry until the holder's session ends.
-public enum ServiceLock: Int32, Sendable {
-    /// "twrl"
-    case relay = 0x7477_726C
-    /// "twdl"
-    case deadlines = 0x7477_646C
-
-    /// Takes the lock for this session; false when another session holds it. The second key is the
-    /// schema's hash, so installations in different schemas of one database (and parallel tests) do
-    /// not block each other.
-    public func tryLock(on connection: PostgresConnection) async throws -> Bool {
-        try await connection.query("SELECT pg_try_advisory_lock(\(rawValue), hashtext(current_schema()))")[0].decode(column: 0, as: Bool.self)
-    }
-
-    /// Sessions holding the lock in the current schema: 1 while an instance is active, 0 otherwise.
-    public func holders(on client: PostgresClient) async throws -> Int {
-        try await client.query(
-            """
-            SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = \(rawValue)::oid
-              AND objid = hashtext(current_schema())::oid AND objsubid = 2 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            """)[0].decode(column: 0, as: Int.self)
-    }
-}
-
-/// The relay's side of the outbox. Every call runs on the connection that holds the relay lock.
-public enum OutboxStore {
+/// The relay's side of the outbox: unsent rows are read on the relay's own session (`WorkerSession`), and
+/// deliveries are recorded on pooled connections, several rounds at once.
+public struct OutboxStore: Sendable {
     public static let channel = "tipwire_outbox"
+    let client: PostgresClient
+
+    public init(client: PostgresClient) { self.client = client }
+
+    /// `markSent` on a pooled connection.
+    public func markSent(_ deliveries: [OutboxDelivery], at time: Date) async throws {
+        try await client.withConnection { try await Self.markSent(deliveries, at: time, on: $0) }
+    }
+
     /// Unsent rows, oldest first, leaving out `excluding` (rows produced whose delivery is being recorded).
     public static func pending(limit: Int, excluding: [Int64] = [], on connection: PostgresConnection) async throws -> [OutboxMessage] {
         let rows = try await connection.query(
@@ -124,5 +109,12 @@ public enum OutboxStore {
     /// Rows not yet sent (for health and metrics).
     public static func backlog(on connection: PostgresConnection) async throws -> Int {
         try await connection.query("SELECT count(*) FROM outbox")[0].decode(column: 0, as: Int.self)
+    }
+}
+
+extension WorkerSession {
+    /// Unsent outbox rows, read on the relay's own session (see `OutboxStore.pending`).
+    public func pendingOutbox(limit: Int, excluding: [Int64]) async throws -> [OutboxMessage] {
+        try await OutboxStore.pending(limit: limit, excluding: excluding, on: connection)
     }
 }

@@ -51,3 +51,17 @@ struct ReferenceData: Sendable {
         return chain
     }
 }
+
+extension ReferenceData {
+    /// Every agency's code.
+    static func agencyCodes(on connection: PostgresConnection) async throws -> [PartyCode] {
+        try await connection.query("SELECT code FROM agencies ORDER BY code").decodeColumn(String.self).compactMap(PartyCode.init(rawValue:))
+    }
+}
+
+extension TipwireDatabase {
+    /// Every agency's code (the response consumer creates each one's topics).
+    public func agencyCodes() async throws -> [PartyCode] {
+        try await client.withConnection { try await ReferenceData.agencyCodes(on: $0) }
+    }
+}

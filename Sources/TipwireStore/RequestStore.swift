@@ -59,7 +59,7 @@ public struct RequestStore: Sendable {
             """)
         try await DeadlineStore.startRequestClock(
             task: task, finding: finding, request: id, direction: direction, newsroom: newsroom, agency: agency, category: category, at: now, rules: rules, on: connection)
-        guard let view = try await load(where: "r.id = \(id)", documentURL: { $0 }, on: connection).first else {
+        guard let view = try await load(where: "r.id = \(id)", links: .idsOnly, on: connection).first else {
             throw CorruptRow(description: "request \(id) vanished after insert")
         }
         let topic = direction == .toNewsroom ? TopicName.requests(newsroom) : TopicName.tasks(agency)
@@ -110,30 +110,28 @@ public struct RequestStore: Sendable {
     /// Answers (or declines) a request: the newsroom answers an agency's request, which moves its task
     /// back to in_progress; an agency answers a newsroom's question.
     public func answer(
-        _ id: UUID, answer: String, documentIDs: [UUID], declined: Bool, by actor: TaskActor, actorName: String, documentURL: @Sendable (String) -> String
+        _ id: UUID, answer: String, documentIDs: [UUID], declined: Bool, by actor: TaskActor, actorName: String
     ) async throws -> RequestOutcome {
         try await client.withTransaction { connection in
             try await self.answer(
-                id, answer: answer, documentIDs: documentIDs, declined: declined, by: actor, actorName: actorName, documentURL: documentURL,
-                on: connection)
+                id, answer: answer, documentIDs: documentIDs, declined: declined, by: actor, actorName: actorName, on: connection)
         }
     }
 
     /// `answer` for a request that may carry an `Idempotency-Key`: a retry gets the stored answer.
     public func answer(
         _ id: UUID, answer: String, documentIDs: [UUID], declined: Bool, by actor: TaskActor, actorName: String,
-        documentURL: @Sendable (String) -> String, idempotency: Idempotency<RequestOutcome>
+        idempotency: Idempotency<RequestOutcome>
     ) async throws -> Idempotent<RequestOutcome> {
         try await client.withTransaction(idempotency) { connection in
             try await self.answer(
-                id, answer: answer, documentIDs: documentIDs, declined: declined, by: actor, actorName: actorName, documentURL: documentURL,
-                on: connection)
+                id, answer: answer, documentIDs: documentIDs, declined: declined, by: actor, actorName: actorName, on: connection)
         }
     }
 
     /// An agency's answer to a newsroom's question, sent over Kafka (`vn.tipwire.response.answer.v1`):
     /// applied with its ce_id record in one transaction; a repeated ce_id does nothing.
-    public func answer(_ response: AgencyAnswer, documentURL: @Sendable (String) -> String) async throws -> ResponseOutcome {
+    public func answer(_ response: AgencyAnswer) async throws -> ResponseOutcome {
         do {
             return try await client.withTransaction { connection in
                 let seen = try await connection.query(
@@ -141,7 +139,7 @@ public struct RequestStore: Sendable {
                 if !seen.isEmpty { return .duplicate }
                 let outcome = try await self.answer(
                     response.requestID, answer: response.answer, documentIDs: [], declined: false, by: .agency(response.agency),
-                    actorName: "agency:\(response.agency)", documentURL: documentURL, on: connection)
+                    actorName: "agency:\(response.agency)", on: connection)
                 switch outcome {
                 case .answered(let view):
                     guard let task = UUID(uuidString: view.taskID) else { throw CorruptRow(description: "request \(view.id) has task \(view.taskID)") }
@@ -157,15 +155,15 @@ public struct RequestStore: Sendable {
                 case .rejected(let failure): return .rejected(.invalid(failure))
                 }
             }
-        } catch let error as PostgresError where error.constraint == "applied_responses_pkey" {
+        } catch let error as PostgresError where error.violates(Constraint.appliedResponse) {
             return .duplicate
-        } catch let error as PostgresError where TaskStore.isPermanent(error) {
+        } catch let error as PostgresError where !error.isTransient {
             return .refused(error.message)
         }
     }
 
     func answer(
-        _ id: UUID, answer: String, documentIDs: [UUID], declined: Bool, by actor: TaskActor, actorName: String, documentURL: @Sendable (String) -> String,
+        _ id: UUID, answer: String, documentIDs: [UUID], declined: Bool, by actor: TaskActor, actorName: String,
         on connection: PostgresConnection
     ) async throws -> RequestOutcome {
         // Scope first: only a request the actor may answer is locked (a newsroom's to it, an agency's question to it).
@@ -227,7 +225,7 @@ public struct RequestStore: Sendable {
             """,
             DeadlineStore.meetRequestClock(id, at: now),
         ])
-        guard let view = try await Self.load(where: "r.id = \(id)", documentURL: documentURL, on: connection).first else { return .notFound }
+        guard let view = try await Self.load(where: "r.id = \(id)", links: tasks.findings.links, on: connection).first else { return .notFound }
         let topic = direction == .toNewsroom ? TopicName.tasks(agency) : TopicName.requests(newsroom)
         _ = try await connection.pipeline([
             Inserts.outbox([
@@ -241,20 +239,20 @@ public struct RequestStore: Sendable {
     }
 
     /// One request, if `actor` may see it.
-    public func view(_ id: UUID, for actor: TaskActor, documentURL: @Sendable (String) -> String) async throws -> InfoRequestView? {
+    public func view(_ id: UUID, for actor: TaskActor) async throws -> InfoRequestView? {
         let scope = Self.scope(actor)
         return try await client.withConnection { connection in
             try await Self.load(
                 where: """
                     r.id = \(id) AND (\(scope.newsroom)::text IS NULL OR r.newsroom_code = \(scope.newsroom))
                       AND (\(scope.agency)::text IS NULL OR r.agency_code = \(scope.agency))
-                    """, documentURL: documentURL, on: connection
+                    """, links: tasks.findings.links, on: connection
             ).first
         }
     }
 
     /// A page of requests, newest first: a newsroom's, an agency's, or all for the coordinator.
-    public func list(_ filter: RequestFilter, for actor: TaskActor, documentURL: @Sendable (String) -> String) async throws -> Page<InfoRequestView> {
+    public func list(_ filter: RequestFilter, for actor: TaskActor) async throws -> Page<InfoRequestView> {
         let scope = Self.scope(actor)
         let limit = min(max(filter.limit, 1), 100)
         let views = try await client.withConnection { connection in
@@ -266,7 +264,7 @@ public struct RequestStore: Sendable {
                       AND (\(filter.direction?.rawValue)::text IS NULL OR r.direction = \(filter.direction?.rawValue))
                       AND (\(filter.after?.time)::timestamptz IS NULL OR (r.created_at, r.id) < (\(filter.after?.time), \(filter.after?.id)))
                     ORDER BY r.created_at DESC, r.id DESC LIMIT \(limit + 1)
-                    """, documentURL: documentURL, on: connection)
+                    """, links: tasks.findings.links, on: connection)
         }
         return Page(rows: views, limit: limit) { ($0.createdAt, $0.id) }
     }
@@ -280,7 +278,7 @@ public struct RequestStore: Sendable {
         }
     }
 
-    static func load(where condition: PostgresQuery, documentURL: (String) -> String, on connection: PostgresConnection) async throws -> [InfoRequestView] {
+    static func load(where condition: PostgresQuery, links: DocumentLinks, on connection: PostgresConnection) async throws -> [InfoRequestView] {
         let query = PostgresQuery.prefixing("SELECT \(columns) FROM info_requests r JOIN findings f ON f.id = r.finding_id WHERE", to: condition)
         let rows = try await connection.query(query).decode(
             (UUID, UUID, UUID, String, String, String, String, String, String, String, Date, String?, [UUID], Date, Date?).self)
@@ -292,7 +290,7 @@ public struct RequestStore: Sendable {
             WHERE d.id = ANY(\(Array(Set(rows.flatMap(\.12))))::uuid[])
             """
         ).decode((UUID, String, Int, String).self) {
-            checks[id] = DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: documentURL(id.lowercased))
+            checks[id] = DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: links.url(of: id.lowercased))
         }
         var views: [InfoRequestView] = []
         for (id, task, finding, title, newsroom, agency, direction, questions, wanted, state, due, answer, documentIDs, created, answered) in rows {

@@ -57,11 +57,11 @@ extension TaskStore {
             var outcomes: [ResponseOutcome] = []
             for response in responses { outcomes.append(try await apply([response])[0]) }
             return outcomes
-        } catch let error as PostgresError where error.constraint == Self.oneOpenTaskPerAgency {
+        } catch let error as PostgresError where error.violates(Constraint.oneOpenTaskPerAgency) {
             return [.conflict(Self.oneOpenTaskPerAgencyConflict)]
-        } catch let error as PostgresError where error.constraint == "applied_responses_pkey" {
+        } catch let error as PostgresError where error.violates(Constraint.appliedResponse) {
             return [.duplicate]
-        } catch let error as PostgresError where Self.isPermanent(error) {
+        } catch let error as PostgresError where !error.isTransient {
             // The database refuses this response for good (e.g. a NUL byte in a text field): retrying would stall the partition.
             return [.refused(error.message)]
         }
@@ -125,13 +125,5 @@ extension TaskStore {
                 """)
         }
         return outcomes
-    }
-
-    /// Errors that will not go away by retrying: not a lost connection, an exhausted pool, a deadlock or a serialization failure.
-    static func isPermanent(_ error: PostgresError) -> Bool {
-        switch error.kind {
-        case .connection, .poolTimeout, .poolClosed: return false
-        default: return !error.isConnectionFailure && !["40001", "40P01", "57014", "57P01", "57P02", "57P03"].contains(error.sqlState ?? "")
-        }
     }
 }

@@ -99,7 +99,7 @@ public struct TaskStore: Sendable {
             return try await client.withTransaction { connection in
                 try await command(action, on: taskID, by: actor, actorName: actorName, connection: connection)
             }
-        } catch let error as PostgresError where error.constraint == Self.oneOpenTaskPerAgency {
+        } catch let error as PostgresError where error.violates(Constraint.oneOpenTaskPerAgency) {
             return .conflict(Self.oneOpenTaskPerAgencyConflict)
         }
     }
@@ -113,12 +113,11 @@ public struct TaskStore: Sendable {
             return try await client.withTransaction(idempotency) { connection in
                 try await command(action, on: taskID, by: actor, actorName: actorName, connection: connection)
             }
-        } catch let error as PostgresError where error.constraint == Self.oneOpenTaskPerAgency {
+        } catch let error as PostgresError where error.violates(Constraint.oneOpenTaskPerAgency) {
             return .refused(.conflict(Self.oneOpenTaskPerAgencyConflict))
         }
     }
 
-    static let oneOpenTaskPerAgency = "tasks_one_open_per_agency"
     static let oneOpenTaskPerAgencyConflict = "that agency already holds an open task on this finding"
 
     /// An action and the task as it stands after it, on `connection`.
@@ -237,7 +236,7 @@ public struct TaskStore: Sendable {
     /// The agency codes, when an action may open a task for one (a transfer).
     static func knownAgencies(for actions: [TaskAction], on connection: PostgresConnection) async throws -> Set<String> {
         guard actions.contains(where: { $0.name == .transfer }) else { return [] }
-        return Set(try await connection.query("SELECT code FROM agencies").decodeColumn(String.self))
+        return Set(try await ReferenceData.agencyCodes(on: connection).map(\.rawValue))
     }
 
     /// Decides an action in memory: the lifecycle's rules (extension limits from the category's deadline

@@ -101,6 +101,11 @@ struct BenchSchema {
             admin: admin, client: client, pgbenchURL: url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(name)", durability: settings)
     }
 
+    /// Every store over the benchmark's schema.
+    func stores(links: DocumentLinks = .idsOnly, logger: Logger) -> TipwireStores {
+        TipwireStores(database: TipwireDatabase(client: client), links: links, findingsLogger: logger)
+    }
+
     func drop(_ name: String) async throws {
         client.close()
         try await admin.execute("DROP SCHEMA \(identifier: name) CASCADE")

@@ -140,13 +140,14 @@ struct BenchDeadlines: AsyncParsableCommand {
             configuration: KafkaConsumerConfiguration(bootstrapServers: broker.bootstrapServers, groupID: "bench-agency", clientID: "bench-agency"),
             logger: logger)
         try consumer.subscribe(topics: topics)
+        let stores = TipwireStores(database: TipwireDatabase(client: client), links: .idsOnly, findingsLogger: logger)
         let relay = OutboxRelay(
-            client: client,
+            stores: stores,
             configuration: OutboxRelayConfiguration(
                 producer: KafkaProducerConfiguration(
                     bootstrapServers: broker.bootstrapServers, clientID: "bench-relay", settings: EmbeddedBroker.producerSettings)),
             topics: .existing, logger: logger)
-        let engine = DeadlineEngine(client: client, configuration: DeadlineEngineConfiguration(batchSize: batch, instance: "bench"), logger: logger)
+        let engine = DeadlineEngine(stores: stores, configuration: DeadlineEngineConfiguration(batchSize: batch, instance: "bench"), logger: logger)
         let services = [Task { try await relay.run() }, Task { try await engine.run() }]
         defer { for service in services { service.cancel() } }
 

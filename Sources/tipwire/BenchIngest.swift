@@ -73,10 +73,10 @@ struct BenchIngest: AsyncParsableCommand {
         let broker = try EmbeddedBroker(brokers: 1, logger: quiet)
         defer { broker.shutdown() }
         let port = try freeTCPPort()
-        let findings = FindingStore(client: client, publicURL: "http://127.0.0.1:\(port)", logger: quiet)
+        let stores = bench.stores(links: DocumentLinks(publicURL: "http://127.0.0.1:\(port)"), logger: quiet)
+        let findings = stores.findings
         // No per-token rate limit: the bench measures the API's capacity with one liaison token.
-        let dependencies = APIDependencies(tokens: TokenStore(client: client), documents: DocumentStore(client: client), findings: findings,
-            tasks: TaskStore(client: client, findings: findings), rateLimit: nil)
+        let dependencies = APIDependencies(stores: stores, rateLimit: nil)
         let app = buildApplication(
             host: "127.0.0.1", port: port, dependencies: dependencies, checks: [], registry: PrometheusCollectorRegistry(), version: Tipwire.version,
             logger: quiet)
@@ -84,7 +84,7 @@ struct BenchIngest: AsyncParsableCommand {
         defer { server.cancel() }
         try await waitForServer(port: port)
         let relay = OutboxRelay(
-            client: client,
+            stores: stores,
             configuration: OutboxRelayConfiguration(
                 producer: KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, clientID: "tipwire-bench-relay", settings: rawSettings), batchSize: relayBatch),
             topics: .embedded(broker, partitions: 3), logger: relayLogger)
@@ -148,7 +148,7 @@ struct BenchIngest: AsyncParsableCommand {
         try await settle(client)
         let events = try await unsent(client)
         let drainRelay = OutboxRelay(
-            client: client,
+            stores: stores,
             configuration: OutboxRelayConfiguration(
                 producer: KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, clientID: "tipwire-bench-drain", settings: rawSettings), batchSize: relayBatch),
             topics: .embedded(broker, partitions: 3), logger: relayLogger)

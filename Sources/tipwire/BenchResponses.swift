@@ -41,8 +41,8 @@ struct BenchResponses: AsyncParsableCommand {
         let bench = try await BenchSchema.create(Self.schema, url: try database.databaseURL(), maxConnections: 16, logger: quiet)
         let client = bench.client
         let settings = bench.durability
-        let store = FindingStore(client: client, publicURL: "http://127.0.0.1", logger: quiet)
-        let tasks = TaskStore(client: client, findings: store)
+        let stores = bench.stores(links: DocumentLinks(publicURL: "http://127.0.0.1"), logger: quiet)
+        let store = stores.findings
 
         print("bench responses: acknowledge + start for every task, synchronous_commit=\(settings.0), fsync=\(settings.1)")
         print("creating \(findings) findings (\(findings * 2) tasks)…")
@@ -77,7 +77,7 @@ struct BenchResponses: AsyncParsableCommand {
         await producer.shutdown()
 
         let consumer = ResponseConsumer(
-            client: client, tasks: tasks,
+            stores: stores,
             configuration: ResponseConsumerConfiguration(
                 consumer: KafkaConsumerConfiguration(bootstrapServers: broker.bootstrapServers, groupID: "tipwire-responses"),
                 producer: KafkaProducerConfiguration(

@@ -41,7 +41,7 @@ struct CalendarCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("\(file): nothing imported; " + error.errors.map(\.description).joined(separator: "; "))
             }
-            let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 1)
+            let db = try database.database(poolSize: 1)
             defer { db.client.close() }
             let counts = try await CalendarStore(client: db.client).importEntries(entries)
             print("imported \(counts.holidays) holidays and \(counts.workingDays) working days from \(file)")
@@ -54,7 +54,7 @@ struct CalendarCommand: AsyncParsableCommand {
         @Option(help: "The year (default: this year).") var year: Int?
 
         func run() async throws {
-            let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 1)
+            let db = try database.database(poolSize: 1)
             defer { db.client.close() }
             let chosen = year ?? WorkingCalendar.dayOf(Date()).year
             print("date,kind,name")

@@ -1,25 +1,7 @@
 import ArgumentParser
 import Logging
-import Postgres
 import TipwirePipeline
 import TipwireStore
-
-/// Options for the deadline engine, shared by `tipwire deadlines`, `serve` and `dev`.
-struct DeadlineOptions: ParsableArguments {
-    @Flag(inversion: .prefixedNo, help: "Run the deadline engine in this process (one is active at a time; others stand by).")
-    var deadlines = true
-
-    @Option(help: "Clocks the deadline engine claims per transaction.")
-    var deadlineBatch = 2000
-
-    func validate() throws {
-        try checkRange(deadlineBatch, 1...100_000, "--deadline-batch")
-    }
-
-    func makeEngine(client: PostgresClient) -> DeadlineEngine {
-        DeadlineEngine(client: client, configuration: DeadlineEngineConfiguration(batchSize: deadlineBatch), logger: Logger(label: "tipwire.deadlines"))
-    }
-}
 
 struct Deadlines: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,7 +29,7 @@ struct Deadlines: AsyncParsableCommand {
 
     func run() async throws {
         try logging.bootstrap()
-        let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 2, logger: Logger(label: "tipwire.db"))
-        try await runAlone(engine.makeEngine(client: db.client), pool: db.client)
+        let stores = try database.stores(poolSize: 2, links: .idsOnly)  // it serves no document links
+        try await runAlone(engine.engine(stores: stores), stores: stores)
     }
 }

@@ -22,7 +22,7 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         try logging.bootstrap()
         let logger = Logger(label: "tipwire.migrate")
-        let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 1)
+        let db = try database.database(poolSize: 1)
         defer { db.client.close() }
         let directory = migrationsDirectory(migrations)
         let report = try await db.migrate(directory: directory, logger: logger)

@@ -37,7 +37,7 @@ struct Overdue: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 1, logger: Logger(label: "tipwire.db"))
+        let db = try database.database(poolSize: 1)
         defer { db.client.close() }
         let board = try await DutyStore(client: db.client).overdue(at: Date(), holder: holder.flatMap(PartyCode.init(rawValue:)), perGroup: limit)
         if json {

@@ -14,6 +14,7 @@ struct Relay: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var relay: RelayOptions
+    @OptionGroup var topics: TopicOptions
     @OptionGroup var logging: LoggingOptions
 
     @OptionGroup var kafka: KafkaOptions
@@ -21,7 +22,7 @@ struct Relay: AsyncParsableCommand {
     func run() async throws {
         try logging.bootstrap()
         let endpoint = try kafka.endpoint()
-        let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 2, logger: Logger(label: "tipwire.db"))
-        try await runAlone(try relay.makeRelay(client: db.client, kafka: endpoint, embedded: nil), pool: db.client)
+        let stores = try database.stores(poolSize: 2, links: .idsOnly)  // it serves no document links
+        try await runAlone(try PipelineKafka(endpoint: endpoint, embedded: nil, topics: topics).relay(relay, stores: stores), stores: stores)
     }
 }

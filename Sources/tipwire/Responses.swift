@@ -14,7 +14,8 @@ struct Responses: AsyncParsableCommand {
             """)
 
     @OptionGroup var database: DatabaseOptions
-    @OptionGroup var pipeline: RelayOptions
+    @OptionGroup var responses: ResponseOptions
+    @OptionGroup var topics: TopicOptions
     @OptionGroup var logging: LoggingOptions
 
     @OptionGroup var kafka: KafkaOptions
@@ -25,10 +26,8 @@ struct Responses: AsyncParsableCommand {
     func run() async throws {
         try logging.bootstrap()
         let endpoint = try kafka.endpoint()
-        let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 4, logger: Logger(label: "tipwire.db"))
-        let findings = FindingStore(client: db.client, publicURL: publicURLFlag ?? Environment.value("TIPWIRE_PUBLIC_URL") ?? "http://127.0.0.1:8080")
-        let consumer = try pipeline.makeResponseConsumer(
-            client: db.client, tasks: TaskStore(client: db.client, findings: findings), kafka: endpoint, embedded: nil)
-        try await runAlone(consumer, pool: db.client)
+        let links = DocumentLinks(publicURL: publicURLFlag ?? Environment.value("TIPWIRE_PUBLIC_URL") ?? "http://127.0.0.1:8080")
+        let stores = try database.stores(poolSize: 4, links: links)
+        try await runAlone(try PipelineKafka(endpoint: endpoint, embedded: nil, topics: topics).responseConsumer(responses, stores: stores), stores: stores)
     }
 }

@@ -21,7 +21,8 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("port"), help: "Port to listen on (env TIPWIRE_HTTP_PORT, default 8080).")
     var portFlag: Int?
 
-    @Option(name: .customLong("public-url"), help: "Where clients reach the API, for document URLs in events (env TIPWIRE_PUBLIC_URL, default http://HOST:PORT).")
+    @Option(
+        name: .customLong("public-url"), help: "Where clients reach the API, for document URLs in events (env TIPWIRE_PUBLIC_URL, default http://HOST:PORT).")
     var publicURLFlag: String?
 
     @Option(name: .customLong("max-document-bytes"), help: "Largest document upload (env TIPWIRE_MAX_DOCUMENT_BYTES, default 26214400 = 25 MiB).")
@@ -50,68 +51,9 @@ struct ServerOptions: ParsableArguments {
     /// The per-token rate limit, nil when turned off.
     var rateLimit: RateLimit? { rate > 0 ? RateLimit(perSecond: rate, burst: burst) : nil }
     var port: Int { portFlag ?? Environment.value("TIPWIRE_HTTP_PORT").flatMap(Int.init) ?? 8080 }
-    var publicURL: String { publicURLFlag ?? Environment.value("TIPWIRE_PUBLIC_URL") ?? "http://\(host):\(port)" }
+    var links: DocumentLinks { DocumentLinks(publicURL: publicURLFlag ?? Environment.value("TIPWIRE_PUBLIC_URL") ?? "http://\(host):\(port)") }
     var maxDocumentBytes: Int {
         maxDocumentBytesFlag ?? Environment.value("TIPWIRE_MAX_DOCUMENT_BYTES").flatMap(Int.init) ?? APIDependencies.defaultMaxDocumentSize
-    }
-}
-
-/// Options for the pipeline: the outbox relay and the response consumer.
-struct RelayOptions: ParsableArguments {
-    @Flag(inversion: .prefixedNo, help: "Run the outbox relay in this process (one is active at a time; others stand by).")
-    var relay = true
-
-    @Flag(inversion: .prefixedNo, help: "Run the response consumer in this process (consumer group tipwire-responses; run several to share partitions).")
-    var responses = true
-
-    @Option(name: .customLong("topic-partitions"), help: "Partitions of topics created on demand (env TIPWIRE_TOPIC_PARTITIONS, default 3).")
-    var partitionsFlag: Int?
-
-    @Option(name: .customLong("topic-replication"), help: "Replication factor of topics created on demand on Apache Kafka (env TIPWIRE_TOPIC_REPLICATION, default 1).")
-    var replicationFlag: Int?
-
-    @Option(help: "Outbox rows produced per round.")
-    var relayBatch = 5000
-
-    @Flag(inversion: .prefixedNo, help: "Create missing topics before producing to them (off: an operator creates them, or the broker auto-creates).")
-    var createTopics = true
-
-    func validate() throws {
-        try checkRange(partitions, 1...10_000, "--topic-partitions (or TIPWIRE_TOPIC_PARTITIONS)")
-        try checkRange(replication, 1...100, "--topic-replication (or TIPWIRE_TOPIC_REPLICATION)")
-        try checkRange(relayBatch, 1...100_000, "--relay-batch")
-    }
-
-    var partitions: Int { partitionsFlag ?? Environment.value("TIPWIRE_TOPIC_PARTITIONS").flatMap(Int.init) ?? 3 }
-    var replication: Int { replicationFlag ?? Environment.value("TIPWIRE_TOPIC_REPLICATION").flatMap(Int.init) ?? 1 }
-
-    func makeTopics(kafka: KafkaEndpoint, embedded: EmbeddedBroker?) throws -> TopicProvisioner {
-        if !createTopics { return .existing }
-        if let embedded { return .embedded(embedded, partitions: partitions) }
-        return .kafka(try KafkaAdmin(bootstrapServers: kafka.brokers, settings: kafka.settings), partitions: partitions, replicationFactor: replication)
-    }
-
-    func producerConfiguration(kafka: KafkaEndpoint, embedded: EmbeddedBroker?, clientID: String) -> KafkaProducerConfiguration {
-        let settings = kafka.settings.merging(embedded == nil ? [:] : EmbeddedBroker.producerSettings) { own, _ in own }
-        return KafkaProducerConfiguration(bootstrapServers: kafka.brokers, clientID: clientID, settings: settings)
-    }
-
-    func makeRelay(client: PostgresClient, kafka: KafkaEndpoint, embedded: EmbeddedBroker?) throws -> OutboxRelay {
-        let configuration = OutboxRelayConfiguration(
-            producer: producerConfiguration(kafka: kafka, embedded: embedded, clientID: "tipwire-relay"), batchSize: relayBatch)
-        return OutboxRelay(
-            client: client, configuration: configuration, topics: try makeTopics(kafka: kafka, embedded: embedded), logger: Logger(label: "tipwire.relay"))
-    }
-
-    func makeResponseConsumer(client: PostgresClient, tasks: TaskStore, kafka: KafkaEndpoint, embedded: EmbeddedBroker?) throws -> ResponseConsumer {
-        let configuration = ResponseConsumerConfiguration(
-            consumer: KafkaConsumerConfiguration(
-                bootstrapServers: kafka.brokers, groupID: "tipwire-responses", clientID: "tipwire-responses",
-                settings: kafka.settings.merging(["topic.metadata.refresh.interval.ms": "5000"]) { own, _ in own }),
-            producer: producerConfiguration(kafka: kafka, embedded: embedded, clientID: "tipwire-dead-letters"))
-        return ResponseConsumer(
-            client: client, tasks: tasks, configuration: configuration, topics: try makeTopics(kafka: kafka, embedded: embedded),
-            logger: Logger(label: "tipwire.responses"))
     }
 }
 
@@ -126,15 +68,14 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var server: ServerOptions
-    @OptionGroup var relay: RelayOptions
-    @OptionGroup var engine: DeadlineOptions
+    @OptionGroup var pipeline: PipelineOptions
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         try logging.bootstrap()
         try await runStack(
-            database: database, server: server, relay: relay, engine: engine, kafka: try kafka.endpoint(), embedded: nil, migrations: nil, runtimeFile: nil)
+            database: database, server: server, pipeline: pipeline, kafka: try kafka.endpoint(), embedded: nil, migrations: nil, runtimeFile: nil)
     }
 }
 
@@ -148,8 +89,7 @@ struct Dev: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var server: ServerOptions
-    @OptionGroup var relay: RelayOptions
-    @OptionGroup var engine: DeadlineOptions
+    @OptionGroup var pipeline: PipelineOptions
     @OptionGroup var logging: LoggingOptions
 
     @OptionGroup var kafka: KafkaOptions
@@ -181,14 +121,14 @@ struct Dev: AsyncParsableCommand {
             endpoint = try kafka.endpoint(brokers: broker.bootstrapServers)
         }
         try await runStack(
-            database: database, server: server, relay: relay, engine: engine, kafka: endpoint, embedded: embedded,
+            database: database, server: server, pipeline: pipeline, kafka: endpoint, embedded: embedded,
             migrations: migrationsDirectory(migrations), runtimeFile: runtimeFile)
     }
 }
 
 /// Wires the services and runs them until SIGTERM/SIGINT.
 func runStack(
-    database: DatabaseOptions, server: ServerOptions, relay: RelayOptions, engine: DeadlineOptions, kafka: KafkaEndpoint, embedded: EmbeddedBroker?,
+    database: DatabaseOptions, server: ServerOptions, pipeline: PipelineOptions, kafka: KafkaEndpoint, embedded: EmbeddedBroker?,
     migrations: URL?,
     runtimeFile: String?
 ) async throws {
@@ -196,7 +136,7 @@ func runStack(
     let registry = PrometheusCollectorRegistry()
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-    let db = TipwireDatabase(url: try database.databaseURL(), poolSize: database.poolSize, logger: Logger(label: "tipwire.db"))
+    let db = try database.database()
     if let migrations {
         let report = try await db.migrate(directory: migrations)
         logger.info("database migrated", metadata: ["applied": "\(report.applied.count)", "already_applied": "\(report.alreadyApplied.count)"])
@@ -207,20 +147,18 @@ func runStack(
         HealthCheck(name: "kafka", detail: kafka.brokers) { try await kafkaHealth.check() },
     ]
     let url = "http://\(server.host):\(server.port)"
-    let findings = FindingStore(client: db.client, publicURL: server.publicURL)
-    let tasks = TaskStore(client: db.client, findings: findings)
-    let dependencies = APIDependencies(
-        tokens: TokenStore(client: db.client), documents: DocumentStore(client: db.client), findings: findings, tasks: tasks,
-        maxDocumentSize: server.maxDocumentBytes, rateLimit: server.rateLimit)
+    let stores = TipwireStores(database: db, links: server.links)
+    let dependencies = APIDependencies(stores: stores, maxDocumentSize: server.maxDocumentBytes, rateLimit: server.rateLimit)
     let app = buildApplication(
         host: server.host, port: server.port, dependencies: dependencies, checks: checks, registry: registry, version: Tipwire.version, logger: logger)
 
     var services: [any Service] = []
     if let embedded { services.append(EmbeddedBrokerService(broker: embedded, logger: logger)) }
-    services.append(DatabasePoolService(client: db.client))
-    if relay.relay { services.append(try relay.makeRelay(client: db.client, kafka: kafka, embedded: embedded)) }
-    if engine.deadlines { services.append(engine.makeEngine(client: db.client)) }
-    if relay.responses { services.append(try relay.makeResponseConsumer(client: db.client, tasks: tasks, kafka: kafka, embedded: embedded)) }
+    services.append(db.client)
+    let parts = PipelineKafka(endpoint: kafka, embedded: embedded, topics: pipeline.topics)
+    if pipeline.run.relay { services.append(try parts.relay(pipeline.relay, stores: stores)) }
+    if pipeline.run.deadlines { services.append(pipeline.deadlines.engine(stores: stores)) }
+    if pipeline.run.responses { services.append(try parts.responseConsumer(pipeline.responses, stores: stores)) }
     services.append(app)
     if let runtimeFile {
         let text = "TIPWIRE_URL=\(url)\nTIPWIRE_KAFKA_BROKERS=\(kafka.brokers)\n"

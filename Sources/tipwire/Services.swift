@@ -1,7 +1,7 @@
 import Kafka
 import Logging
-import Postgres
 import ServiceLifecycle
+import TipwireStore
 import UnixSignals
 
 /// Keeps the embedded Kafka cluster up until graceful shutdown.
@@ -16,20 +16,10 @@ struct EmbeddedBrokerService: Service {
     }
 }
 
-/// Runs one long-lived part of tipwire on its own (`tipwire relay`, `tipwire responses`) with the
-/// database pool it uses, until SIGTERM or SIGINT.
-func runAlone(_ service: some Service, pool client: PostgresClient) async throws {
+/// Runs one long-lived part of tipwire on its own (`tipwire relay`, `tipwire responses`, `tipwire deadlines`)
+/// with the database pool it uses, until SIGTERM or SIGINT. The pool is listed first, so it closes last.
+func runAlone(_ service: some Service, stores: TipwireStores) async throws {
     let group = ServiceGroup(
-        services: [DatabasePoolService(client: client), service], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "tipwire"))
+        services: [stores.database.client, service], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "tipwire"))
     try await group.run()
-}
-
-/// Closes the database pool on graceful shutdown.
-struct DatabasePoolService: Service {
-    let client: PostgresClient
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        client.close()
-    }
 }

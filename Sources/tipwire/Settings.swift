@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Logging
+import TipwireStore
 
 /// Options shared by commands that talk to PostgreSQL.
 struct DatabaseOptions: ParsableArguments {
@@ -22,6 +23,16 @@ struct DatabaseOptions: ParsableArguments {
 
     func validate() throws {
         try checkRange(poolSize, 1...1000, "--db-pool-size (or TIPWIRE_DB_POOL_SIZE)")
+    }
+
+    /// The database at the configured URL with a pool of `poolSize` (the flag's, when not given).
+    func database(poolSize: Int? = nil) throws -> TipwireDatabase {
+        TipwireDatabase(url: try databaseURL(), poolSize: poolSize ?? self.poolSize, logger: Logger(label: "tipwire.db"))
+    }
+
+    /// Every store over `database(poolSize:)`.
+    func stores(poolSize: Int? = nil, links: DocumentLinks) throws -> TipwireStores {
+        TipwireStores(database: try database(poolSize: poolSize), links: links)
     }
 }
 

@@ -61,7 +61,7 @@ struct Token: AsyncParsableCommand {
                 code = parsed
             }
             let lifetime = try Token.lifetime(expiresIn, flag: "--expires-in")
-            let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 1)
+            let db = try database.database(poolSize: 1)
             defer { db.client.close() }
             do {
                 let (token, record) = try await TokenStore(client: db.client).create(role: role, scope: code, holder: holder, label: label, lifetime: lifetime)
@@ -81,7 +81,7 @@ struct Token: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 1)
+            let db = try database.database(poolSize: 1)
             defer { db.client.close() }
             let tokens = try await TokenStore(client: db.client).list(includeRevoked: all)
             if json {
@@ -118,7 +118,7 @@ struct Token: AsyncParsableCommand {
             guard let uuid = UUID(uuidString: id) else { throw ValidationError("'\(id)' is not a token id (a UUID)") }
             let lifetime = try Token.lifetime(expiresIn, flag: "--expires-in")
             let graceSeconds = grace == "0m" || grace == "0" ? 0 : try Token.lifetime(grace, flag: "--grace")
-            let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 1)
+            let db = try database.database(poolSize: 1)
             defer { db.client.close() }
             do {
                 let (token, record) = try await TokenStore(client: db.client).rotate(id: uuid, lifetime: lifetime, grace: graceSeconds)
@@ -137,7 +137,7 @@ struct Token: AsyncParsableCommand {
 
         func run() async throws {
             guard let uuid = UUID(uuidString: id) else { throw ValidationError("'\(id)' is not a token id (a UUID)") }
-            let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 1)
+            let db = try database.database(poolSize: 1)
             defer { db.client.close() }
             guard try await TokenStore(client: db.client).revoke(id: uuid) else {
                 throw ValidationError("no unrevoked token has id \(uuid.lowercased)")
@@ -163,7 +163,7 @@ struct Demo: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let db = TipwireDatabase(url: try database.databaseURL(), poolSize: 1)
+            let db = try database.database(poolSize: 1)
             defer { db.client.close() }
             try await DemoData.seedParties(db.client)
             for (name, token) in try await DemoData.createTokens(TokenStore(client: db.client)) {

@@ -29,6 +29,42 @@ struct BehaviourTests {
         }
     }
 
+    @Test("closing a connection ends its session at once, releasing its advisory locks")
+    func closeEndsTheSession() async throws {
+        try await TestDatabase.withSchema { client async throws in
+            let connection = try await PostgresConnection.connect(client.configuration.connection)
+            try await connection.query("SELECT pg_advisory_lock(4242)")
+            let held: PostgresQuery = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted"
+            #expect(try await client.query(held)[0].decode(column: 0, as: Int.self) == 1)
+            connection.close()
+            // `connection` stays referenced until the end of this scope: only `close()` can have ended the session.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while try await client.query(held)[0].decode(column: 0, as: Int.self) != 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(try await client.query(held)[0].decode(column: 0, as: Int.self) == 0)
+            let closed = try await #require(throws: PostgresError.self) { try await connection.query("SELECT 1") }
+            #expect(closed.kind == .connection)
+            withExtendedLifetime(connection) {}
+        }
+    }
+
+    @Test(
+        "transient errors are the ones a retry can cure",
+        arguments: [
+            (PostgresError(.connection, "lost"), true), (PostgresError(.poolTimeout, "busy"), true), (PostgresError(.poolClosed, "closed"), true),
+            (PostgresError(.server, "deadlock", sqlState: SQLState.deadlockDetected), true),
+            (PostgresError(.server, "serialization", sqlState: SQLState.serializationFailure), true),
+            (PostgresError(.server, "shutting down", sqlState: SQLState.adminShutdown), true),
+            (PostgresError(.server, "disk full", sqlState: "53100"), true),
+            (PostgresError(.server, "too long", sqlState: "22001"), false), (PostgresError(.server, "check", sqlState: SQLState.checkViolation), false),
+            (PostgresError(.server, "unique", sqlState: SQLState.uniqueViolation), false), (PostgresError(.decoding, "type"), false),
+            (PostgresError(.usage, "NUL byte"), false),
+        ])
+    func transientErrors(error: PostgresError, transient: Bool) {
+        #expect(error.isTransient == transient, "\(error)")
+    }
+
     @Test("an injection attempt in a bound value is stored verbatim")
     func injection() async throws {
         try await TestDatabase.withSchema { client async throws in

@@ -38,7 +38,7 @@ struct ClockRecord {
 extension Pipeline {
     func engine(_ clock: ManualClock, instance: String = "test-engine", batchSize: Int = 500) -> DeadlineEngine {
         DeadlineEngine(
-            client: fixture.client,
+            stores: fixture.stores,
             configuration: DeadlineEngineConfiguration(batchSize: batchSize, idlePoll: .seconds(5), standbyRetry: .milliseconds(100), instance: instance),
             clock: clock.engineClock, logger: relayLogger)
     }
@@ -216,7 +216,7 @@ struct DeadlineTests {
                     "SELECT id FROM info_requests WHERE task_id = \(UUID(uuidString: task)!)")[0].decode(column: 0, as: UUID.self)
                 let answered = try await pipeline.fixture.dependencies.requests.answer(
                     request, answer: "Gửi kèm biên bản", documentIDs: [], declined: false, by: .newsroom(PartyCode(rawValue: "tuoitre")!),
-                    actorName: "liaison:tuoitre", documentURL: { $0 })
+                    actorName: "liaison:tuoitre")
                 guard case .answered = answered else { throw TestSetupError("the answer was not applied: \(answered)") }
                 let after = try await pipeline.clocks(of: task)
                 #expect(after.map(\.state) == ["met", "running", "met"])

@@ -17,6 +17,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 struct Fixture: Sendable {
     let client: PostgresClient
     let tokens: [String: BearerToken]
+    let stores: TipwireStores
     let dependencies: APIDependencies
 
     static let publicURL = "http://tipwire.test"
@@ -36,12 +37,11 @@ struct Fixture: Sendable {
     ) async throws -> Fixture {
         try await TipwireDatabase(client: client).migrate(directory: repositoryRoot.appendingPathComponent("schemas/sql"), logger: quietLogger)
         try await DemoData.seedParties(client)
-        let created = try await DemoData.createTokens(TokenStore(client: client))
-        let findings = FindingStore(client: client, publicURL: publicURL, logger: quietLogger)
-        let dependencies = APIDependencies(
-            tokens: TokenStore(client: client), documents: DocumentStore(client: client), findings: findings,
-            tasks: TaskStore(client: client, findings: findings), maxDocumentSize: maxDocumentSize, rateLimit: rateLimit)
-        return Fixture(client: client, tokens: Dictionary(uniqueKeysWithValues: created.map { ($0.name, $0.token) }), dependencies: dependencies)
+        let stores = TipwireStores(database: TipwireDatabase(client: client), links: DocumentLinks(publicURL: publicURL), findingsLogger: quietLogger)
+        let created = try await DemoData.createTokens(stores.tokens)
+        let dependencies = APIDependencies(stores: stores, maxDocumentSize: maxDocumentSize, rateLimit: rateLimit)
+        return Fixture(
+            client: client, tokens: Dictionary(uniqueKeysWithValues: created.map { ($0.name, $0.token) }), stores: stores, dependencies: dependencies)
     }
 
     /// `token("liaison", "tuoitre")` → the demo token `TIPWIRE_TOKEN_LIAISON_TUOITRE`.

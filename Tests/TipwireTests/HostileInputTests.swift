@@ -149,7 +149,7 @@ struct HostileInputTests {
         ("odd_name", "findings", "odd_name"), ("api_tokens_holder_check", nil, "api_tokens_holder"),
     ])
     func aRefusedValueIsNamedByItsConstraint(constraint: String, table: String?, field: String) {
-        #expect(ProblemMiddleware<TipwireRequestContext>.field(fromConstraint: constraint, table: table) == field)
+        #expect(StoreFailure.field(fromConstraint: constraint, table: table) == field)
     }
 
     /// A constraint error logs no row contents.

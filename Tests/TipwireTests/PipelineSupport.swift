@@ -26,7 +26,7 @@ struct Pipeline: Sendable {
         let producer = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, clientID: "test-relay", deliveryTimeout: .seconds(120),
             settings: EmbeddedBroker.producerSettings)
         return OutboxRelay(
-            client: fixture.client,
+            stores: fixture.stores,
             configuration: OutboxRelayConfiguration(producer: producer, batchSize: batchSize, idlePoll: .milliseconds(200), standbyRetry: standbyRetry),
             topics: .embedded(broker, partitions: 3), logger: relayLogger)
     }

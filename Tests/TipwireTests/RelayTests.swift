@@ -67,10 +67,10 @@ struct RelayTests {
                 actorName: "agency:so-nnmt")
             let requests = pipeline.fixture.dependencies.requests
             let request = try #require(
-                try await requests.list(RequestFilter(), for: .newsroom(PartyCode(rawValue: "tuoitre")!), documentURL: { $0 }).items.first)
+                try await requests.list(RequestFilter(), for: .newsroom(PartyCode(rawValue: "tuoitre")!)).items.first)
             let answer = try await requests.answer(
                 UUID(uuidString: request.id)!, answer: "Đã gửi", documentIDs: [], declined: false, by: .newsroom(PartyCode(rawValue: "tuoitre")!),
-                actorName: "liaison:tuoitre", documentURL: { $0 })
+                actorName: "liaison:tuoitre")
             guard case .answered = answer else {
                 Issue.record("the answer was not applied: \(answer)")
                 return

@@ -19,7 +19,7 @@ struct ResponseConsumerTests {
                 bootstrapServers: pipeline.broker.bootstrapServers, clientID: "test-dead-letters", settings: EmbeddedBroker.producerSettings),
             retryBackoff: .milliseconds(100))
         return ResponseConsumer(
-            client: pipeline.fixture.client, tasks: pipeline.fixture.dependencies.tasks, configuration: configuration,
+            stores: pipeline.fixture.stores, configuration: configuration,
             topics: .embedded(pipeline.broker, partitions: 3), logger: relayLogger)
     }
 

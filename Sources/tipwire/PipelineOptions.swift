@@ -1,0 +1,115 @@
+import ArgumentParser
+import Kafka
+import Logging
+import TipwirePipeline
+import TipwireStore
+
+/// Which pipeline parts `serve` and `dev` run in their process (all, unless told otherwise).
+struct PipelineSelection: ParsableArguments {
+    @Flag(inversion: .prefixedNo, help: "Run the outbox relay in this process (one is active at a time; others stand by).")
+    var relay = true
+
+    @Flag(inversion: .prefixedNo, help: "Run the response consumer in this process (consumer group tipwire-responses; run several to share partitions).")
+    var responses = true
+
+    @Flag(inversion: .prefixedNo, help: "Run the deadline engine in this process (one is active at a time; others stand by).")
+    var deadlines = true
+}
+
+/// How topics are created on demand: by the relay before producing, by the response consumer before subscribing.
+struct TopicOptions: ParsableArguments {
+    @Option(name: .customLong("topic-partitions"), help: "Partitions of topics created on demand (env TIPWIRE_TOPIC_PARTITIONS, default 3).")
+    var partitionsFlag: Int?
+
+    @Option(name: .customLong("topic-replication"), help: "Replication factor of topics created on demand on Apache Kafka (env TIPWIRE_TOPIC_REPLICATION, default 1).")
+    var replicationFlag: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Create missing topics before producing to them (off: an operator creates them, or the broker auto-creates).")
+    var createTopics = true
+
+    func validate() throws {
+        try checkRange(partitions, 1...10_000, "--topic-partitions (or TIPWIRE_TOPIC_PARTITIONS)")
+        try checkRange(replication, 1...100, "--topic-replication (or TIPWIRE_TOPIC_REPLICATION)")
+    }
+
+    var partitions: Int { partitionsFlag ?? Environment.value("TIPWIRE_TOPIC_PARTITIONS").flatMap(Int.init) ?? 3 }
+    var replication: Int { replicationFlag ?? Environment.value("TIPWIRE_TOPIC_REPLICATION").flatMap(Int.init) ?? 1 }
+
+    func provisioner(kafka: KafkaEndpoint, embedded: EmbeddedBroker?) throws -> TopicProvisioner {
+        if !createTopics { return .existing }
+        if let embedded { return .embedded(embedded, partitions: partitions) }
+        return .kafka(try KafkaAdmin(bootstrapServers: kafka.brokers, settings: kafka.settings), partitions: partitions, replicationFactor: replication)
+    }
+}
+
+/// Settings of the outbox relay.
+struct RelayOptions: ParsableArguments {
+    @Option(help: "Outbox rows produced per round.")
+    var relayBatch = 5000
+
+    func validate() throws {
+        try checkRange(relayBatch, 1...100_000, "--relay-batch")
+    }
+}
+
+/// Settings of the response consumer.
+struct ResponseOptions: ParsableArguments {
+    @Option(help: "Responses applied per transaction, at most.")
+    var responseBatch = 500
+
+    func validate() throws {
+        try checkRange(responseBatch, 1...100_000, "--response-batch")
+    }
+}
+
+/// Settings of the deadline engine.
+struct DeadlineOptions: ParsableArguments {
+    @Option(help: "Clocks the deadline engine claims per transaction.")
+    var deadlineBatch = 2000
+
+    func validate() throws {
+        try checkRange(deadlineBatch, 1...100_000, "--deadline-batch")
+    }
+
+    func engine(stores: TipwireStores) -> DeadlineEngine {
+        DeadlineEngine(stores: stores, configuration: DeadlineEngineConfiguration(batchSize: deadlineBatch), logger: Logger(label: "tipwire.deadlines"))
+    }
+}
+
+/// The Kafka side of the pipeline, resolved once: where the clients connect and how topics are made.
+struct PipelineKafka {
+    let endpoint: KafkaEndpoint
+    let embedded: EmbeddedBroker?
+    let topics: TopicOptions
+
+    func producer(clientID: String) -> KafkaProducerConfiguration {
+        let settings = endpoint.settings.merging(embedded == nil ? [:] : EmbeddedBroker.producerSettings) { own, _ in own }
+        return KafkaProducerConfiguration(bootstrapServers: endpoint.brokers, clientID: clientID, settings: settings)
+    }
+
+    func relay(_ options: RelayOptions, stores: TipwireStores) throws -> OutboxRelay {
+        OutboxRelay(
+            stores: stores, configuration: OutboxRelayConfiguration(producer: producer(clientID: "tipwire-relay"), batchSize: options.relayBatch),
+            topics: try topics.provisioner(kafka: endpoint, embedded: embedded), logger: Logger(label: "tipwire.relay"))
+    }
+
+    func responseConsumer(_ options: ResponseOptions, stores: TipwireStores) throws -> ResponseConsumer {
+        let configuration = ResponseConsumerConfiguration(
+            consumer: KafkaConsumerConfiguration(
+                bootstrapServers: endpoint.brokers, groupID: "tipwire-responses", clientID: "tipwire-responses",
+                settings: endpoint.settings.merging(["topic.metadata.refresh.interval.ms": "5000"]) { own, _ in own }),
+            producer: producer(clientID: "tipwire-dead-letters"), batchSize: options.responseBatch)
+        return ResponseConsumer(
+            stores: stores, configuration: configuration, topics: try topics.provisioner(kafka: endpoint, embedded: embedded),
+            logger: Logger(label: "tipwire.responses"))
+    }
+}
+
+/// Everything `serve` and `dev` take about the pipeline.
+struct PipelineOptions: ParsableArguments {
+    @OptionGroup var run: PipelineSelection
+    @OptionGroup var topics: TopicOptions
+    @OptionGroup var relay: RelayOptions
+    @OptionGroup var responses: ResponseOptions
+    @OptionGroup var deadlines: DeadlineOptions
+}
