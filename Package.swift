@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tipwire", targets: ["tipwire"]),
+        .executable(name: "tipwire-bench", targets: ["tipwire-bench"]),
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "Kafka", targets: ["Kafka"]),
     ],
@@ -23,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         .systemLibrary(
@@ -59,7 +62,7 @@ let package = Package(
         ),
         .target(
             name: "TipwireStore",
-            dependencies: ["TipwireCore", "Postgres"],
+            dependencies: ["TipwireCore", "Postgres", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -83,10 +86,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What tipwire's command-line programs share: option groups for the database, Kafka and logging.
+        .target(
+            name: "TipwireCommandLine",
+            dependencies: [
+                "TipwireStore", "Kafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Running a program to completion, for the benchmarks' reference tools and the tests' checkers.
+        .target(
+            name: "ChildProcesses",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tipwire",
             dependencies: [
-                "TipwireAPI", "TipwirePipeline", "TipwireStore", "TipwireCore", "Postgres", "Kafka",
+                "TipwireAPI", "TipwirePipeline", "TipwireStore", "TipwireCore", "TipwireCommandLine", "Postgres", "Kafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -97,10 +119,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Benchmarks and load tools, kept out of the production binary.
+        .executableTarget(
+            name: "tipwire-bench",
+            dependencies: [
+                "TipwireAPI", "TipwirePipeline", "TipwireStore", "TipwireCore", "TipwireCommandLine", "ChildProcesses", "Postgres", "Kafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Shared by the test targets: a schema per test in the test database, a private cluster, process spawning.
         .target(
             name: "TestSupport",
-            dependencies: ["Postgres", "Kafka", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Postgres", "Kafka", "ChildProcesses", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -110,6 +144,11 @@ let package = Package(
             path: "Tests/Fuzzing",
             swiftSettings: swiftSettings
         ),
+        // Holds Sources/ to the import rules of docs/architecture.md.
+        .testTarget(
+            name: "ArchitectureTests",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PostgresTests",
             dependencies: ["Postgres", "TestSupport"],
@@ -117,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka", "TestSupport"],
+            dependencies: ["Kafka", "TestSupport", "ChildProcesses"],
             exclude: ["aiokafka_interop.py"],
             swiftSettings: swiftSettings
         ),
@@ -129,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "TipwireTests",
             dependencies: [
-                "TipwireAPI", "TipwirePipeline", "TipwireStore", "TipwireCore", "Postgres", "Kafka", "TestSupport", "Fuzzing",
+                "TipwireAPI", "TipwirePipeline", "TipwireStore", "TipwireCore", "Postgres", "Kafka", "TestSupport", "Fuzzing", "ChildProcesses",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

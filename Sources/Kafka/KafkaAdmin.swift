@@ -39,14 +39,17 @@ public final class KafkaAdmin: Sendable {
         let handle = SendableHandle(client.handle)
         let stopping = StopFlag()
         try await withTaskCancellationHandler {
-            try await createTopic(name, partitions: partitions, replicationFactor: replicationFactor, config: config, ifNotExists: ifNotExists, timeout: timeout, handle: handle, stopping: stopping)
+            try await createTopic(
+                name, partitions: partitions, replicationFactor: replicationFactor, config: config, ifNotExists: ifNotExists, timeout: timeout,
+                handle: handle, stopping: stopping)
         } onCancel: {
             stopping.set()
         }
     }
 
     private func createTopic(
-        _ name: String, partitions: Int, replicationFactor: Int, config: [String: String], ifNotExists: Bool, timeout: Duration, handle: SendableHandle,
+        _ name: String, partitions: Int, replicationFactor: Int, config: [String: String], ifNotExists: Bool, timeout: Duration,
+        handle: SendableHandle,
         stopping: StopFlag
     ) async throws {
         try await runBlocking(on: queue) {

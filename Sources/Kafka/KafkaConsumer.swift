@@ -131,7 +131,9 @@ public final class KafkaConsumer: Sendable {
         try withPartitionList(partitions) { rd_kafka_resume_partitions(client.handle, $0) }
     }
 
-    private func withPartitionList(_ partitions: [KafkaTopicPartition], _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> rd_kafka_resp_err_t) throws {
+    private func withPartitionList(
+        _ partitions: [KafkaTopicPartition], _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> rd_kafka_resp_err_t
+    ) throws {
         let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for partition in partitions { rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition) }
@@ -251,35 +253,36 @@ private func messageTimestamp(_ message: UnsafeMutablePointer<rd_kafka_message_t
 }
 
 /// Applies assignments for both eager and cooperative rebalancing and tracks them.
-private let rebalanceCallback: @convention(c) (
-    OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
-) -> Void = { handle, code, partitions, opaque in
-    guard let handle, let context = ClientContext.from(opaque) else { return }
-    var changed: [KafkaTopicPartition] = []
-    if let partitions {
-        for index in 0..<Int(partitions.pointee.cnt) {
-            let element = partitions.pointee.elems[index]
-            changed.append(KafkaTopicPartition(topic: String(cString: element.topic), partition: element.partition))
+private let rebalanceCallback:
+    @convention(c) (
+        OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
+    ) -> Void = { handle, code, partitions, opaque in
+        guard let handle, let context = ClientContext.from(opaque) else { return }
+        var changed: [KafkaTopicPartition] = []
+        if let partitions {
+            for index in 0..<Int(partitions.pointee.cnt) {
+                let element = partitions.pointee.elems[index]
+                changed.append(KafkaTopicPartition(topic: String(cString: element.topic), partition: element.partition))
+            }
+        }
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+        if code == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+            if cooperative {
+                if let error = rd_kafka_incremental_assign(handle, partitions) { rd_kafka_error_destroy(error) }
+            } else {
+                rd_kafka_assign(handle, partitions)
+            }
+            context.assignment.withLock { $0.formUnion(changed) }
+            context.logger.info("partitions assigned", metadata: ["partitions": "\(changed.map(\.description).sorted())"])
+        } else {
+            // Commit what was processed before giving the partitions away.
+            _ = rd_kafka_commit(handle, nil, 0)
+            if cooperative {
+                if let error = rd_kafka_incremental_unassign(handle, partitions) { rd_kafka_error_destroy(error) }
+            } else {
+                rd_kafka_assign(handle, nil)
+            }
+            context.assignment.withLock { $0.subtract(changed) }
+            context.logger.info("partitions revoked", metadata: ["partitions": "\(changed.map(\.description).sorted())"])
         }
     }
-    let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
-    if code == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
-        if cooperative {
-            if let error = rd_kafka_incremental_assign(handle, partitions) { rd_kafka_error_destroy(error) }
-        } else {
-            rd_kafka_assign(handle, partitions)
-        }
-        context.assignment.withLock { $0.formUnion(changed) }
-        context.logger.info("partitions assigned", metadata: ["partitions": "\(changed.map(\.description).sorted())"])
-    } else {
-        // Commit what was processed before giving the partitions away.
-        _ = rd_kafka_commit(handle, nil, 0)
-        if cooperative {
-            if let error = rd_kafka_incremental_unassign(handle, partitions) { rd_kafka_error_destroy(error) }
-        } else {
-            rd_kafka_assign(handle, nil)
-        }
-        context.assignment.withLock { $0.subtract(changed) }
-        context.logger.info("partitions revoked", metadata: ["partitions": "\(changed.map(\.description).sorted())"])
-    }
-}

@@ -291,7 +291,8 @@ final class DeliveryBatch: Sendable {
     /// Records one message's outcome; true when it was the batch's last.
     func complete(index: Int, with result: Result<KafkaDeliveryReport, KafkaError>) -> Bool {
         var last = false
-        let finished = state.withLock { state -> (CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>, [Result<KafkaDeliveryReport, KafkaError>])? in
+        let finished = state.withLock {
+            state -> (CheckedContinuation<[Result<KafkaDeliveryReport, KafkaError>], Never>, [Result<KafkaDeliveryReport, KafkaError>])? in
             guard state.results[index] == nil else { return nil }
             state.results[index] = result
             state.remaining -= 1

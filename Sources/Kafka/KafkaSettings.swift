@@ -62,7 +62,8 @@ public struct KafkaSettings: Sendable, Hashable {
         // The reason comes back in the error buffer; librdkafka's own log lines would only repeat it.
         rd_kafka_conf_set_log_cb(conf, nil)
         var errorBuffer = [CChar](repeating: 0, count: 512)
-        for (key, value) in base.sorted(by: { $0.key < $1.key }) where rd_kafka_conf_set(conf, key, value, &errorBuffer, errorBuffer.count) != RD_KAFKA_CONF_OK {
+        for (key, value) in base.sorted(by: { $0.key < $1.key })
+        where rd_kafka_conf_set(conf, key, value, &errorBuffer, errorBuffer.count) != RD_KAFKA_CONF_OK {
             rd_kafka_conf_destroy(conf)
             throw KafkaError(configuration: cBufferText(errorBuffer), context: "Kafka setting \(key)")
         }
@@ -74,7 +75,8 @@ public struct KafkaSettings: Sendable, Hashable {
         guard let handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errorBuffer, errorBuffer.count) else {
             rd_kafka_conf_destroy(conf)
             let origins = Array(Set(entries.map(\.origin))).sorted().joined(separator: ", ")
-            throw KafkaError(configuration: cBufferText(errorBuffer), context: "Kafka settings together (from \(origins.isEmpty ? "defaults" : origins))")
+            throw KafkaError(
+                configuration: cBufferText(errorBuffer), context: "Kafka settings together (from \(origins.isEmpty ? "defaults" : origins))")
         }
         rd_kafka_destroy(handle)
     }

@@ -203,7 +203,7 @@ struct SendablePointer: @unchecked Sendable {
 
 func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
     let duplicated = strings.map { strdup($0) }
-    defer { duplicated.forEach { free($0) } }
+    defer { for string in duplicated { free(string) } }
     let pointers: [UnsafePointer<CChar>?] = duplicated.map { $0.map { UnsafePointer($0) } } + [nil]
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

@@ -150,8 +150,8 @@ public final class PostgresClient: Service, Sendable {
             }
             return (state.idle.map(\.connection), state.waiters)
         }
-        idle.forEach { $0.close() }
-        waiters.forEach { $0.resume(with: .failure(PostgresError(.poolClosed, "the connection pool is closed"))) }
+        for connection in idle { connection.close() }
+        for waiter in waiters { waiter.resume(with: .failure(PostgresError(.poolClosed, "the connection pool is closed"))) }
     }
 
     // MARK: - Leasing

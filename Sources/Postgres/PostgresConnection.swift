@@ -174,7 +174,8 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private func validate(_ query: PostgresQuery) throws {
-        for case .text(var text) in query.parameters where text.withUTF8({ bytes in bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }) {
+        for case .text(var text) in query.parameters
+        where text.withUTF8({ bytes in bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }) {
             throw PostgresError(.usage, "a text parameter contains a NUL byte, which PostgreSQL text cannot hold", query: query.sql)
         }
     }
@@ -312,4 +313,3 @@ final class LibPQHandle: @unchecked Sendable {
         PQfinish(pg)
     }
 }
-

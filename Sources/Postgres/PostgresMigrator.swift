@@ -27,7 +27,9 @@ public struct PostgresMigrator: Sendable {
     public let lockKey: Int64
     public let logger: Logger
 
-    public init(client: PostgresClient, table: String = "schema_migrations", lockKey: Int64 = 0x7469_7077_6972_6501, logger: Logger = Logger(label: "migrate")) {
+    public init(
+        client: PostgresClient, table: String = "schema_migrations", lockKey: Int64 = 0x7469_7077_6972_6501, logger: Logger = Logger(label: "migrate")
+    ) {
         self.client = client
         self.table = table
         self.lockKey = lockKey

@@ -30,7 +30,9 @@ public struct TipwireRequestContext: RequestContext {
 struct AuthMiddleware: RouterMiddleware {
     let tokens: TokenStore
 
-    func handle(_ request: Request, context: TipwireRequestContext, next: (Request, TipwireRequestContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: TipwireRequestContext, next: (Request, TipwireRequestContext) async throws -> Response) async throws
+        -> Response
+    {
         guard let token = Self.bearerToken(request) else { throw Problem.unauthenticated }
         let principal: Principal
         switch try await tokens.authenticate(token) {

@@ -26,7 +26,8 @@ struct DocumentsController {
                 StoredAnswer(status: stored.created ? 201 : 200, body: try TipwireJSON.encode(stored.record))
             })
         if case .answered(_, let stored) = result {
-            context.logger.info("document stored", metadata: ["document": "\(stored.record.id)", "size": "\(stored.record.size)", "new": "\(stored.created)"])
+            context.logger.info(
+                "document stored", metadata: ["document": "\(stored.record.id)", "size": "\(stored.record.size)", "new": "\(stored.created)"])
         }
         return try HTTP.answer(result, headers: { [.location: "/v1/documents/\($0.record.id)"] }) { _ in
             Problem.conflict("the document was stored")  // a stored document is always answered
@@ -43,7 +44,11 @@ struct DocumentsController {
             .contentDisposition: "attachment; filename=\"\(document.id)\"",
             HTTPField.Name("X-Content-Type-Options")!: "nosniff",
         ]
-        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
+        if let match = request.headers[.ifNoneMatch],
+            match.split(separator: ",").contains(where: {
+                $0.trimmingCharacters(in: .whitespaces) == etag || $0.trimmingCharacters(in: .whitespaces) == "*"
+            })
+        {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentType] = document.mediaType
@@ -58,7 +63,9 @@ struct DocumentsController {
             case .unsatisfiable:
                 var problemHeaders = HTTPFields()
                 problemHeaders[.contentRange] = "bytes */\(document.size)"
-                throw Problem(.rangeNotSatisfiable, "range-not-satisfiable", title: "Range not satisfiable", detail: "Range: the document has \(document.size) bytes",
+                throw Problem(
+                    .rangeNotSatisfiable, "range-not-satisfiable", title: "Range not satisfiable",
+                    detail: "Range: the document has \(document.size) bytes",
                     errors: [FieldError("Range", "is outside the document's \(document.size) bytes")], headers: problemHeaders)
             case .ignored:
                 break

@@ -31,7 +31,8 @@ struct DutiesController {
         let state = query.oneOf("state", ["open", "acknowledged"])
         let kind = query.oneOf("kind", [RungKind.overdue.rawValue, RungKind.escalation.rawValue]).flatMap(RungKind.init)
         let filter = EscalationFilter(
-            acknowledged: state.map { $0 == "acknowledged" }, kind: kind, after: query.cursor("cursor"), limit: query.limit("limit", default: 20, maximum: 100))
+            acknowledged: state.map { $0 == "acknowledged" }, kind: kind, after: query.cursor("cursor"),
+            limit: query.limit("limit", default: 20, maximum: 100))
         try query.check()
         return try HTTP.json(.ok, try await duties.escalations(filter, for: actor))
     }

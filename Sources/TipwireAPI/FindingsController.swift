@@ -24,7 +24,8 @@ struct FindingsController {
         let body = try await HTTP.body(request, limit: Self.maxBodySize)
         let submission = try FindingSubmission.parse(try HTTP.parseJSON(body), now: Date())
         let outcome = try await findings.submit(
-            FindingRequest(newsroom: newsroom, actor: principal.actor, idempotencyKey: key, requestSHA256: Digest.sha256(body), submission: submission))
+            FindingRequest(
+                newsroom: newsroom, actor: principal.actor, idempotencyKey: key, requestSHA256: Digest.sha256(body), submission: submission))
         switch outcome {
         case .created(let view, let body):
             context.logger.info("finding received", metadata: ["finding": "\(view.finding.id)", "tasks": "\(view.tasks.count)"])
@@ -141,7 +142,8 @@ struct QueryReader {
 
     func check() throws {
         if !errors.isEmpty {
-            throw Problem(.badRequest, "invalid-query", title: "Invalid query parameters", detail: ValidationFailure(errors).description, errors: errors)
+            throw Problem(
+                .badRequest, "invalid-query", title: "Invalid query parameters", detail: ValidationFailure(errors).description, errors: errors)
         }
     }
 }

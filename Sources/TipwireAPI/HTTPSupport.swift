@@ -50,7 +50,8 @@ enum HTTP {
     ) throws -> Response {
         switch result {
         case .answered(let answer, let outcome): return json(HTTPResponse.Status(code: answer.status), answer.body, headers: headers(outcome))
-        case .replayed(let answer): return json(HTTPResponse.Status(code: answer.status), answer.body, headers: [IdempotencyKey.replayedHeader: "true"])
+        case .replayed(let answer):
+            return json(HTTPResponse.Status(code: answer.status), answer.body, headers: [IdempotencyKey.replayedHeader: "true"])
         case .keyReused: throw Problem.idempotencyKeyReused
         case .refused(let outcome): throw problem(outcome)
         }

@@ -59,7 +59,8 @@ public struct HealthController<Context: RequestContext>: Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let body = (try? encoder.encode(report)) ?? Data("{\"status\":\"error\"}".utf8)
-            return Response(status: report.status == "ok" ? .ok : .serviceUnavailable, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            return Response(
+                status: report.status == "ok" ? .ok : .serviceUnavailable, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.get("/metrics") { _, _ -> Response in
             var headers = HTTPFields()

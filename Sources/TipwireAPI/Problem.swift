@@ -64,12 +64,15 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
     }
 
     public static func malformed(_ field: String, _ reason: String) -> Problem {
-        Problem(.badRequest, "malformed-request", title: "The request cannot be read", detail: "\(field): \(reason)", errors: [FieldError(field, reason)])
+        Problem(
+            .badRequest, "malformed-request", title: "The request cannot be read", detail: "\(field): \(reason)", errors: [FieldError(field, reason)])
     }
 
     public static func unsupportedMediaType(_ received: String?, expected: String) -> Problem {
         let reason = "must be \(expected)" + (received.map { ", not \($0)" } ?? "")
-        return Problem(.unsupportedMediaType, "unsupported-media-type", title: "Unsupported content type", detail: "Content-Type: \(reason)", errors: [FieldError("Content-Type", reason)])
+        return Problem(
+            .unsupportedMediaType, "unsupported-media-type", title: "Unsupported content type", detail: "Content-Type: \(reason)",
+            errors: [FieldError("Content-Type", reason)])
     }
 
     public static let unauthenticated = Problem(
@@ -98,7 +101,8 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
     public static func tooLarge(_ field: String, limit: Int) -> Problem {
         Problem(
             .contentTooLarge, "payload-too-large", title: "The request body is too large",
-            detail: "\(field): must be at most \(limit) bytes (\(limit / 1_048_576) MiB)", errors: [FieldError(field, "must be at most \(limit) bytes")])
+            detail: "\(field): must be at most \(limit) bytes (\(limit / 1_048_576) MiB)",
+            errors: [FieldError(field, "must be at most \(limit) bytes")])
     }
 
     public static func conflict(_ detail: String) -> Problem {
@@ -139,9 +143,11 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 } else {
                     problem = .notFound("\(request.method) \(request.uri.path)")
                 }
-            case .contentTooLarge: problem = Problem(.contentTooLarge, "payload-too-large", title: "The request body is too large", detail: error.body ?? "too large")
+            case .contentTooLarge:
+                problem = Problem(.contentTooLarge, "payload-too-large", title: "The request body is too large", detail: error.body ?? "too large")
             default:
-                problem = Problem(error.status, "http-\(error.status.code)", title: error.status.reasonPhrase, detail: error.body ?? error.status.reasonPhrase)
+                problem = Problem(
+                    error.status, "http-\(error.status.code)", title: error.status.reasonPhrase, detail: error.body ?? error.status.reasonPhrase)
             }
             return try problem.response(from: request, context: context)
         } catch {
@@ -150,15 +156,20 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 // A value the checks above let through but the database refuses: a 422 naming the field
                 // (from the column or constraint), logged without the row, never a 500.
                 context.logger.warning(
-                    "the database refused a value", metadata: ["sqlstate": "\(sqlState ?? "")", "constraint": "\(constraint ?? "")", "path": "\(request.uri.path)"])
-                return try Problem.validation(ValidationFailure(field, "was refused by the database (\(reason))")).response(from: request, context: context)
+                    "the database refused a value",
+                    metadata: ["sqlstate": "\(sqlState ?? "")", "constraint": "\(constraint ?? "")", "path": "\(request.uri.path)"])
+                return try Problem.validation(ValidationFailure(field, "was refused by the database (\(reason))")).response(
+                    from: request, context: context)
             case .unavailable(let reason):
                 context.logger.warning("database unavailable", metadata: ["error": "\(reason)"])
                 return try Problem.unavailable.response(from: request, context: context)
             case nil:
                 context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-                return try Problem(.internalServerError, "internal", title: "Internal error", detail: "the request failed on the server and was not applied; it has been logged")
-                    .response(from: request, context: context)
+                return try Problem(
+                    .internalServerError, "internal", title: "Internal error",
+                    detail: "the request failed on the server and was not applied; it has been logged"
+                )
+                .response(from: request, context: context)
             }
         }
     }

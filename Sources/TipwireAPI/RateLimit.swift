@@ -63,7 +63,9 @@ struct RateLimitMiddleware: RouterMiddleware {
 
     init(limiter: RateLimiter) { self.limiter = limiter }
 
-    func handle(_ request: Request, context: TipwireRequestContext, next: (Request, TipwireRequestContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: TipwireRequestContext, next: (Request, TipwireRequestContext) async throws -> Response) async throws
+        -> Response
+    {
         if let principal = context.principal, let wait = limiter.admit(principal.tokenID) {
             limited.increment()
             throw Problem.rateLimited(retryAfter: wait, limit: limiter.limit)
@@ -77,7 +79,8 @@ extension Problem {
         let seconds = max(1, Int((wait / .seconds(1)).rounded(.up)))
         return Problem(
             .tooManyRequests, "rate-limited", title: "Too many requests",
-            detail: "this token may make \(Int(limit.perSecond)) requests a second (bursts of \(Int(limit.burst))); nothing was done, retry after \(seconds) s",
+            detail:
+                "this token may make \(Int(limit.perSecond)) requests a second (bursts of \(Int(limit.burst))); nothing was done, retry after \(seconds) s",
             errors: [FieldError("Authorization", "the token is over its request rate")], headers: [.retryAfter: String(seconds)])
     }
 }

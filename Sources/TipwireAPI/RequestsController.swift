@@ -23,7 +23,8 @@ struct RequestsController {
         var query = QueryReader(request.uri.queryParameters)
         let state = query.oneOf("state", ["open", "answered", "declined"])
         let direction = query.oneOf("direction", ["to-newsroom", "to-agency"]).flatMap(RequestDirection.init)
-        let filter = RequestFilter(state: state, direction: direction, after: query.cursor("cursor"), limit: query.limit("limit", default: 20, maximum: 100))
+        let filter = RequestFilter(
+            state: state, direction: direction, after: query.cursor("cursor"), limit: query.limit("limit", default: 20, maximum: 100))
         try query.check()
         return try HTTP.json(.ok, try await requests.list(filter, for: actor))
     }

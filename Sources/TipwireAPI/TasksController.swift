@@ -129,7 +129,11 @@ extension Problem {
         case .illegal(let state, _, let allowed):
             var problem = Problem(
                 .conflict, "illegal-transition", title: "Not possible in the task's current state", detail: rejection.description,
-                errors: [FieldError("state", "is \(state.rawValue); allowed actions: \(allowed.isEmpty ? "none" : allowed.map(\.rawValue).joined(separator: ", "))")])
+                errors: [
+                    FieldError(
+                        "state",
+                        "is \(state.rawValue); allowed actions: \(allowed.isEmpty ? "none" : allowed.map(\.rawValue).joined(separator: ", "))")
+                ])
             problem.state = state.rawValue
             problem.allowedActions = allowed.map(\.rawValue)
             return problem

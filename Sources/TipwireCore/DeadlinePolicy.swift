@@ -1,6 +1,6 @@
 import Foundation
 
-/// The stages of a duty that have a deadline (DESIGN §7).
+/// The stages of a duty that have a deadline (docs/adr/0004).
 public enum DeadlineStage: String, Sendable, Hashable, Codable, CaseIterable {
     case deliver
     case acknowledge
@@ -82,7 +82,7 @@ public struct DeadlinePolicy: Sendable, Hashable, Codable {
         policies.first { $0.stage == stage && $0.category == category } ?? policies.first { $0.stage == stage && $0.category == nil }
     }
 
-    /// The default of DESIGN §7 for a stage, as the migration seeds it.
+    /// The default for a stage (docs/adr/0004), as the migration seeds it.
     public static func `default`(for stage: DeadlineStage) -> DeadlinePolicy {
         switch stage {
         case .deliver: DeadlinePolicy(stage: .deliver, amount: 1, unit: .hours)

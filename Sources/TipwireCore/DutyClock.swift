@@ -47,7 +47,7 @@ public enum RungKind: String, Sendable, Hashable, Codable {
     case escalation
 }
 
-/// One rung of the escalation ladder (DESIGN §7).
+/// One rung of the escalation ladder (docs/adr/0004).
 public struct Rung: Sendable, Hashable {
     public var index: Int
     public var kind: RungKind
@@ -284,7 +284,8 @@ extension UUID {
         var bytes: uuid_t = (
             0, 0, 0, 0, 0, 0, UInt8(truncatingIfNeeded: high >> 8), UInt8(truncatingIfNeeded: high), UInt8(truncatingIfNeeded: low >> 56),
             UInt8(truncatingIfNeeded: low >> 48), UInt8(truncatingIfNeeded: low >> 40), UInt8(truncatingIfNeeded: low >> 32),
-            UInt8(truncatingIfNeeded: low >> 24), UInt8(truncatingIfNeeded: low >> 16), UInt8(truncatingIfNeeded: low >> 8), UInt8(truncatingIfNeeded: low)
+            UInt8(truncatingIfNeeded: low >> 24), UInt8(truncatingIfNeeded: low >> 16), UInt8(truncatingIfNeeded: low >> 8),
+            UInt8(truncatingIfNeeded: low)
         )
         let milliseconds = UInt64(max(0, TimestampRange.clamp(time).timeIntervalSince1970 * 1000))
         bytes.0 = UInt8(truncatingIfNeeded: milliseconds >> 40)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// CloudEvents types tipwire produces (DESIGN §5). Each has a JSON Schema in `schemas/events/`.
+/// CloudEvents types tipwire produces (README, "Kafka topics and events"). Each has a JSON Schema in `schemas/events/`.
 public enum EventType {
     public static let taskAssigned = "vn.tipwire.task.assigned.v1"
     public static let findingReceived = "vn.tipwire.finding.received.v1"
@@ -21,7 +21,9 @@ public struct OutboundEvent: Sendable, Hashable {
     /// Set on `task.assigned`: the task whose delivery this event records.
     public var deliversTask: UUID?
 
-    public init(id: UUID = .timeOrdered(), type: String, subject: String, time: Date, topic: String, key: String, data: [UInt8], deliversTask: UUID? = nil) {
+    public init(
+        id: UUID = .timeOrdered(), type: String, subject: String, time: Date, topic: String, key: String, data: [UInt8], deliversTask: UUID? = nil
+    ) {
         self.id = id
         self.type = type
         self.subject = subject
@@ -163,11 +165,13 @@ public struct TaskAssignedData: Codable, Sendable, Hashable {
     public var documents: [DocumentClaimCheck]
     public var deadline: Deadline
 
-    /// `deliverBy` is the task's own; the acknowledge window is the default policy's (DESIGN §7).
+    /// `deliverBy` is the task's own; the acknowledge window is the default policy's (docs/adr/0004).
     public init(
         task: TaskReference, assignedAt: Date, deliverBy: Date, previousTaskID: UUID? = nil, finding: FindingData, documents: [DocumentClaimCheck]
     ) {
-        self.task = Task(id: task.id, agency: task.agency, state: "assigned", routedBy: task.routedBy, assignedAt: assignedAt, previousTaskID: previousTaskID?.lowercased)
+        self.task = Task(
+            id: task.id, agency: task.agency, state: "assigned", routedBy: task.routedBy, assignedAt: assignedAt,
+            previousTaskID: previousTaskID?.lowercased)
         self.finding = finding
         self.documents = documents
         self.deadline = Deadline(deliverBy: deliverBy, acknowledgeWithinWorkingDays: DeadlinePolicy.default(for: .acknowledge).amount)
@@ -378,7 +382,6 @@ public struct InfoRequestView: Codable, Sendable, Hashable {
         try container.encode(answeredAt, forKey: .answeredAt)
     }
 }
-
 
 /// The responses agencies send on `tipwire.responses.<agency>`, one CloudEvents type per action.
 public enum ResponseTypes {

@@ -113,7 +113,9 @@ public struct FindingSubmission: Sendable, Hashable {
 /// Dates outside years 0001 to 9999 are refused (nil), like any other malformed value.
 public func parseTimestamp(_ text: String) -> Date? {
     guard text.utf8.count <= 64 else { return nil }
-    let date = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
+    let date =
+        (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
     guard let date, TimestampRange.contains(date) else { return nil }
     return date
 }

@@ -37,7 +37,9 @@ public enum MediaTypeSniffer {
             let start = String(decoding: head.prefix(256), as: UTF8.self).drop(while: \.isWhitespace).lowercased()
             if start.hasPrefix("<!doctype html") || start.hasPrefix("<html") { return "text/html; charset=utf-8" }
             if start.hasPrefix("<?xml") { return "application/xml" }
-            if start.hasPrefix("{") || start.hasPrefix("[") , let declared = declared.map(essence), declared == "application/json" { return "application/json" }
+            if start.hasPrefix("{") || start.hasPrefix("["), let declared = declared.map(essence), declared == "application/json" {
+                return "application/json"
+            }
             if let declared = declared.map(essence), declared == "text/csv" { return "text/csv; charset=utf-8" }
             return "text/plain; charset=utf-8"
         }
@@ -47,10 +49,11 @@ public enum MediaTypeSniffer {
     /// A declared type tipwire may store: at most 127 characters of letters, digits and `.+-/`
     /// (RFC 6838's restricted names), so a client's header never becomes an oversized or odd value.
     static func isToken(_ type: String) -> Bool {
-        type.utf8.count <= 127 && type.utf8.allSatisfy { byte in
-            (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "+")
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "/")
-        }
+        type.utf8.count <= 127
+            && type.utf8.allSatisfy { byte in
+                (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "+")
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "/")
+            }
     }
 
     /// `Text/Plain; charset=x` → `text/plain`.

@@ -32,7 +32,7 @@ public struct PartyCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public var environmentName: String { rawValue.uppercased().replacingOccurrences(of: "-", with: "_") }
 }
 
-/// The Kafka topics tipwire uses (DESIGN §5).
+/// The Kafka topics tipwire uses (README, "Kafka topics and events").
 public enum TopicName {
     public static let escalations = "tipwire.escalations"
     public static let findings = "tipwire.findings"

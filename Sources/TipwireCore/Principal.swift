@@ -1,7 +1,9 @@
 import Crypto
 import Foundation
 
-/// What a token holder may do (DESIGN §2).
+/// What a token holder may do: a newsroom's liaison officer submits findings and answers requests, an
+/// agency officer works its agency's tasks, the coordinator (the City Inspectorate) sees and reassigns all,
+/// an auditor reads the deadline policies, and an admin changes them.
 public enum Role: String, Sendable, Codable, CaseIterable {
     case liaison, agency, coordinator, auditor, admin
 

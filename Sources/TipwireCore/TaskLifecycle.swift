@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where a task stands (DESIGN §3). Stored in `tasks.state`; every change is a task event.
+/// Where a task stands (docs/adr/0003). Stored in `tasks.state`; every change is a task event.
 public enum TaskState: String, Sendable, Hashable, Codable, CaseIterable {
     case assigned
     case delivered
@@ -94,7 +94,7 @@ public struct TaskSnapshot: Sendable, Hashable {
     }
 }
 
-/// Limits that come from the deadline policy (DESIGN §7).
+/// Limits that come from the deadline policy (docs/adr/0004).
 public struct LifecyclePolicy: Sendable, Hashable {
     /// Extensions allowed per task (Law on Denunciations 2018 Art. 30: once, twice for especially complex cases).
     public var maximumExtensions: Int
@@ -333,5 +333,53 @@ extension TaskAction {
         }
         guard reader.errors.isEmpty, let action else { throw ValidationFailure(reader.errors) }
         return action
+    }
+
+    /// The action's JSON object, as `parse` reads it: `parse(name, .object(fields))` gives the action back.
+    public var fields: [String: JSONValue] {
+        switch self {
+        case .acknowledge(let note): note.map { ["note": .string($0)] } ?? [:]
+        case .start: [:]
+        case .requestInfo(let questions, let wanted): ["questions": .string(questions), "documents_wanted": .array(wanted.map(JSONValue.string))]
+        case .answerInfo(let answer): ["answer": .string(answer)]
+        case .extend(let days, let reason): ["days": .number(Double(days)), "reason": .string(reason)]
+        case .transfer(let agency, let reason): ["agency": .string(agency.rawValue), "reason": .string(reason)]
+        case .decline(let reason), .reopen(let reason), .close(let reason): ["reason": .string(reason)]
+        case .resolve(let outcome, let summary): ["outcome": .string(outcome.rawValue), "summary": .string(summary)]
+        }
+    }
+
+    /// What the task's timeline records of the action: its fields, a transfer's new holder under `to`.
+    public var timelineDetail: [String: JSONValue] {
+        var detail = fields
+        if let agency = detail.removeValue(forKey: "agency") { detail["to"] = agency }
+        return detail
+    }
+
+    /// The action's free text, for the newsroom's `finding.update`: a resolution's summary, a reason, a note,
+    /// the questions or the answer; empty for `start`.
+    public var text: String {
+        switch self {
+        case .resolve(_, let summary): summary
+        case .transfer(_, let reason), .decline(let reason), .close(let reason), .reopen(let reason), .extend(_, let reason): reason
+        case .acknowledge(let note): note ?? ""
+        case .requestInfo(let questions, _): questions
+        case .answerInfo(let answer): answer
+        case .start: ""
+        }
+    }
+
+    /// The resolution's outcome, for `resolve`.
+    public var outcome: TaskOutcome? { if case .resolve(let outcome, _) = self { outcome } else { nil } }
+}
+
+extension TaskActor {
+    /// Agencies see their own tasks, the newsroom the tasks on its findings, the coordinator all.
+    public func canSee(_ task: TaskSnapshot) -> Bool {
+        switch self {
+        case .agency(let agency): agency == task.agency
+        case .newsroom(let newsroom): newsroom == task.newsroom
+        case .coordinator: true
+        }
     }
 }

@@ -66,7 +66,7 @@ public struct CalendarDay: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 }
 
-/// Vietnam's working days (DESIGN §7): Monday to Friday, less public holidays (compensatory days
+/// Vietnam's working days (docs/adr/0004): Monday to Friday, less public holidays (compensatory days
 /// included), plus official swapped working days (a Saturday worked in exchange for a bridge day).
 /// Holidays and swaps are data, published by the Ministry of Home Affairs each year.
 ///

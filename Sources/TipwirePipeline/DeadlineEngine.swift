@@ -44,7 +44,7 @@ public struct DeadlineEngineConfiguration: Sendable {
     }
 }
 
-/// Raises reminders, overdue notices and escalations when duties run late (DESIGN §7).
+/// Raises reminders, overdue notices and escalations when duties run late (docs/adr/0004).
 ///
 /// One engine is active at a time (a `SingleActiveWorker`; a standby takes over within `standbyRetry`
 /// when the active one's session ends). It claims clocks whose

@@ -20,7 +20,8 @@ public struct OutboxRelayConfiguration: Sendable {
     public var errorBackoff: Duration
 
     public init(
-        producer: KafkaProducerConfiguration, batchSize: Int = 5000, recordingsInFlight: Int = 3, idlePoll: Duration = .seconds(1), standbyRetry: Duration = .seconds(1),
+        producer: KafkaProducerConfiguration, batchSize: Int = 5000, recordingsInFlight: Int = 3, idlePoll: Duration = .seconds(1),
+        standbyRetry: Duration = .seconds(1),
         errorBackoff: Duration = .milliseconds(500)
     ) {
         self.producer = producer
@@ -32,7 +33,7 @@ public struct OutboxRelayConfiguration: Sendable {
     }
 }
 
-/// Moves outbox rows to Kafka (DESIGN §4).
+/// Moves outbox rows to Kafka (docs/architecture.md).
 ///
 /// One relay is active at a time (a `SingleActiveWorker`): if its process dies the lock goes
 /// with its session and a standby takes over within `standbyRetry`. It produces unsent rows in id order as CloudEvents in
@@ -50,7 +51,9 @@ public final class OutboxRelay: Service, Sendable {
     private let failed = Counter(label: "tipwire_relay_events_failed_total")
     private let lag = Metrics.Timer(label: "tipwire_relay_commit_to_delivery_seconds")
 
-    public init(stores: TipwireStores, configuration: OutboxRelayConfiguration, topics: TopicProvisioner, logger: Logger = Logger(label: "tipwire.relay")) {
+    public init(
+        stores: TipwireStores, configuration: OutboxRelayConfiguration, topics: TopicProvisioner, logger: Logger = Logger(label: "tipwire.relay")
+    ) {
         self.outbox = stores.outbox
         self.configuration = configuration
         self.topics = topics
@@ -140,7 +143,7 @@ public final class OutboxRelay: Service, Sendable {
         let started = ContinuousClock.now
         try await topics.ensure(batch.map(\.event.topic))
         // Stopping (SIGTERM) while the brokers are away fails the batch at once; its rows stay unsent.
-        let reports = try await producer.sendStoppingOnCancel(batch.map { Self.message(for: $0.event) })
+        let reports = try await producer.sendStoppingOnCancel(batch.map { KafkaOutgoingMessage(event: $0.event) })
         let now = Date()
         var round = Round(deliveries: [], producedAt: now, produceTime: started.duration(to: .now))
         for (message, report) in zip(batch, reports) {
@@ -153,21 +156,6 @@ public final class OutboxRelay: Service, Sendable {
             }
         }
         return round
-    }
-
-    /// A CloudEvents 1.0 binary-mode Kafka message: attributes in `ce_*` headers, `data` as the value.
-    public static func message(for event: OutboundEvent) -> KafkaOutgoingMessage {
-        KafkaOutgoingMessage(
-            topic: event.topic, key: Array(event.key.utf8), value: event.data,
-            headers: [
-                KafkaHeader(key: "ce_specversion", value: "1.0"),
-                KafkaHeader(key: "ce_id", value: event.id.lowercased),
-                KafkaHeader(key: "ce_source", value: OutboundEvent.source),
-                KafkaHeader(key: "ce_type", value: event.type),
-                KafkaHeader(key: "ce_time", value: formatTimestamp(event.time)),
-                KafkaHeader(key: "ce_subject", value: event.subject),
-                KafkaHeader(key: "content-type", value: "application/json"),
-            ])
     }
 }
 

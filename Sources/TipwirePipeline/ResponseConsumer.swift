@@ -39,7 +39,7 @@ public enum DeadLetterReason: String, Sendable, CaseIterable {
     case refusedByDatabase = "refused-by-database"
 }
 
-/// Applies the responses agencies produce to `tipwire.responses.<agency>` (DESIGN §4).
+/// Applies the responses agencies produce to `tipwire.responses.<agency>` (docs/architecture.md).
 ///
 /// Each message is validated, authorised (the topic's agency must hold the task) and applied through
 /// `TaskLifecycle` with its `ce_id` record, the messages of one poll sharing a transaction; offsets are
@@ -55,7 +55,10 @@ public final class ResponseConsumer: Service, Sendable {
     private let applied = Counter(label: "tipwire_responses_applied_total")
     private let duplicates = Counter(label: "tipwire_responses_duplicate_total")
 
-    public init(stores: TipwireStores, configuration: ResponseConsumerConfiguration, topics: TopicProvisioner, logger: Logger = Logger(label: "tipwire.responses")) {
+    public init(
+        stores: TipwireStores, configuration: ResponseConsumerConfiguration, topics: TopicProvisioner,
+        logger: Logger = Logger(label: "tipwire.responses")
+    ) {
         self.stores = stores
         self.configuration = configuration
         self.topics = topics
@@ -149,16 +152,16 @@ public final class ResponseConsumer: Service, Sendable {
         guard let agency = TopicName.agency(ofResponses: message.topic) else {
             return .failure(Letter(.missingAttributes, "topic \(message.topic) is not tipwire.responses.<agency>"))
         }
-        guard let id = message.header("ce_id")?.stringValue, TextRules.problem(id, length: 1...200, multiline: false) == nil,
-            let type = message.header("ce_type")?.stringValue, let source = message.header("ce_source")?.stringValue
-        else {
+        guard let event = message.cloudEvent, TextRules.problem(event.id, length: 1...200, multiline: false) == nil else {
             return .failure(
                 Letter(.missingAttributes, "ce_id (1 to 200 characters), ce_source and ce_type headers are required (CloudEvents binary mode)"))
         }
+        let (id, type, source) = (event.id, event.type, event.source)
         // The topic says which agency sends; the event must say the same, so one agency's credentials
         // cannot pass a response off as another's.
         guard source == "/agencies/\(agency)" else {
-            return .failure(Letter(.sourceMismatch, "ce_source \(source.prefix(100)) does not match the topic's agency: expected /agencies/\(agency)"))
+            return .failure(
+                Letter(.sourceMismatch, "ce_source \(source.prefix(100)) does not match the topic's agency: expected /agencies/\(agency)"))
         }
         guard type == ResponseTypes.answer || ResponseTypes.byType[type] != nil else {
             let known = (ResponseTypes.byType.keys + [ResponseTypes.answer]).sorted().joined(separator: ", ")
@@ -207,13 +210,14 @@ public final class ResponseConsumer: Service, Sendable {
 
     /// Copies the message to the dead-letter topic with why and where it came from; returns once Kafka has it.
     private func deadLetter(_ message: KafkaMessage, _ letter: Letter, producer: KafkaProducer) async throws {
-        let headers = message.headers + [
-            KafkaHeader(key: "tw_reason", value: letter.reason.rawValue),
-            KafkaHeader(key: "tw_detail", value: String(letter.detail.prefix(1000))),
-            KafkaHeader(key: "tw_original_topic", value: message.topic),
-            KafkaHeader(key: "tw_original_partition", value: String(message.partition)),
-            KafkaHeader(key: "tw_original_offset", value: String(message.offset)),
-        ]
+        let headers =
+            message.headers + [
+                KafkaHeader(key: "tw_reason", value: letter.reason.rawValue),
+                KafkaHeader(key: "tw_detail", value: String(letter.detail.prefix(1000))),
+                KafkaHeader(key: "tw_original_topic", value: message.topic),
+                KafkaHeader(key: "tw_original_partition", value: String(message.partition)),
+                KafkaHeader(key: "tw_original_offset", value: String(message.offset)),
+            ]
         // Stopping while the brokers are away fails the copy at once; the offset is not stored, so the
         // message is read, and dead-lettered, again after a restart.
         let reports = try await producer.sendStoppingOnCancel([

@@ -115,8 +115,12 @@ public enum DeadlineStore {
             WHERE d.task_id = ANY(\(Array(Set(tasks)))::uuid[]) AND d.state IN ('running', 'paused') ORDER BY d.id FOR UPDATE OF d, x
             """)
         return try rows.map { row in
-            let (id, task, finding, agency, newsroom, category, request, stage, holderKind, holderCode, state, started, due, percent, step, next, paused) =
-                try row.decode((Int64, UUID, UUID, String, String, String, UUID?, String, String, String, String, Date, Date, Int, Int, Int, Date?).self)
+            let (
+                id, task, finding, agency, newsroom, category, request, stage, holderKind, holderCode, state, started, due, percent, step, next,
+                paused
+            ) =
+                try row.decode(
+                    (Int64, UUID, UUID, String, String, String, UUID?, String, String, String, String, Date, Date, Int, Int, Int, Date?).self)
             guard let stage = ClockStage(rawValue: stage), let holder = DutyHolder(kind: holderKind, code: try code(holderCode)),
                 let state = ClockRow.State(rawValue: state)
             else { throw CorruptRow(description: "deadline \(id) has stage \(stage), holder \(holderKind):\(holderCode), state \(state)") }
@@ -136,7 +140,8 @@ public enum DeadlineStore {
         if relevant.isEmpty { return }
         var clocks = try await openClocks(of: relevant.map(\.task.id), on: connection)
         func update(_ task: UUID, stages: Set<ClockStage>? = nil, _ body: (inout ClockRow) -> Void) {
-            for index in clocks.indices where clocks[index].taskID == task && clocks[index].isOpen && (stages?.contains(clocks[index].stage) ?? true) {
+            for index in clocks.indices where clocks[index].taskID == task && clocks[index].isOpen && (stages?.contains(clocks[index].stage) ?? true)
+            {
                 body(&clocks[index])
             }
         }
@@ -149,10 +154,14 @@ public enum DeadlineStore {
             case .acknowledge:
                 update(task.id, stages: [.acknowledge]) { $0.stop(.met, at: at) }
                 clocks.append(
-                    .started(duty, stage: .resolve, holder: .agency(task.snapshot.agency), clock: rules.clock(.resolve, category: task.category, start: at)))
+                    .started(
+                        duty, stage: .resolve, holder: .agency(task.snapshot.agency), clock: rules.clock(.resolve, category: task.category, start: at)
+                    ))
             case .reopen:
                 clocks.append(
-                    .started(duty, stage: .resolve, holder: .agency(task.snapshot.agency), clock: rules.clock(.resolve, category: task.category, start: at)))
+                    .started(
+                        duty, stage: .resolve, holder: .agency(task.snapshot.agency), clock: rules.clock(.resolve, category: task.category, start: at)
+                    ))
             case .requestInfo:
                 update(task.id, stages: [.resolve]) { $0.pause(at: at) }
             case .answerInfo:
@@ -249,7 +258,9 @@ public enum DeadlineStore {
 
     /// The acknowledge clocks of tasks the relay has just delivered (`delivered` is when), one per
     /// category of finding so the statement can pick each task's by a join.
-    static func acknowledgeClocks(deliveredAt delivered: Date, rules: DeadlineRules, categories: [String]) -> [(category: String, clock: DutyClock, nextAt: Date?)] {
+    static func acknowledgeClocks(deliveredAt delivered: Date, rules: DeadlineRules, categories: [String]) -> [(
+        category: String, clock: DutyClock, nextAt: Date?
+    )] {
         categories.map { category in
             let clock = rules.clock(.acknowledge, category: category, start: delivered)
             return (category, clock, clock.time(ofRung: 0, calendar: rules.calendar))
@@ -278,7 +289,10 @@ public enum DeadlineStore {
             var moves: [(id: Int64, next: Int, at: Date?)] = []
             var outbox: [OutboundEvent] = []
             for row in rows {
-                let (id, next, nextAt, task, finding, agency, newsroom, category, request, stageText, holderKind, holderCode, started, due, percent, step) =
+                let (
+                    id, next, nextAt, task, finding, agency, newsroom, category, request, stageText, holderKind, holderCode, started, due, percent,
+                    step
+                ) =
                     try row.decode((Int64, Int, Date, UUID, UUID, String, String, String, UUID?, String, String, String, Date, Date, Int, Int).self)
                 guard let stage = ClockStage(rawValue: stageText), let holder = DutyHolder(kind: holderKind, code: try code(holderCode)) else {
                     throw CorruptRow(description: "deadline \(id) has stage \(stageText) and holder \(holderKind):\(holderCode)")
@@ -290,7 +304,8 @@ public enum DeadlineStore {
                 }
                 let rungID = UUID.timeOrdered(at: now)
                 let data = DeadlineEventData(
-                    escalationID: rungID, stage: stage, holder: holder, task: (task, try code(agency)), finding: (finding, try code(newsroom), category),
+                    escalationID: rungID, stage: stage, holder: holder, task: (task, try code(agency)),
+                    finding: (finding, try code(newsroom), category),
                     requestID: request, rung: rung, clock: clock, rungAt: nextAt, raisedAt: now, calendar: calendar)
                 let payload = data.json()
                 for topic in rung.topics(for: holder) {
@@ -310,16 +325,16 @@ public enum DeadlineStore {
                 """
             ]
             if !rungs.isEmpty {
-                writes += [
-                    """
-                    INSERT INTO deadline_rungs (id, deadline_id, rung, kind, audience, rung_at, raised_at, raised_by)
-                    SELECT id, deadline_id, rung, kind, audience, rung_at, \(now), \(engine)
-                    FROM unnest(\(rungs.map(\.id))::uuid[], \(rungs.map(\.deadline))::bigint[], \(rungs.map(\.rung.index))::int[],
-                                \(rungs.map(\.rung.kind.rawValue))::text[], \(rungs.map(\.rung.audience))::text[], \(rungs.map(\.at))::timestamptz[])
-                         AS r(id, deadline_id, rung, kind, audience, rung_at)
-                    """,
-                    Inserts.outbox(outbox), Inserts.wakeRelay,
-                ]
+                writes +=
+                    [
+                        """
+                        INSERT INTO deadline_rungs (id, deadline_id, rung, kind, audience, rung_at, raised_at, raised_by)
+                        SELECT id, deadline_id, rung, kind, audience, rung_at, \(now), \(engine)
+                        FROM unnest(\(rungs.map(\.id))::uuid[], \(rungs.map(\.deadline))::bigint[], \(rungs.map(\.rung.index))::int[],
+                                    \(rungs.map(\.rung.kind.rawValue))::text[], \(rungs.map(\.rung.audience))::text[], \(rungs.map(\.at))::timestamptz[])
+                             AS r(id, deadline_id, rung, kind, audience, rung_at)
+                        """
+                    ] + Inserts.outbox(outbox)
             }
             _ = try await connection.pipeline(writes)
             return (rows.count, rungs.count)

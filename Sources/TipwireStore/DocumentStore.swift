@@ -41,7 +41,8 @@ public struct DocumentStore: Sendable {
         }
     }
 
-    private func store(newsroom: PartyCode, bytes: [UInt8], digest: [UInt8], mediaType: String, id: UUID, on connection: PostgresConnection) async throws
+    private func store(newsroom: PartyCode, bytes: [UInt8], digest: [UInt8], mediaType: String, id: UUID, on connection: PostgresConnection)
+        async throws
         -> StoredDocument
     {
         let results = try await connection.pipeline([
@@ -53,7 +54,8 @@ public struct DocumentStore: Sendable {
             "SELECT id, media_type, created_at FROM documents WHERE newsroom_code = \(newsroom.rawValue) AND sha256 = \(digest)",
         ])
         let (storedID, storedType, createdAt) = try results[2][0].decode((UUID, String, Date).self)
-        let record = DocumentRecord(id: storedID.lowercased, sha256: Hex.encode(digest), size: bytes.count, mediaType: storedType, createdAt: createdAt)
+        let record = DocumentRecord(
+            id: storedID.lowercased, sha256: Hex.encode(digest), size: bytes.count, mediaType: storedType, createdAt: createdAt)
         return StoredDocument(record: record, created: storedID == id)
     }
 
@@ -61,7 +63,8 @@ public struct DocumentStore: Sendable {
     /// holds a task on that was not transferred away, or in answer to that task's own request); the
     /// coordinator. Everyone else gets nil, exactly as for an id that does not exist.
     public func describe(id: UUID, for principal: Principal) async throws -> DocumentRecord? {
-        let columns = "SELECT d.id, encode(d.sha256, 'hex'), b.size, d.media_type, d.created_at FROM documents d JOIN document_blobs b ON b.sha256 = d.sha256"
+        let columns =
+            "SELECT d.id, encode(d.sha256, 'hex'), b.size, d.media_type, d.created_at FROM documents d JOIN document_blobs b ON b.sha256 = d.sha256"
         let query: PostgresQuery
         switch FindingScope(principal) {
         case .newsroom(let newsroom)?:

@@ -105,7 +105,8 @@ public struct EscalationView: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case id, kind, rung, audience, stage, holder, note
-        case taskID = "task_id", findingID = "finding_id", findingTitle = "finding_title", requestID = "request_id", dueAt = "due_at", rungAt = "rung_at"
+        case taskID = "task_id", findingID = "finding_id", findingTitle = "finding_title", requestID = "request_id", dueAt = "due_at", rungAt =
+            "rung_at"
         case raisedAt = "raised_at", dutyState = "duty_state", acknowledgedAt = "acknowledged_at", acknowledgedBy = "acknowledged_by"
     }
 
@@ -237,17 +238,24 @@ public struct DutyStore: Sendable {
             }
             try await connection.execute(
                 "UPDATE deadline_rungs SET acknowledged_at = now(), acknowledged_by = \(actorName), note = \(note) WHERE id = \(id)")
-            guard let view = try await connection.query("SELECT \(unescaped: Self.escalationColumns) WHERE r.id = \(id)").firstRow else { return .notFound }
+            guard let view = try await connection.query("SELECT \(unescaped: Self.escalationColumns) WHERE r.id = \(id)").firstRow else {
+                return .notFound
+            }
             return .acknowledged(try Self.escalation(view))
         }
     }
 
     static func escalation(_ row: PostgresRow) throws -> EscalationView {
-        let (id, kind, rung, audience, stage, holderKind, holderCode, task, finding, title, request, due, rungAt, raisedAt, dutyState, acknowledgedAt,
-            acknowledgedBy, note) =
-            try row.decode((UUID, String, Int, String, String, String, String, UUID, UUID, String, UUID?, Date, Date, Date, String, Date?, String?, String?).self)
+        let (
+            id, kind, rung, audience, stage, holderKind, holderCode, task, finding, title, request, due, rungAt, raisedAt, dutyState, acknowledgedAt,
+            acknowledgedBy, note
+        ) =
+            try row.decode(
+                (UUID, String, Int, String, String, String, String, UUID, UUID, String, UUID?, Date, Date, Date, String, Date?, String?, String?).self
+            )
         return EscalationView(
-            id: id.lowercased, kind: RungKind(rawValue: kind) ?? .escalation, rung: rung, audience: audience, stage: ClockStage(rawValue: stage) ?? .resolve,
+            id: id.lowercased, kind: RungKind(rawValue: kind) ?? .escalation, rung: rung, audience: audience,
+            stage: ClockStage(rawValue: stage) ?? .resolve,
             holder: DeadlineEventData.Holder(kind: holderKind, code: try code(holderCode)), taskID: task.lowercased, findingID: finding.lowercased,
             findingTitle: title, requestID: request?.lowercased, dueAt: due, rungAt: rungAt, raisedAt: raisedAt, dutyState: dutyState,
             acknowledgedAt: acknowledgedAt, acknowledgedBy: acknowledgedBy, note: note)
@@ -266,7 +274,9 @@ public struct DutyStore: Sendable {
             ])
         let calendar = try CalendarStore.decode(results[0...1])
         var due: [String: DueView] = [:]
-        for (task, stage, state, started, dueAt, percent, step, paused) in try results[2].decode((UUID, String, String, Date, Date, Int, Int, Date?).self) {
+        for (task, stage, state, started, dueAt, percent, step, paused) in try results[2].decode(
+            (UUID, String, String, Date, Date, Int, Int, Date?).self)
+        {
             guard let stage = ClockStage(rawValue: stage) else { continue }
             let clock = DutyClock(startedAt: started, dueAt: dueAt, reminderPercent: percent, stepWorkingDays: step)
             due[task.lowercased] = DueView(stage: stage, clock: clock, paused: state == "paused", now: paused ?? now, calendar: calendar)

@@ -26,7 +26,7 @@ public struct FindingFilter: Sendable {
     }
 }
 
-/// What of which findings a reader may see (need-to-know, DESIGN §3).
+/// What of which findings a reader may see (need-to-know, docs/adr/0005).
 ///
 /// A newsroom sees its own findings whole; the coordinator sees everything. An agency sees a finding
 /// while it holds a task on it that was not transferred or reassigned away, and then only its own tasks

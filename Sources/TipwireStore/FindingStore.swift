@@ -70,7 +70,10 @@ public final class FindingStore: Sendable {
 
     private let queue = Mutex(Queue())
 
-    public init(client: PostgresClient, links: DocumentLinks, maxBatch: Int = 64, maxConcurrentCommits: Int = 3, logger: Logger = Logger(label: "tipwire.findings")) {
+    public init(
+        client: PostgresClient, links: DocumentLinks, maxBatch: Int = 64, maxConcurrentCommits: Int = 3,
+        logger: Logger = Logger(label: "tipwire.findings")
+    ) {
         self.client = client
         self.links = links
         self.maxBatch = max(1, maxBatch)
@@ -125,7 +128,9 @@ public final class FindingStore: Sendable {
         } catch let error as PostgresError where batch.count > 1 && !error.isConnectionFailure {
             logger.debug("shared commit failed; retrying its findings one by one", metadata: ["error": "\(error)", "batch": "\(batch.count)"])
             for pending in batch { await commit([pending]) }
-        } catch let error as PostgresError where batch.count == 1 && error.sqlState == SQLState.uniqueViolation && error.violates(Constraint.idempotencyKey) {
+        } catch let error as PostgresError
+            where batch.count == 1 && error.sqlState == SQLState.uniqueViolation && error.violates(Constraint.idempotencyKey)
+        {
             // The same key committed concurrently in another batch: now it replays.
             await commit(batch)
         } catch {
@@ -133,9 +138,59 @@ public final class FindingStore: Sendable {
         }
     }
 
-    /// Writes the batch in the current transaction. Returns an outcome per request (nil for deferred ones).
+    /// What a batch's decisions read, in one round trip: the reference data, the documents the submissions
+    /// name, and the idempotency records of their keys.
+    private struct Loaded {
+        var reference: IntakeReference
+        var documents: [UUID: UploadedDocument]
+        /// By `scope NUL key`.
+        var usedKeys: [String: (hash: [UInt8], status: Int, body: [UInt8])]
+    }
+
+    /// The rows a batch writes.
+    private struct Writes {
+        var findings: [(id: UUID, data: FindingData, documentIDs: [UUID])] = []
+        var tasks: [TaskRow] = []
+        var events: [TaskEventRow] = []
+        var outbox: [OutboundEvent] = []
+        var keys: [(scope: String, key: String, hash: [UInt8], body: [UInt8])] = []
+    }
+
+    /// Decides and writes the batch in the current transaction. Returns an outcome per request (nil for deferred ones).
     private func apply(_ requests: [FindingRequest], on connection: PostgresConnection) async throws -> ([FindingOutcome?], Set<Int>) {
         let now = Date()
+        let loaded = try await load(requests, on: connection)
+        var outcomes = [FindingOutcome?](repeating: nil, count: requests.count)
+        var deferred = Set<Int>()
+        var keysInBatch = Set<String>()
+        var writes = Writes()
+        for (index, request) in requests.enumerated() {
+            let keyID = request.idempotencyScope + "\u{0}" + request.idempotencyKey
+            if let used = loaded.usedKeys[keyID] {
+                outcomes[index] = used.hash == request.requestSHA256 ? .replayed(status: used.status, body: used.body) : .keyReused
+                continue
+            }
+            if !keysInBatch.insert(keyID).inserted {
+                deferred.insert(index)
+                continue
+            }
+            let decision: Result<AcceptedFinding, ValidationFailure>
+            do {
+                decision = try FindingIntake.decide(
+                    request.submission, from: request.newsroom, reference: loaded.reference, documents: loaded.documents)
+            } catch {
+                throw FindingStoreError.routing(error)
+            }
+            switch decision {
+            case .failure(let failure): outcomes[index] = .rejected(failure)
+            case .success(let accepted): outcomes[index] = try plan(request, accepted, at: now, into: &writes)
+            }
+        }
+        if !writes.findings.isEmpty { try await write(writes, on: connection) }
+        return (outcomes, deferred)
+    }
+
+    private func load(_ requests: [FindingRequest], on connection: PostgresConnection) async throws -> Loaded {
         let documentIDs = Array(Set(requests.flatMap(\.submission.documentIDs)))
         var queries = ReferenceData.queries
         queries.append(
@@ -150,120 +205,75 @@ public final class FindingStore: Sendable {
               ON k.scope = r.scope AND k.key = r.key
             """)
         let results = try await connection.pipeline(queries)
-        let reference = try ReferenceData(results[0..<ReferenceData.queries.count])
-        var documents: [UUID: (newsroom: String, check: DocumentClaimCheck)] = [:]
+        var loaded = Loaded(reference: try ReferenceData.intake(results[0..<ReferenceData.queries.count]), documents: [:], usedKeys: [:])
         for (id, newsroom, sha256, size, mediaType) in try results[queries.count - 2].decode((UUID, String, String, Int, String).self) {
-            documents[id] = (newsroom, DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: links.url(of: id.lowercased)))
+            loaded.documents[id] = UploadedDocument(
+                newsroom: try code(newsroom),
+                check: DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: links.url(of: id.lowercased)))
         }
-        var usedKeys: [String: (hash: [UInt8], status: Int, body: [UInt8])] = [:]
         for (scope, key, hash, status, body) in try results[queries.count - 1].decode((String, String, [UInt8], Int, String).self) {
-            usedKeys[scope + "\u{0}" + key] = (hash, status, Array(body.utf8))
+            loaded.usedKeys[scope + "\u{0}" + key] = (hash, status, Array(body.utf8))
         }
+        return loaded
+    }
 
-        var outcomes = [FindingOutcome?](repeating: nil, count: requests.count)
-        var deferred = Set<Int>()
-        var keysInBatch = Set<String>()
-        var findings: [(id: UUID, data: FindingData, documentIDs: [UUID])] = []
-        var tasks: [TaskRow] = []
-        var events: [TaskEventRow] = []
-        var outbox: [OutboundEvent] = []
-        var keyRows: [(scope: String, key: String, hash: [UInt8], body: [UInt8])] = []
-
-        for (index, request) in requests.enumerated() {
-            let keyID = request.idempotencyScope + "\u{0}" + request.idempotencyKey
-            if let used = usedKeys[keyID] {
-                outcomes[index] = used.hash == request.requestSHA256 ? .replayed(status: used.status, body: used.body) : .keyReused
-                continue
-            }
-            if !keysInBatch.insert(keyID).inserted {
-                deferred.insert(index)
-                continue
-            }
-            let submission = request.submission
-            var problems: [FieldError] = []
-            if !reference.categories.contains(submission.category) {
-                problems.append(FieldError("category", "is not a known category (one of: \(reference.categories.sorted().joined(separator: ", ")))"))
-            }
-            if reference.jurisdictionParents[submission.jurisdiction] == nil {
-                problems.append(FieldError("jurisdiction", "is not a known jurisdiction code"))
-            }
-            if let subject = submission.subjectAgency, reference.routing.agencies[subject] == nil {
-                problems.append(FieldError("subject_agency", "is not a known agency code"))
-            }
-            var checks: [DocumentClaimCheck] = []
-            for (position, id) in submission.documentIDs.enumerated() {
-                guard let document = documents[id], document.newsroom == request.newsroom.rawValue else {
-                    problems.append(FieldError("document_ids[\(position)]", "no document \(id.lowercased) was uploaded by your newsroom"))
-                    continue
-                }
-                checks.append(document.check)
-            }
-            if !problems.isEmpty {
-                outcomes[index] = .rejected(ValidationFailure(problems))
-                continue
-            }
-            let routed: [RoutedAgency]
-            do {
-                routed = try reference.routing.route(
-                    category: submission.category, jurisdictions: reference.lineage(of: submission.jurisdiction), subjectAgency: submission.subjectAgency)
-            } catch .onlyTheSubject(let subject) {
-                outcomes[index] = .rejected(
-                    ValidationFailure("subject_agency", "no agency independent of \(subject) can take this finding; ask the coordinator to route it"))
-                continue
-            } catch {
-                throw FindingStoreError.routing(error)
-            }
-            let findingID = UUID()
-            let data = FindingData(
-                id: findingID, newsroom: request.newsroom, articleURL: submission.articleURL, title: submission.title,
-                publishedAt: submission.publishedAt, summary: submission.summary, category: submission.category,
-                jurisdiction: submission.jurisdiction, subjectAgency: submission.subjectAgency, receivedAt: now)
-            let findingTasks = routed.map { TaskRow(id: UUID(), findingID: findingID, agency: $0.agency, routedBy: $0.reason, assignedAt: now) }
-            for task in findingTasks {
-                // Tasks taken because a rule named the subject agency say which agency was passed over.
-                let excluded = task.routedBy == .conflictOfInterest ? submission.subjectAgency.map { #","excluded_subject":"\#($0)""# } ?? "" : ""
-                events.append(
-                    TaskEventRow(taskID: task.id, kind: "assigned", actor: request.actor, at: now, detail: #"{"routed_by":"\#(task.routedBy.rawValue)"\#(excluded)}"#))
-                outbox.append(try .taskAssigned(task, finding: data, documents: checks))
-            }
-            outbox.append(try .findingReceived(data, documents: checks, tasks: findingTasks))
-            tasks += findingTasks
-            let view = FindingView(finding: data, documents: checks, tasks: findingTasks.map(\.view))
-            let body = try TipwireJSON.encode(view)
-            keyRows.append((request.idempotencyScope, request.idempotencyKey, request.requestSHA256, body))
-            findings.append((findingID, data, submission.documentIDs))
-            outcomes[index] = .created(view, body: body)
+    /// The rows an accepted finding writes: the finding, a task and an `assigned` event per routed agency,
+    /// the events announcing them, and its idempotency record. Returns its outcome.
+    private func plan(_ request: FindingRequest, _ accepted: AcceptedFinding, at now: Date, into writes: inout Writes) throws -> FindingOutcome {
+        let submission = request.submission
+        let findingID = UUID()
+        let data = FindingData(
+            id: findingID, newsroom: request.newsroom, articleURL: submission.articleURL, title: submission.title,
+            publishedAt: submission.publishedAt, summary: submission.summary, category: submission.category,
+            jurisdiction: submission.jurisdiction, subjectAgency: submission.subjectAgency, receivedAt: now)
+        let findingTasks = accepted.routed.map { TaskRow(id: UUID(), findingID: findingID, agency: $0.agency, routedBy: $0.reason, assignedAt: now) }
+        for task in findingTasks {
+            // Tasks taken because a rule named the subject agency say which agency was passed over.
+            let excluded = task.routedBy == .conflictOfInterest ? submission.subjectAgency.map { #","excluded_subject":"\#($0)""# } ?? "" : ""
+            writes.events.append(
+                TaskEventRow(
+                    taskID: task.id, kind: "assigned", actor: request.actor, at: now,
+                    detail: #"{"routed_by":"\#(task.routedBy.rawValue)"\#(excluded)}"#))
+            writes.outbox.append(try .taskAssigned(task, finding: data, documents: accepted.documents))
         }
-        if findings.isEmpty { return (outcomes, deferred) }
+        writes.outbox.append(try .findingReceived(data, documents: accepted.documents, tasks: findingTasks))
+        writes.tasks += findingTasks
+        let view = FindingView(finding: data, documents: accepted.documents, tasks: findingTasks.map(\.view))
+        let body = try TipwireJSON.encode(view)
+        writes.keys.append((request.idempotencyScope, request.idempotencyKey, request.requestSHA256, body))
+        writes.findings.append((findingID, data, submission.documentIDs))
+        return .created(view, body: body)
+    }
 
+    private func write(_ writes: Writes, on connection: PostgresConnection) async throws {
+        let findings = writes.findings
+        let keyRows = writes.keys
         let links = findings.flatMap { finding in
             finding.documentIDs.enumerated().map { (finding.id, $0.element, $0.offset) }
         }
-        _ = try await connection.pipeline([
-            """
-            INSERT INTO findings (id, newsroom_code, article_url, title, published_at, summary, category_code, jurisdiction_code,
-                                  subject_agency_code, created_at)
-            SELECT * FROM unnest(\(findings.map(\.id))::uuid[], \(findings.map(\.data.newsroom.rawValue))::text[],
-                \(findings.map(\.data.articleURL))::text[], \(findings.map(\.data.title))::text[], \(findings.map(\.data.publishedAt))::timestamptz[],
-                \(findings.map(\.data.summary))::text[], \(findings.map(\.data.category))::text[],
-                \(findings.map(\.data.jurisdiction.rawValue))::text[], \(findings.map(\.data.subjectAgency?.rawValue))::text[],
-                \(findings.map(\.data.receivedAt))::timestamptz[])
-            """,
-            """
-            INSERT INTO finding_documents (finding_id, document_id, position)
-            SELECT * FROM unnest(\(links.map(\.0))::uuid[], \(links.map(\.1))::uuid[], \(links.map(\.2))::int[])
-            """,
-            Inserts.tasks(tasks),
-            Inserts.taskEvents(events),
-            Inserts.outbox(outbox),
-            """
-            INSERT INTO idempotency_keys (scope, key, request_sha256, status, response)
-            SELECT scope, key, hash, 201, body
-            FROM unnest(\(keyRows.map(\.scope))::text[], \(keyRows.map(\.key))::text[], \(keyRows.map(\.hash))::bytea[], \(keyRows.map { String(decoding: $0.body, as: UTF8.self) })::text[])
-                 AS r(scope, key, hash, body)
-            """,
-            Inserts.wakeRelay,
-        ])
-        return (outcomes, deferred)
+        _ = try await connection.pipeline(
+            [
+                """
+                INSERT INTO findings (id, newsroom_code, article_url, title, published_at, summary, category_code, jurisdiction_code,
+                                      subject_agency_code, created_at)
+                SELECT * FROM unnest(\(findings.map(\.id))::uuid[], \(findings.map(\.data.newsroom.rawValue))::text[],
+                    \(findings.map(\.data.articleURL))::text[], \(findings.map(\.data.title))::text[], \(findings.map(\.data.publishedAt))::timestamptz[],
+                    \(findings.map(\.data.summary))::text[], \(findings.map(\.data.category))::text[],
+                    \(findings.map(\.data.jurisdiction.rawValue))::text[], \(findings.map(\.data.subjectAgency?.rawValue))::text[],
+                    \(findings.map(\.data.receivedAt))::timestamptz[])
+                """,
+                """
+                INSERT INTO finding_documents (finding_id, document_id, position)
+                SELECT * FROM unnest(\(links.map(\.0))::uuid[], \(links.map(\.1))::uuid[], \(links.map(\.2))::int[])
+                """,
+                Inserts.tasks(writes.tasks),
+                Inserts.taskEvents(writes.events),
+                """
+                INSERT INTO idempotency_keys (scope, key, request_sha256, status, response)
+                SELECT scope, key, hash, 201, body
+                FROM unnest(\(keyRows.map(\.scope))::text[], \(keyRows.map(\.key))::text[], \(keyRows.map(\.hash))::bytea[], \(keyRows.map { String(decoding: $0.body, as: UTF8.self) })::text[])
+                     AS r(scope, key, hash, body)
+                """,
+            ] + Inserts.outbox(writes.outbox))
     }
 }

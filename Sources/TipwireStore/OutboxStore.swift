@@ -47,7 +47,9 @@ public struct OutboxStore: Sendable {
             let (id, ceID, type, subject, time, topic, key, payload, task) =
                 try row.decode((Int64, UUID, String, String, Date, String, String, String, UUID?).self)
             return OutboxMessage(
-                id: id, event: OutboundEvent(id: ceID, type: type, subject: subject, time: time, topic: topic, key: key, data: Array(payload.utf8), deliversTask: task))
+                id: id,
+                event: OutboundEvent(
+                    id: ceID, type: type, subject: subject, time: time, topic: topic, key: key, data: Array(payload.utf8), deliversTask: task))
         }
     }
 

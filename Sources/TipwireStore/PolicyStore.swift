@@ -22,7 +22,8 @@ public struct PolicyStore: Sendable {
         """
 
     static func decode(_ rows: PostgresRows) throws -> [DeadlinePolicy] {
-        try rows.decode((String?, String, Int, String, Int, Int, Int, String).self).compactMap { category, stage, amount, unit, extensions, reminder, step, basis in
+        try rows.decode((String?, String, Int, String, Int, Int, Int, String).self).compactMap {
+            category, stage, amount, unit, extensions, reminder, step, basis in
             guard let stage = DeadlineStage(rawValue: stage), let unit = DeadlineUnit(rawValue: unit) else { return nil }
             return DeadlinePolicy(
                 category: category, stage: stage, amount: amount, unit: unit, maxExtensions: extensions, reminderPercent: reminder,

@@ -3,12 +3,7 @@ import TipwireCore
 
 /// The small tables routing and validation read: categories, jurisdictions, agencies and rules.
 /// Loaded inside the transaction that uses them, so a commit never routes by stale rules.
-struct ReferenceData: Sendable {
-    var categories: Set<String>
-    /// Each jurisdiction's parent.
-    var jurisdictionParents: [PartyCode: PartyCode?]
-    var routing: RoutingTable
-
+enum ReferenceData {
     static let queries: [PostgresQuery] = [
         "SELECT code FROM categories",
         "SELECT code, parent_code FROM jurisdictions",
@@ -16,18 +11,19 @@ struct ReferenceData: Sendable {
         "SELECT category_code, jurisdiction_code, target, agency_code FROM routing_rules ORDER BY id",
     ]
 
-    init(_ results: ArraySlice<PostgresRows>) throws {
+    /// What intake needs, from the rows of `queries`.
+    static func intake(_ results: ArraySlice<PostgresRows>) throws -> IntakeReference {
         let results = Array(results)
-        categories = Set(try results[0].decodeColumn(String.self))
+        let categories = Set(try results[0].decodeColumn(String.self))
         var parents: [PartyCode: PartyCode?] = [:]
         for (code, parent) in try results[1].decode((String, String?).self) {
             if let code = PartyCode(rawValue: code) { parents[code] = parent.flatMap(PartyCode.init) }
         }
-        jurisdictionParents = parents
         let agencies = try results[2].decode((String, String?, Bool).self).compactMap { code, parent, coordinator in
             PartyCode(rawValue: code).map { AgencyNode(code: $0, parent: parent.flatMap(PartyCode.init), isCoordinator: coordinator) }
         }
-        let rules = try results[3].decode((String?, String?, String, String?).self).compactMap { category, jurisdiction, target, agency -> RoutingRule? in
+        let rules = try results[3].decode((String?, String?, String, String?).self).compactMap {
+            category, jurisdiction, target, agency -> RoutingRule? in
             let ruleTarget: RoutingRule.Target
             if target == "agency" {
                 guard let agency = agency.flatMap(PartyCode.init) else { return nil }
@@ -37,18 +33,7 @@ struct ReferenceData: Sendable {
             }
             return RoutingRule(category: category, jurisdiction: jurisdiction.flatMap(PartyCode.init), target: ruleTarget)
         }
-        routing = RoutingTable(rules: rules, agencies: agencies)
-    }
-
-    /// The jurisdiction and its ancestors, nearest first.
-    func lineage(of jurisdiction: PartyCode) -> [PartyCode] {
-        var chain: [PartyCode] = []
-        var next: PartyCode? = jurisdiction
-        while let code = next, !chain.contains(code) {
-            chain.append(code)
-            next = jurisdictionParents[code] ?? nil
-        }
-        return chain
+        return IntakeReference(categories: categories, jurisdictionParents: parents, routing: RoutingTable(rules: rules, agencies: agencies))
     }
 }
 

@@ -49,7 +49,8 @@ public struct RequestStore: Sendable {
         askedBy: String, now: Date, category: String, rules: DeadlineRules, on connection: PostgresConnection
     ) async throws -> InfoRequestView {
         let id = UUID()
-        let due = rules.policy(direction == .toNewsroom ? .newsroomAnswer : .agencyAnswer, category: category).due(from: now, calendar: rules.calendar)
+        let due = rules.policy(direction == .toNewsroom ? .newsroomAnswer : .agencyAnswer, category: category).due(
+            from: now, calendar: rules.calendar)
         let wanted = String(decoding: try TipwireJSON.encode(documentsWanted), as: UTF8.self)
         _ = try await connection.execute(
             """
@@ -58,19 +59,18 @@ public struct RequestStore: Sendable {
                     \(askedBy), \(now))
             """)
         try await DeadlineStore.startRequestClock(
-            task: task, finding: finding, request: id, direction: direction, newsroom: newsroom, agency: agency, category: category, at: now, rules: rules, on: connection)
+            task: task, finding: finding, request: id, direction: direction, newsroom: newsroom, agency: agency, category: category, at: now,
+            rules: rules, on: connection)
         guard let view = try await load(where: "r.id = \(id)", links: .idsOnly, on: connection).first else {
             throw CorruptRow(description: "request \(id) vanished after insert")
         }
         let topic = direction == .toNewsroom ? TopicName.requests(newsroom) : TopicName.tasks(agency)
-        _ = try await connection.pipeline([
+        _ = try await connection.pipeline(
             Inserts.outbox([
                 OutboundEvent(
                     type: EventType.requestCreated, subject: "requests/\(id.lowercased)", time: now, topic: topic, key: finding.lowercased,
                     data: try TipwireJSON.encode(view))
-            ]),
-            Inserts.wakeRelay,
-        ])
+            ]))
         return view
     }
 
@@ -79,7 +79,8 @@ public struct RequestStore: Sendable {
         finding: UUID, agency: PartyCode?, questions: String, by newsroom: PartyCode, actorName: String, idempotency: Idempotency<RequestAskOutcome>
     ) async throws -> Idempotent<RequestAskOutcome> {
         try await client.withTransaction(idempotency) { connection in
-            let owner = try await connection.query("SELECT category_code FROM findings WHERE id = \(finding) AND newsroom_code = \(newsroom.rawValue)")
+            let owner = try await connection.query(
+                "SELECT category_code FROM findings WHERE id = \(finding) AND newsroom_code = \(newsroom.rawValue)")
             guard let row = owner.firstRow else { return .notFound }
             let category = try row.decode(column: 0, as: String.self)
             let rules = try await DeadlineRules.load(on: connection)
@@ -93,7 +94,8 @@ public struct RequestStore: Sendable {
             ).decode((UUID, String).self)
             if open.isEmpty {
                 return .rejected(
-                    ValidationFailure(agency == nil ? "finding" : "agency", agency == nil ? "has no open task to ask about" : "holds no open task on this finding"))
+                    ValidationFailure(
+                        agency == nil ? "finding" : "agency", agency == nil ? "has no open task to ask about" : "holds no open task on this finding"))
             }
             let now = Date()
             var created: [InfoRequestView] = []
@@ -142,7 +144,9 @@ public struct RequestStore: Sendable {
                     actorName: "agency:\(response.agency)", on: connection)
                 switch outcome {
                 case .answered(let view):
-                    guard let task = UUID(uuidString: view.taskID) else { throw CorruptRow(description: "request \(view.id) has task \(view.taskID)") }
+                    guard let task = UUID(uuidString: view.taskID) else {
+                        throw CorruptRow(description: "request \(view.id) has task \(view.taskID)")
+                    }
                     try await connection.execute(
                         """
                         INSERT INTO applied_responses (agency_code, ce_id, ce_type, task_id, kafka_topic, kafka_partition, kafka_offset)
@@ -195,7 +199,8 @@ public struct RequestStore: Sendable {
         let foreign = documentIDs.enumerated().filter { !owned.contains($0.element) }
         if !foreign.isEmpty {
             return .rejected(
-                ValidationFailure(foreign.map { FieldError("document_ids[\($0.offset)]", "no document \($0.element.lowercased) was uploaded by your newsroom") }))
+                ValidationFailure(
+                    foreign.map { FieldError("document_ids[\($0.offset)]", "no document \($0.element.lowercased) was uploaded by your newsroom") }))
         }
         let now = Date()
         if direction == .toNewsroom {
@@ -227,14 +232,12 @@ public struct RequestStore: Sendable {
         ])
         guard let view = try await Self.load(where: "r.id = \(id)", links: tasks.findings.links, on: connection).first else { return .notFound }
         let topic = direction == .toNewsroom ? TopicName.tasks(agency) : TopicName.requests(newsroom)
-        _ = try await connection.pipeline([
+        _ = try await connection.pipeline(
             Inserts.outbox([
                 OutboundEvent(
                     type: EventType.requestAnswered, subject: "requests/\(id.lowercased)", time: now, topic: topic, key: finding.lowercased,
                     data: try TipwireJSON.encode(view))
-            ]),
-            Inserts.wakeRelay,
-        ])
+            ]))
         return .answered(view)
     }
 
@@ -299,7 +302,8 @@ public struct RequestStore: Sendable {
                 InfoRequestView(
                     id: id, taskID: task, findingID: finding, findingTitle: title, newsroom: try code(newsroom), agency: try code(agency),
                     direction: RequestDirection(rawValue: direction) ?? .toNewsroom, questions: questions,
-                    documentsWanted: (try? JSONDecoder().decode([String].self, from: Data(wanted.utf8))) ?? [], state: state, dueAt: due, answer: answer,
+                    documentsWanted: (try? JSONDecoder().decode([String].self, from: Data(wanted.utf8))) ?? [], state: state, dueAt: due,
+                    answer: answer,
                     answerDocuments: documents, createdAt: created, answeredAt: answered))
         }
         return views

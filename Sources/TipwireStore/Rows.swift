@@ -49,7 +49,13 @@ enum Inserts {
         """
     }
 
-    static func outbox(_ events: [OutboundEvent]) -> PostgresQuery {
+    /// The statements that put `events` in the outbox and wake the relay (PostgreSQL delivers the NOTIFY at
+    /// commit): the one way any transaction announces something to Kafka.
+    static func outbox(_ events: [OutboundEvent]) -> [PostgresQuery] {
+        [outboxRows(events), wakeRelay]
+    }
+
+    private static func outboxRows(_ events: [OutboundEvent]) -> PostgresQuery {
         """
         INSERT INTO outbox (ce_id, ce_type, ce_subject, ce_time, topic, message_key, payload, delivers_task_id)
         SELECT * FROM unnest(\(events.map(\.id))::uuid[], \(events.map(\.type))::text[], \(events.map(\.subject))::text[],
@@ -58,8 +64,7 @@ enum Inserts {
         """
     }
 
-    /// Wakes the outbox relay (delivered when the transaction commits).
-    static let wakeRelay: PostgresQuery = "SELECT pg_notify('tipwire_outbox', '')"
+    private static let wakeRelay: PostgresQuery = "SELECT pg_notify('tipwire_outbox', '')"
 }
 
 extension OutboundEvent {

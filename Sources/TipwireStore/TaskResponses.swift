@@ -100,7 +100,8 @@ extension TaskStore {
                 continue
             }
             let planned = Self.plan(
-                response.action, on: task, by: .agency(response.agency), actorName: "agency:\(response.agency)", policies: rules.policies, eventKind: nil,
+                response.action, on: task, by: .agency(response.agency), actorName: "agency:\(response.agency)", policies: rules.policies,
+                eventKind: nil,
                 agencies: agencies, at: now)
             switch planned {
             case .success(let change):

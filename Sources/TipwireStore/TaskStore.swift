@@ -2,43 +2,6 @@ import Foundation
 import Postgres
 import TipwireCore
 
-/// One event of a task's timeline.
-public struct TaskEventView: Sendable, Hashable, Codable {
-    public var id: Int64
-    public var kind: String
-    public var actor: String
-    public var at: Date
-    public var detail: JSONValue
-}
-
-/// A task with its finding's headline, its timeline and what the caller may do next.
-public struct TaskDetail: Sendable, Encodable {
-    public var task: TaskView
-    public var findingTitle: String
-    public var newsroom: PartyCode
-    public var category: String
-    public var jurisdiction: PartyCode
-    public var events: [TaskEventView]
-    public var allowedActions: [TaskActionName]
-
-    enum CodingKeys: String, CodingKey {
-        case events, newsroom, category, jurisdiction
-        case findingTitle = "finding_title", allowedActions = "allowed_actions"
-    }
-
-    /// The task's fields, flattened, then the finding's headline, the timeline and the allowed actions.
-    public func encode(to encoder: any Encoder) throws {
-        try task.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(findingTitle, forKey: .findingTitle)
-        try container.encode(newsroom, forKey: .newsroom)
-        try container.encode(category, forKey: .category)
-        try container.encode(jurisdiction, forKey: .jurisdiction)
-        try container.encode(events, forKey: .events)
-        try container.encode(allowedActions, forKey: .allowedActions)
-    }
-}
-
 public enum TaskCommandOutcome: Sendable {
     /// Committed. `opened` is the new task a transfer created.
     case applied(TaskDetail, opened: TaskView?)
@@ -47,39 +10,6 @@ public enum TaskCommandOutcome: Sendable {
     case rejected(TaskRejection)
     /// The change conflicts with other rows (the target agency already holds an open task on the finding).
     case conflict(String)
-}
-
-/// Filters for `GET /v1/tasks`.
-public struct TaskFilter: Sendable {
-    public var agency: PartyCode?
-    public var state: TaskState?
-    public var category: String?
-    public var after: PageCursor?
-    public var limit: Int
-
-    public init(agency: PartyCode? = nil, state: TaskState? = nil, category: String? = nil, after: PageCursor? = nil, limit: Int = 20) {
-        self.agency = agency
-        self.state = state
-        self.category = category
-        self.after = after
-        self.limit = limit
-    }
-}
-
-extension TaskView {
-    static let columns = """
-        t.id, t.finding_id, t.agency_code, t.state, t.routed_by, t.previous_task_id, t.assigned_at, t.deliver_by, t.delivered_at,
-        t.extensions, t.outcome
-        """
-
-    init(row: PostgresRow) throws {
-        let (id, findingID, agency, state, routedBy, previous, assignedAt, deliverBy, deliveredAt, extensions, outcome) =
-            try row.decode((UUID, UUID, String, String, String, UUID?, Date, Date, Date?, Int, String?).self)
-        self.init(
-            id: id.lowercased, findingID: findingID.lowercased, agency: try code(agency), state: state,
-            routedBy: RoutingReason(rawValue: routedBy) ?? .rule, previousTaskID: previous?.lowercased, assignedAt: assignedAt,
-            deliverBy: deliverBy, deliveredAt: deliveredAt, extensions: extensions, outcome: outcome.flatMap(TaskOutcome.init))
-    }
 }
 
 /// The task lifecycle on the database: every action goes through `TaskLifecycle.apply`, whoever sends it.
@@ -172,7 +102,7 @@ public struct TaskStore: Sendable {
         var eventDetail: [String: JSONValue]
         var opened: TaskRow?
 
-        var outcome: TaskOutcome? { if case .resolve(let outcome, _) = action { outcome } else { nil } }
+        var outcome: TaskOutcome? { action.outcome }
     }
 
     /// Applies an action on `connection` (in the caller's transaction). `eventKind` names the task event
@@ -184,7 +114,9 @@ public struct TaskStore: Sendable {
         guard let task = try await Self.lock([taskID], visibleTo: actor, on: connection)[taskID] else { return .notFound }
         let agencies = try await Self.knownAgencies(for: [action], on: connection)
         let rules = try await DeadlineRules.load(on: connection)
-        switch Self.plan(action, on: task, by: actor, actorName: actorName, policies: rules.policies, eventKind: eventKind, agencies: agencies, at: Date()) {
+        switch Self.plan(
+            action, on: task, by: actor, actorName: actorName, policies: rules.policies, eventKind: eventKind, agencies: agencies, at: Date())
+        {
         case .failure(.notFound): return .notFound
         case .failure(.rejected(let rejection)): return .rejected(rejection)
         case .failure(.conflict(let detail)): return .conflict(detail)
@@ -245,7 +177,7 @@ public struct TaskStore: Sendable {
         _ action: TaskAction, on task: LockedTask, by actor: TaskActor, actorName: String, policies: [DeadlinePolicy], eventKind: String?,
         agencies: Set<String>, at now: Date
     ) -> Result<Change, PlanFailure> {
-        guard canSee(actor, task.snapshot) else { return .failure(.notFound) }
+        guard actor.canSee(task.snapshot) else { return .failure(.notFound) }
         var transition: TaskTransition
         let policy = DeadlinePolicy.lifecyclePolicy(policies, category: task.category)
         switch TaskLifecycle.apply(action, by: actor, to: task.snapshot, policy: policy) {
@@ -253,9 +185,11 @@ public struct TaskStore: Sendable {
         case .success(let accepted): transition = accepted
         }
         if let eventKind { transition.eventKind = eventKind }
-        var change = Change(task: task, action: action, transition: transition, actorName: actorName, at: now, eventDetail: detail(of: action))
+        var change = Change(task: task, action: action, transition: transition, actorName: actorName, at: now, eventDetail: action.timelineDetail)
         if let target = transition.opensTaskFor {
-            guard agencies.contains(target.rawValue) else { return .failure(.rejected(.invalid(ValidationFailure("agency", "is not a known agency code")))) }
+            guard agencies.contains(target.rawValue) else {
+                return .failure(.rejected(.invalid(ValidationFailure("agency", "is not a known agency code"))))
+            }
             if let conflict = RoutingTable.conflict(assigning: target, subjectAgency: task.subjectAgency) { return .failure(.conflict(conflict)) }
             let row = TaskRow(
                 id: UUID(), findingID: task.findingID, agency: target, routedBy: actor == .coordinator ? .reassignment : .transfer,
@@ -289,7 +223,10 @@ public struct TaskStore: Sendable {
         var events: [TaskEventRow] = []
         var opened: [TaskRow] = []
         for change in changes {
-            events.append(TaskEventRow(taskID: change.task.id, kind: change.transition.eventKind, actor: change.actorName, at: change.at, detail: try Self.json(change.eventDetail)))
+            events.append(
+                TaskEventRow(
+                    taskID: change.task.id, kind: change.transition.eventKind, actor: change.actorName, at: change.at,
+                    detail: try Self.json(change.eventDetail)))
             if let row = change.opened {
                 let assigned: [String: JSONValue] = [
                     "routed_by": .string(row.routedBy.rawValue), "previous_task_id": .string(change.task.id.lowercased),
@@ -316,7 +253,9 @@ public struct TaskStore: Sendable {
         if !opened.isEmpty {
             // Each new holder receives what it may see: the finding and the documents given to it.
             for row in opened {
-                guard let view = try await findings.loadViews(where: "f.id = \(row.findingID)", for: .agency(row.agency), on: connection).first else { continue }
+                guard let view = try await findings.loadViews(where: "f.id = \(row.findingID)", for: .agency(row.agency), on: connection).first else {
+                    continue
+                }
                 outbox.append(try .taskAssigned(row, finding: view.finding, documents: view.documents))
             }
         }
@@ -335,108 +274,16 @@ public struct TaskStore: Sendable {
                 let task = change.task
                 let data = FindingUpdateData(
                     findingID: task.findingID, taskID: task.id, agency: task.snapshot.agency, state: change.transition.to, action: change.action.name,
-                    outcome: change.outcome, text: Self.text(of: change.action), transferredTo: change.transition.opensTaskFor, newTaskID: change.opened?.id,
+                    outcome: change.outcome, text: change.action.text, transferredTo: change.transition.opensTaskFor, newTaskID: change.opened?.id,
                     accountedFor: accounted[task.findingID] ?? false, at: change.at)
                 outbox.append(
                     OutboundEvent(
-                        type: EventType.findingUpdate, subject: "tasks/\(task.id.lowercased)", time: change.at, topic: TopicName.requests(task.snapshot.newsroom),
+                        type: EventType.findingUpdate, subject: "tasks/\(task.id.lowercased)", time: change.at,
+                        topic: TopicName.requests(task.snapshot.newsroom),
                         key: task.findingID.lowercased, data: try TipwireJSON.encode(data)))
             }
         }
-        if !outbox.isEmpty { _ = try await connection.pipeline([Inserts.outbox(outbox), Inserts.wakeRelay]) }
-    }
-
-    /// The task with its timeline, or nil when it does not exist or `actor` may not see it.
-    public func detail(_ taskID: UUID, for actor: TaskActor) async throws -> TaskDetail? {
-        try await client.withConnection { try await detail(taskID, for: actor, on: $0) }
-    }
-
-    func detail(_ taskID: UUID, for actor: TaskActor, on connection: PostgresConnection) async throws -> TaskDetail? {
-        let results = try await connection.pipeline([
-            """
-            SELECT \(unescaped: TaskView.columns), f.title, f.newsroom_code, f.category_code, f.jurisdiction_code
-            FROM tasks t JOIN findings f ON f.id = t.finding_id WHERE t.id = \(taskID)
-            """,
-            "SELECT id, kind, actor, at, detail::text FROM task_events WHERE task_id = \(taskID) ORDER BY id",
-        ])
-        guard let row = results[0].firstRow else { return nil }
-        var views = [try TaskView(row: row)]
-        try await DutyStore.attachDue(to: &views, at: Date(), on: connection)
-        let task = views[0]
-        let (title, newsroom, category, jurisdiction) = (
-            try row.decode(column: 11, as: String.self), try code(try row.decode(column: 12, as: String.self)),
-            try row.decode(column: 13, as: String.self), try code(try row.decode(column: 14, as: String.self))
-        )
-        guard let state = TaskState(rawValue: task.state) else { throw CorruptRow(description: "task \(taskID) has unknown state \(task.state)") }
-        let snapshot = TaskSnapshot(state: state, agency: task.agency, newsroom: newsroom, extensions: task.extensions)
-        guard Self.canSee(actor, snapshot) else { return nil }
-        let decoder = JSONDecoder()
-        let events = try results[1].map { row -> TaskEventView in
-            let (id, kind, actorName, at, detail) = try row.decode((Int64, String, String, Date, String).self)
-            return TaskEventView(id: id, kind: kind, actor: actorName, at: at, detail: try decoder.decode(JSONValue.self, from: Data(detail.utf8)))
-        }
-        return TaskDetail(
-            task: task, findingTitle: title, newsroom: newsroom, category: category, jurisdiction: jurisdiction, events: events,
-            allowedActions: TaskLifecycle.allowedActions(for: snapshot, by: actor))
-    }
-
-    /// A page of tasks, newest first: an agency's own, or all for the coordinator.
-    public func list(_ filter: TaskFilter, for actor: TaskActor) async throws -> Page<TaskView> {
-        let agency: String?
-        switch actor {
-        case .agency(let own): agency = own.rawValue
-        case .coordinator: agency = filter.agency?.rawValue
-        case .newsroom: return Page(items: [], nextCursor: nil)
-        }
-        let limit = min(max(filter.limit, 1), 100)
-        return try await client.withConnection { connection in
-            let rows = try await connection.query(
-                """
-                SELECT \(unescaped: TaskView.columns) FROM tasks t JOIN findings f ON f.id = t.finding_id
-                WHERE (\(agency)::text IS NULL OR t.agency_code = \(agency))
-                  AND (\(filter.state?.rawValue)::text IS NULL OR t.state = \(filter.state?.rawValue))
-                  AND (\(filter.category)::text IS NULL OR f.category_code = \(filter.category))
-                  AND (\(filter.after?.time)::timestamptz IS NULL OR (t.assigned_at, t.id) < (\(filter.after?.time), \(filter.after?.id)))
-                ORDER BY t.assigned_at DESC, t.id DESC LIMIT \(limit + 1)
-                """)
-            var tasks = try rows.map(TaskView.init(row:))
-            try await DutyStore.attachDue(to: &tasks, at: Date(), on: connection)
-            return Page(rows: tasks, limit: limit) { ($0.assignedAt, $0.id) }
-        }
-    }
-
-    /// Agencies see their own tasks, the newsroom the tasks on its findings, the coordinator all.
-    static func canSee(_ actor: TaskActor, _ task: TaskSnapshot) -> Bool {
-        switch actor {
-        case .agency(let agency): agency == task.agency
-        case .newsroom(let newsroom): newsroom == task.newsroom
-        case .coordinator: true
-        }
-    }
-
-    /// What an action carries, for its task event.
-    static func detail(of action: TaskAction) -> [String: JSONValue] {
-        switch action {
-        case .acknowledge(let note): note.map { ["note": .string($0)] } ?? [:]
-        case .start: [:]
-        case .requestInfo(let questions, let wanted): ["questions": .string(questions), "documents_wanted": .array(wanted.map(JSONValue.string))]
-        case .answerInfo(let answer): ["answer": .string(answer)]
-        case .extend(let days, let reason): ["days": .number(Double(days)), "reason": .string(reason)]
-        case .transfer(let agency, let reason): ["to": .string(agency.rawValue), "reason": .string(reason)]
-        case .decline(let reason), .reopen(let reason), .close(let reason): ["reason": .string(reason)]
-        case .resolve(let outcome, let summary): ["outcome": .string(outcome.rawValue), "summary": .string(summary)]
-        }
-    }
-
-    static func text(of action: TaskAction) -> String {
-        switch action {
-        case .resolve(_, let summary): summary
-        case .transfer(_, let reason), .decline(let reason), .close(let reason), .reopen(let reason), .extend(_, let reason): reason
-        case .acknowledge(let note): note ?? ""
-        case .requestInfo(let questions, _): questions
-        case .answerInfo(let answer): answer
-        case .start: ""
-        }
+        if !outbox.isEmpty { _ = try await connection.pipeline(Inserts.outbox(outbox)) }
     }
 
     static func json(_ value: [String: JSONValue]) throws -> String {

@@ -1,9 +1,11 @@
 import Foundation
 import Logging
 import Postgres
+import ServiceLifecycle
 
-/// tipwire's database: the connection pool and its schema.
-public struct TipwireDatabase: Sendable {
+/// tipwire's database: the connection pool and its schema. As a `Service`, it closes the pool when the
+/// service group shuts down (list it before the services that use it).
+public struct TipwireDatabase: Service, Sendable {
     public let client: PostgresClient
 
     public init(client: PostgresClient) {
@@ -23,6 +25,11 @@ public struct TipwireDatabase: Sendable {
     public func migrate(directory: URL, logger: Logger = Logger(label: "tipwire.migrate")) async throws -> PostgresMigrator.Report {
         try await PostgresMigrator(client: client, table: "schema_migrations", logger: logger).migrate(directory: directory)
     }
+
+    public func run() async throws { try await client.run() }
+
+    /// Closes the pool; for commands that use it once and end.
+    public func close() { client.close() }
 
     /// One round trip, for health checks.
     public func ping() async throws {

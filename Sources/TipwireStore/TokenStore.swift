@@ -78,7 +78,8 @@ public struct TokenStore: Sendable {
         do {
             return try await client.withTransaction { connection in
                 try await Self.insert(
-                    role: role, newsroom: newsroom, agency: agency, holder: holder, label: label, lifetime: lifetime, rotatedFrom: nil, on: connection)
+                    role: role, newsroom: newsroom, agency: agency, holder: holder, label: label, lifetime: lifetime, rotatedFrom: nil, on: connection
+                )
             }
         } catch let error as PostgresError where error.sqlState == SQLState.foreignKeyViolation {
             throw TokenError.scope("no \(newsroom != nil ? "newsroom" : "agency") with code '\(scope?.rawValue ?? "")'")
@@ -132,7 +133,8 @@ public struct TokenStore: Sendable {
             try row.decode((UUID, String, String?, String?, String, String, Date, Date, Date?, Date?, UUID?).self)
         return TokenRecord(
             id: id, role: Role(rawValue: role) ?? .auditor, newsroom: newsroom.flatMap(PartyCode.init), agency: agency.flatMap(PartyCode.init),
-            holder: holder, label: label, createdAt: createdAt, expiresAt: expiresAt, lastUsedAt: lastUsedAt, revokedAt: revokedAt, rotatedFrom: rotatedFrom)
+            holder: holder, label: label, createdAt: createdAt, expiresAt: expiresAt, lastUsedAt: lastUsedAt, revokedAt: revokedAt,
+            rotatedFrom: rotatedFrom)
     }
 
     /// Revokes a token; false when no unrevoked token has this id.
@@ -155,7 +157,8 @@ public struct TokenStore: Sendable {
         if usage.isDue(id) {
             try await client.execute("UPDATE api_tokens SET last_used_at = now() WHERE id = \(id)")
         }
-        return .valid(Principal(tokenID: id, role: role, newsroom: newsroom.flatMap(PartyCode.init), agency: agency.flatMap(PartyCode.init), holder: holder))
+        return .valid(
+            Principal(tokenID: id, role: role, newsroom: newsroom.flatMap(PartyCode.init), agency: agency.flatMap(PartyCode.init), holder: holder))
     }
 }
 

@@ -67,7 +67,7 @@ public struct FindingView: Sendable, Hashable, Codable {
     public var documents: [DocumentClaimCheck]
     public var tasks: [TaskView]
 
-    /// Every task terminal: the finding is accounted for (DESIGN §3).
+    /// Every task terminal: the finding is accounted for (docs/adr/0003).
     public var accountedFor: Bool { !tasks.isEmpty && tasks.allSatisfy { TaskView.terminalStates.contains($0.state) } }
 
     enum CodingKeys: String, CodingKey {

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Logging
+import TipwireCommandLine
 import TipwireCore
+import TipwirePipeline
 
 /// The reference agency client: what an agency's own integration does, on the command line.
 struct Agency: AsyncParsableCommand {
@@ -55,7 +57,7 @@ struct Agency: AsyncParsableCommand {
             var seen = Set<String>()
             let stop = Task {
                 for try await message in consumer.messages {
-                    let id = message.header("ce_id")?.stringValue ?? "\(message.partition)/\(message.offset)"
+                    let id = message.cloudEvent?.id ?? "\(message.partition)/\(message.offset)"
                     if seen.insert(id).inserted { try show(message, id: id) }
                     try consumer.storeOffset(message)
                 }
@@ -69,13 +71,15 @@ struct Agency: AsyncParsableCommand {
         }
 
         func show(_ message: KafkaMessage, id: String) throws {
-            let type = message.header("ce_type")?.stringValue ?? "?"
+            let type = message.cloudEvent?.type ?? "?"
             if json {
                 let data = (try? JSONSerialization.jsonObject(with: Data(message.value))) ?? message.valueString
                 let line: [String: Any] = [
                     "topic": message.topic, "partition": message.partition, "offset": message.offset, "ce_id": id, "ce_type": type, "data": data,
                 ]
-                emit(String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+                emit(
+                    String(
+                        decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
                 return
             }
             let object = (try? JSONSerialization.jsonObject(with: Data(message.value))) as? [String: Any] ?? [:]
@@ -85,15 +89,19 @@ struct Agency: AsyncParsableCommand {
                 let finding = object["finding"] as? [String: Any] ?? [:]
                 let deadline = object["deadline"] as? [String: Any] ?? [:]
                 let documents = (object["documents"] as? [Any])?.count ?? 0
-                emit(row([
-                    "task.assigned", task["id"] as? String ?? "?", finding["title"] as? String ?? "?", deadline["deliver_by"] as? String ?? "",
-                    "\(finding["category"] as? String ?? "?") in \(finding["jurisdiction"] as? String ?? "?"), \(documents) document(s)",
-                ]))
+                emit(
+                    row([
+                        "task.assigned", task["id"] as? String ?? "?", finding["title"] as? String ?? "?", deadline["deliver_by"] as? String ?? "",
+                        "\(finding["category"] as? String ?? "?") in \(finding["jurisdiction"] as? String ?? "?"), \(documents) document(s)",
+                    ]))
             case EventType.requestCreated, EventType.requestAnswered:
-                emit(row([
-                    type == EventType.requestCreated ? "question" : "answer", object["task_id"] as? String ?? "?", object["finding_title"] as? String ?? "?",
-                    object["due_at"] as? String ?? "", (type == EventType.requestCreated ? object["questions"] : object["answer"]) as? String ?? "",
-                ]))
+                emit(
+                    row([
+                        type == EventType.requestCreated ? "question" : "answer", object["task_id"] as? String ?? "?",
+                        object["finding_title"] as? String ?? "?",
+                        object["due_at"] as? String ?? "",
+                        (type == EventType.requestCreated ? object["questions"] : object["answer"]) as? String ?? "",
+                    ]))
             default:
                 emit(row([type, "", "", "", message.valueString]))
             }
@@ -149,7 +157,7 @@ struct Agency: AsyncParsableCommand {
             guard let name = TaskActionName(rawValue: action), ResponseTypes.agencyActions.contains(name) else {
                 throw ValidationError("ACTION must be one of: \(ResponseTypes.agencyActions.map(\.rawValue).joined(separator: ", "))")
             }
-            var fields: [String: JSONValue] = ["task_id": .string(taskID.lowercased)]
+            var fields: [String: JSONValue] = [:]
             if let note { fields["note"] = .string(note) }
             if let questions { fields["questions"] = .string(questions) }
             if !wanted.isEmpty { fields["documents_wanted"] = .array(wanted.map(JSONValue.string)) }
@@ -158,8 +166,9 @@ struct Agency: AsyncParsableCommand {
             if let reason { fields["reason"] = .string(reason) }
             if let outcome { fields["outcome"] = .string(outcome) }
             if let summary { fields["summary"] = .string(summary) }
+            let parsed: TaskAction
             do {
-                _ = try TaskAction.parse(name, .object(fields), alsoAllowed: ["task_id"])
+                parsed = try TaskAction.parse(name, .object(fields), alsoAllowed: ["task_id"])
             } catch {
                 let flags = error.errors.map { "\(Self.flag(for: $0.field)): \($0.reason)" }.joined(separator: "; ")
                 throw ValidationError("\(name.rawValue): \(flags)")
@@ -169,20 +178,19 @@ struct Agency: AsyncParsableCommand {
             logger.logLevel = .error
             let endpoint = try kafka.endpoint()
             let producer = try KafkaProducer(
-                configuration: KafkaProducerConfiguration(bootstrapServers: endpoint.brokers, clientID: "tipwire-agency-\(code)", settings: endpoint.settings),
+                configuration: KafkaProducerConfiguration(
+                    bootstrapServers: endpoint.brokers, clientID: "tipwire-agency-\(code)", settings: endpoint.settings),
                 logger: logger)
             let message = KafkaOutgoingMessage(
-                topic: TopicName.responses(code), key: Array(taskID.lowercased.utf8), value: try TipwireJSON.encode(fields),
-                headers: [
-                    KafkaHeader(key: "ce_specversion", value: "1.0"), KafkaHeader(key: "ce_id", value: ceID),
-                    KafkaHeader(key: "ce_source", value: "/agencies/\(code)"), KafkaHeader(key: "ce_type", value: ResponseTypes.type(of: name)),
-                    KafkaHeader(key: "ce_time", value: formatTimestamp(Date())), KafkaHeader(key: "ce_subject", value: "tasks/\(taskID.lowercased)"),
-                    KafkaHeader(key: "content-type", value: "application/json"),
-                ])
+                topic: TopicName.responses(code), key: Array(taskID.lowercased.utf8),
+                data: try TipwireJSON.encode(parsed.fields.merging(["task_id": .string(taskID.lowercased)]) { own, _ in own }),
+                attributes: CloudEventAttributes(
+                    id: ceID, source: "/agencies/\(code)", type: ResponseTypes.type(of: name), time: Date(), subject: "tasks/\(taskID.lowercased)"))
             let report = try await producer.send(message)
             await producer.shutdown(timeout: .seconds(5))
             print(ceID)
-            FileHandle.standardError.write(Data("sent \(ResponseTypes.type(of: name)) to \(report.topic) [\(report.partition)] at offset \(report.offset)\n".utf8))
+            FileHandle.standardError.write(
+                Data("sent \(ResponseTypes.type(of: name)) to \(report.topic) [\(report.partition)] at offset \(report.offset)\n".utf8))
         }
 
         static func flag(for field: String) -> String {

@@ -1,9 +1,10 @@
-import UnixSignals
 import ArgumentParser
 import Foundation
 import Kafka
 import Logging
 import ServiceLifecycle
+import TipwireCommandLine
+import UnixSignals
 
 struct Broker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Postgres
+import TipwireCommandLine
 import TipwireCore
 import TipwireStore
 
@@ -41,9 +41,9 @@ struct CalendarCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("\(file): nothing imported; " + error.errors.map(\.description).joined(separator: "; "))
             }
-            let db = try database.database(poolSize: 1)
-            defer { db.client.close() }
-            let counts = try await CalendarStore(client: db.client).importEntries(entries)
+            let stores = try database.stores(poolSize: 1, links: .idsOnly)
+            defer { stores.database.close() }
+            let counts = try await stores.calendar.importEntries(entries)
             print("imported \(counts.holidays) holidays and \(counts.workingDays) working days from \(file)")
         }
     }
@@ -54,11 +54,11 @@ struct CalendarCommand: AsyncParsableCommand {
         @Option(help: "The year (default: this year).") var year: Int?
 
         func run() async throws {
-            let db = try database.database(poolSize: 1)
-            defer { db.client.close() }
+            let stores = try database.stores(poolSize: 1, links: .idsOnly)
+            defer { stores.database.close() }
             let chosen = year ?? WorkingCalendar.dayOf(Date()).year
             print("date,kind,name")
-            for entry in try await CalendarStore(client: db.client).entries(year: chosen) {
+            for entry in try await stores.calendar.entries(year: chosen) {
                 print("\(entry.day),\(entry.kind.rawValue),\(entry.name)")
             }
         }

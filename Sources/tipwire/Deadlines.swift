@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import TipwireCommandLine
 import TipwirePipeline
 import TipwireStore
 

@@ -1,7 +1,8 @@
-import Postgres
 import ArgumentParser
 import Foundation
 import Logging
+import Postgres
+import TipwireCommandLine
 import TipwireStore
 
 struct Migrate: AsyncParsableCommand {
@@ -22,16 +23,11 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         try logging.bootstrap()
         let logger = Logger(label: "tipwire.migrate")
-        let db = try database.database(poolSize: 1)
-        defer { db.client.close() }
+        let stores = try database.stores(poolSize: 1, links: .idsOnly)
+        defer { stores.database.close() }
         let directory = migrationsDirectory(migrations)
-        let report = try await db.migrate(directory: directory, logger: logger)
+        let report = try await stores.database.migrate(directory: directory, logger: logger)
         print("migrations: \(report.applied.count) applied, \(report.alreadyApplied.count) already applied (\(directory.path))")
         for name in report.applied { print("  applied \(name)") }
     }
-}
-
-func migrationsDirectory(_ flag: String?) -> URL {
-    if let path = flag ?? Environment.value("TIPWIRE_MIGRATIONS_DIR") { return URL(fileURLWithPath: path) }
-    return TipwireDatabase.defaultMigrationsDirectory()
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Postgres
+import TipwireCommandLine
 import TipwireCore
 import TipwireStore
 
@@ -37,9 +37,9 @@ struct Overdue: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let db = try database.database(poolSize: 1)
-        defer { db.client.close() }
-        let board = try await DutyStore(client: db.client).overdue(at: Date(), holder: holder.flatMap(PartyCode.init(rawValue:)), perGroup: limit)
+        let stores = try database.stores(poolSize: 1, links: .idsOnly)
+        defer { stores.database.close() }
+        let board = try await stores.duties.overdue(at: Date(), holder: holder.flatMap(PartyCode.init(rawValue:)), perGroup: limit)
         if json {
             print(String(decoding: try TipwireJSON.encode(board), as: UTF8.self))
             return
@@ -56,7 +56,9 @@ struct Overdue: AsyncParsableCommand {
             for item in group.items {
                 let ladder = item.lastRung.map { "\($0.rawValue) → \(item.lastAudience ?? "?")" } ?? "not yet raised"
                 let late = "\(item.overdueByWorkingDays) working \(item.overdueByWorkingDays == 1 ? "day" : "days") late"
-                print("  \(item.taskID)  \(item.stage.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0))  due \(Self.hanoi(item.dueAt))  \(late)  [\(ladder)]  \(item.findingTitle.prefix(60))")
+                print(
+                    "  \(item.taskID)  \(item.stage.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0))  due \(Self.hanoi(item.dueAt))  \(late)  [\(ladder)]  \(item.findingTitle.prefix(60))"
+                )
             }
             if group.count > group.items.count { print("  … and \(group.count - group.items.count) more (--limit)") }
         }

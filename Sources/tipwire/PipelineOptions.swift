@@ -1,6 +1,7 @@
 import ArgumentParser
 import Kafka
 import Logging
+import TipwireCommandLine
 import TipwirePipeline
 import TipwireStore
 
@@ -9,7 +10,9 @@ struct PipelineSelection: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Run the outbox relay in this process (one is active at a time; others stand by).")
     var relay = true
 
-    @Flag(inversion: .prefixedNo, help: "Run the response consumer in this process (consumer group tipwire-responses; run several to share partitions).")
+    @Flag(
+        inversion: .prefixedNo, help: "Run the response consumer in this process (consumer group tipwire-responses; run several to share partitions)."
+    )
     var responses = true
 
     @Flag(inversion: .prefixedNo, help: "Run the deadline engine in this process (one is active at a time; others stand by).")
@@ -21,7 +24,9 @@ struct TopicOptions: ParsableArguments {
     @Option(name: .customLong("topic-partitions"), help: "Partitions of topics created on demand (env TIPWIRE_TOPIC_PARTITIONS, default 3).")
     var partitionsFlag: Int?
 
-    @Option(name: .customLong("topic-replication"), help: "Replication factor of topics created on demand on Apache Kafka (env TIPWIRE_TOPIC_REPLICATION, default 1).")
+    @Option(
+        name: .customLong("topic-replication"),
+        help: "Replication factor of topics created on demand on Apache Kafka (env TIPWIRE_TOPIC_REPLICATION, default 1).")
     var replicationFlag: Int?
 
     @Flag(inversion: .prefixedNo, help: "Create missing topics before producing to them (off: an operator creates them, or the broker auto-creates).")
@@ -38,7 +43,8 @@ struct TopicOptions: ParsableArguments {
     func provisioner(kafka: KafkaEndpoint, embedded: EmbeddedBroker?) throws -> TopicProvisioner {
         if !createTopics { return .existing }
         if let embedded { return .embedded(embedded, partitions: partitions) }
-        return .kafka(try KafkaAdmin(bootstrapServers: kafka.brokers, settings: kafka.settings), partitions: partitions, replicationFactor: replication)
+        return .kafka(
+            try KafkaAdmin(bootstrapServers: kafka.brokers, settings: kafka.settings), partitions: partitions, replicationFactor: replication)
     }
 }
 
@@ -72,7 +78,8 @@ struct DeadlineOptions: ParsableArguments {
     }
 
     func engine(stores: TipwireStores) -> DeadlineEngine {
-        DeadlineEngine(stores: stores, configuration: DeadlineEngineConfiguration(batchSize: deadlineBatch), logger: Logger(label: "tipwire.deadlines"))
+        DeadlineEngine(
+            stores: stores, configuration: DeadlineEngineConfiguration(batchSize: deadlineBatch), logger: Logger(label: "tipwire.deadlines"))
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import TipwireCommandLine
 import TipwireStore
 
 struct Responses: AsyncParsableCommand {
@@ -28,6 +29,7 @@ struct Responses: AsyncParsableCommand {
         let endpoint = try kafka.endpoint()
         let links = DocumentLinks(publicURL: publicURLFlag ?? Environment.value("TIPWIRE_PUBLIC_URL") ?? "http://127.0.0.1:8080")
         let stores = try database.stores(poolSize: 4, links: links)
-        try await runAlone(try PipelineKafka(endpoint: endpoint, embedded: nil, topics: topics).responseConsumer(responses, stores: stores), stores: stores)
+        try await runAlone(
+            try PipelineKafka(endpoint: endpoint, embedded: nil, topics: topics).responseConsumer(responses, stores: stores), stores: stores)
     }
 }

@@ -1,17 +1,18 @@
-import Postgres
-import UnixSignals
 import ArgumentParser
 import Foundation
 import Hummingbird
 import Kafka
 import Logging
 import Metrics
+import Postgres
 import Prometheus
 import ServiceLifecycle
 import TipwireAPI
-import TipwirePipeline
+import TipwireCommandLine
 import TipwireCore
+import TipwirePipeline
 import TipwireStore
+import UnixSignals
 
 /// Options for the HTTP server.
 struct ServerOptions: ParsableArguments {
@@ -22,7 +23,8 @@ struct ServerOptions: ParsableArguments {
     var portFlag: Int?
 
     @Option(
-        name: .customLong("public-url"), help: "Where clients reach the API, for document URLs in events (env TIPWIRE_PUBLIC_URL, default http://HOST:PORT).")
+        name: .customLong("public-url"),
+        help: "Where clients reach the API, for document URLs in events (env TIPWIRE_PUBLIC_URL, default http://HOST:PORT).")
     var publicURLFlag: String?
 
     @Option(name: .customLong("max-document-bytes"), help: "Largest document upload (env TIPWIRE_MAX_DOCUMENT_BYTES, default 26214400 = 25 MiB).")
@@ -33,7 +35,8 @@ struct ServerOptions: ParsableArguments {
         help: "Requests a second each token may make, on average (env TIPWIRE_RATE_LIMIT, default 50; 0 turns the limit off).")
     var rateLimitFlag: Double?
 
-    @Option(name: .customLong("rate-burst"), help: "Requests a token may make at once before the limit applies (env TIPWIRE_RATE_BURST, default 200).")
+    @Option(
+        name: .customLong("rate-burst"), help: "Requests a token may make at once before the limit applies (env TIPWIRE_RATE_BURST, default 200).")
     var rateBurstFlag: Double?
 
     var host: String { hostFlag ?? Environment.value("TIPWIRE_HTTP_HOST") ?? "127.0.0.1" }
@@ -150,11 +153,12 @@ func runStack(
     let stores = TipwireStores(database: db, links: server.links)
     let dependencies = APIDependencies(stores: stores, maxDocumentSize: server.maxDocumentBytes, rateLimit: server.rateLimit)
     let app = buildApplication(
-        host: server.host, port: server.port, dependencies: dependencies, checks: checks, registry: registry, version: Tipwire.version, logger: logger)
+        host: server.host, port: server.port, dependencies: dependencies, checks: checks, registry: registry, version: TipwireVersion.current,
+        logger: logger)
 
     var services: [any Service] = []
     if let embedded { services.append(EmbeddedBrokerService(broker: embedded, logger: logger)) }
-    services.append(db.client)
+    services.append(db)
     let parts = PipelineKafka(endpoint: kafka, embedded: embedded, topics: pipeline.topics)
     if pipeline.run.relay { services.append(try parts.relay(pipeline.relay, stores: stores)) }
     if pipeline.run.deadlines { services.append(pipeline.deadlines.engine(stores: stores)) }

@@ -20,6 +20,6 @@ struct EmbeddedBrokerService: Service {
 /// with the database pool it uses, until SIGTERM or SIGINT. The pool is listed first, so it closes last.
 func runAlone(_ service: some Service, stores: TipwireStores) async throws {
     let group = ServiceGroup(
-        services: [stores.database.client, service], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "tipwire"))
+        services: [stores.database, service], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "tipwire"))
     try await group.run()
 }

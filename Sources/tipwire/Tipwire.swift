@@ -1,23 +1,25 @@
 import ArgumentParser
+import TipwireCommandLine
 
 @main
 struct Tipwire: AsyncParsableCommand {
-    static let version = "0.1.0"
-
     static let configuration = CommandConfiguration(
         commandName: "tipwire",
         abstract: "Press-tip coordination: routes published corruption findings to responsible agencies and tracks their duties.",
         discussion: """
             Configuration comes from flags or TIPWIRE_* environment variables (flags win).
-            Start everything locally with deploy/local/up; see README.md.
+            Start everything locally with deploy/local/up; see README.md. Benchmarks are
+            a separate program, tipwire-bench.
 
             Examples:
               tipwire dev                      API + embedded Kafka broker, migrating first
               tipwire migrate                  apply schemas/sql to TIPWIRE_DATABASE_URL
               tipwire broker --brokers 3       a standalone embedded Kafka cluster
-              tipwire bench postgres           our pool vs pgbench on the same SQL
             """,
-        version: version,
-        subcommands: [Dev.self, Serve.self, Relay.self, Responses.self, Deadlines.self, Overdue.self, Agency.self, CalendarCommand.self, Migrate.self, Token.self, Demo.self, Broker.self, Bench.self]
+        version: TipwireVersion.current,
+        subcommands: [
+            Dev.self, Serve.self, Relay.self, Responses.self, Deadlines.self, Overdue.self, Agency.self, CalendarCommand.self, Migrate.self,
+            Token.self, Demo.self, Broker.self,
+        ]
     )
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Postgres
+import TipwireCommandLine
 import TipwireCore
 import TipwireStore
 
@@ -34,7 +35,9 @@ struct Token: AsyncParsableCommand {
         print(token.text)
         let scope = (record.newsroom ?? record.agency).map { " for \($0)" } ?? ""
         FileHandle.standardError.write(
-            Data("\(verb) token \(record.id.lowercased) (\(record.role.rawValue)\(scope), held by \(record.holder), expires \(formatTimestamp(record.expiresAt))); it is not shown again\n".utf8))
+            Data(
+                "\(verb) token \(record.id.lowercased) (\(record.role.rawValue)\(scope), held by \(record.holder), expires \(formatTimestamp(record.expiresAt))); it is not shown again\n"
+                    .utf8))
     }
 
     struct Create: AsyncParsableCommand {
@@ -61,10 +64,10 @@ struct Token: AsyncParsableCommand {
                 code = parsed
             }
             let lifetime = try Token.lifetime(expiresIn, flag: "--expires-in")
-            let db = try database.database(poolSize: 1)
-            defer { db.client.close() }
+            let stores = try database.stores(poolSize: 1, links: .idsOnly)
+            defer { stores.database.close() }
             do {
-                let (token, record) = try await TokenStore(client: db.client).create(role: role, scope: code, holder: holder, label: label, lifetime: lifetime)
+                let (token, record) = try await stores.tokens.create(role: role, scope: code, holder: holder, label: label, lifetime: lifetime)
                 Token.printCreated(token, record, verb: "created")
             } catch let error as TokenStore.TokenError {
                 throw ValidationError(error.description)
@@ -81,21 +84,24 @@ struct Token: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let db = try database.database(poolSize: 1)
-            defer { db.client.close() }
-            let tokens = try await TokenStore(client: db.client).list(includeRevoked: all)
+            let stores = try database.stores(poolSize: 1, links: .idsOnly)
+            defer { stores.database.close() }
+            let tokens = try await stores.tokens.list(includeRevoked: all)
             if json {
                 for token in tokens { print(String(decoding: try TipwireJSON.encode(token), as: UTF8.self)) }
                 return
             }
-            print("ID                                    ROLE         SCOPE           EXPIRES                   LAST USED                 REVOKED                   HOLDER (LABEL)")
+            print(
+                "ID                                    ROLE         SCOPE           EXPIRES                   LAST USED                 REVOKED                   HOLDER (LABEL)"
+            )
             for token in tokens {
                 let scope = (token.newsroom ?? token.agency)?.rawValue ?? "-"
-                print([
-                    token.id.lowercased, pad(token.role.rawValue, 12), pad(scope, 15), pad(formatTimestamp(token.expiresAt), 25),
-                    pad(token.lastUsedAt.map(formatTimestamp) ?? "never", 25), pad(token.revokedAt.map(formatTimestamp) ?? "-", 25),
-                    token.holder + (token.label.isEmpty ? "" : " (\(token.label))"),
-                ].joined(separator: " "))
+                print(
+                    [
+                        token.id.lowercased, pad(token.role.rawValue, 12), pad(scope, 15), pad(formatTimestamp(token.expiresAt), 25),
+                        pad(token.lastUsedAt.map(formatTimestamp) ?? "never", 25), pad(token.revokedAt.map(formatTimestamp) ?? "-", 25),
+                        token.holder + (token.label.isEmpty ? "" : " (\(token.label))"),
+                    ].joined(separator: " "))
             }
         }
 
@@ -118,10 +124,10 @@ struct Token: AsyncParsableCommand {
             guard let uuid = UUID(uuidString: id) else { throw ValidationError("'\(id)' is not a token id (a UUID)") }
             let lifetime = try Token.lifetime(expiresIn, flag: "--expires-in")
             let graceSeconds = grace == "0m" || grace == "0" ? 0 : try Token.lifetime(grace, flag: "--grace")
-            let db = try database.database(poolSize: 1)
-            defer { db.client.close() }
+            let stores = try database.stores(poolSize: 1, links: .idsOnly)
+            defer { stores.database.close() }
             do {
-                let (token, record) = try await TokenStore(client: db.client).rotate(id: uuid, lifetime: lifetime, grace: graceSeconds)
+                let (token, record) = try await stores.tokens.rotate(id: uuid, lifetime: lifetime, grace: graceSeconds)
                 Token.printCreated(token, record, verb: "rotated \(uuid.lowercased) into")
             } catch let error as TokenStore.TokenError {
                 throw ValidationError(error.description)
@@ -137,9 +143,9 @@ struct Token: AsyncParsableCommand {
 
         func run() async throws {
             guard let uuid = UUID(uuidString: id) else { throw ValidationError("'\(id)' is not a token id (a UUID)") }
-            let db = try database.database(poolSize: 1)
-            defer { db.client.close() }
-            guard try await TokenStore(client: db.client).revoke(id: uuid) else {
+            let stores = try database.stores(poolSize: 1, links: .idsOnly)
+            defer { stores.database.close() }
+            guard try await stores.tokens.revoke(id: uuid) else {
                 throw ValidationError("no unrevoked token has id \(uuid.lowercased)")
             }
             print("revoked \(uuid.lowercased)")
@@ -163,10 +169,10 @@ struct Demo: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let db = try database.database(poolSize: 1)
-            defer { db.client.close() }
-            try await DemoData.seedParties(db.client)
-            for (name, token) in try await DemoData.createTokens(TokenStore(client: db.client)) {
+            let stores = try database.stores(poolSize: 1, links: .idsOnly)
+            defer { stores.database.close() }
+            try await DemoData.seedParties(stores.database.client)
+            for (name, token) in try await DemoData.createTokens(stores.tokens) {
                 print("\(name)=\(token.text)")
             }
         }

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A small deterministic generator (SplitMix64), so a failing case can be replayed from its seed.
@@ -111,8 +111,8 @@ public enum Fuzz {
             let thread = Thread {
                 lane.wait()
                 #if canImport(Glibc)
-                // On Linux the nice value is per thread, and 0 names the calling one: only this thread is lowered.
-                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+                    // On Linux the nice value is per thread, and 0 names the calling one: only this thread is lowered.
+                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
                 #endif
                 var input = HostileInput(seed: seed)
                 var failures: [String] = []

@@ -73,7 +73,7 @@ struct ProducerConsumerTests {
         #expect(byMember.count == 2, "both members received messages")
         let partitionsSeen = byMember.mapValues { Set($0.map(\.partition)) }
         #expect(partitionsSeen[0, default: []].isDisjoint(with: partitionsSeen[1, default: []]))
-        readers.forEach { $0.cancel() }
+        for reader in readers { reader.cancel() }
         await first.close()
         await second.close()
 

@@ -19,9 +19,11 @@ struct SettingsTests {
                 """, origin: "/etc/tipwire/kafka.properties")
         try settings.read(list: "sasl.username=relay;client.rack=hn-1", origin: "TIPWIRE_KAFKA_SETTINGS")
         try settings.add("client.rack=hn-2", origin: "--kafka-setting")
-        #expect(settings.values == [
-            "security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "relay", "sasl.password": "s3cr=t", "client.rack": "hn-2",
-        ])
+        #expect(
+            settings.values == [
+                "security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "relay", "sasl.password": "s3cr=t",
+                "client.rack": "hn-2",
+            ])
         #expect(settings.entries.first { $0.key == "sasl.mechanism" }?.origin == "/etc/tipwire/kafka.properties:3")
         #expect(settings.entries.first { $0.key == "client.rack" }?.origin == "--kafka-setting")
     }

@@ -57,7 +57,8 @@ struct BehaviourTests {
             (PostgresError(.server, "serialization", sqlState: SQLState.serializationFailure), true),
             (PostgresError(.server, "shutting down", sqlState: SQLState.adminShutdown), true),
             (PostgresError(.server, "disk full", sqlState: "53100"), true),
-            (PostgresError(.server, "too long", sqlState: "22001"), false), (PostgresError(.server, "check", sqlState: SQLState.checkViolation), false),
+            (PostgresError(.server, "too long", sqlState: "22001"), false),
+            (PostgresError(.server, "check", sqlState: SQLState.checkViolation), false),
             (PostgresError(.server, "unique", sqlState: SQLState.uniqueViolation), false), (PostgresError(.decoding, "type"), false),
             (PostgresError(.usage, "NUL byte"), false),
         ])

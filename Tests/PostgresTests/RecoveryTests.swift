@@ -7,9 +7,9 @@ import Testing
 struct RecoveryTests {
     @Test("the pool and a listener recover by themselves when the server restarts")
     func serverRestart() async throws {
-        let cluster = try TemporaryCluster()
+        let cluster = try await TemporaryCluster()
         defer { cluster.destroy() }
-        try cluster.start()
+        try await cluster.start()
         let client = PostgresClient(url: cluster.url, maxConnections: 2)
         defer { client.close() }
         try await client.execute("CREATE TABLE t (n int)")
@@ -17,9 +17,9 @@ struct RecoveryTests {
         let notifications = try await client.listen("restart_test")
         defer { notifications.stop() }
 
-        try cluster.stop()
+        try await cluster.stop()
         await #expect(throws: PostgresError.self) { try await client.query("SELECT 1") }
-        try cluster.start()
+        try await cluster.start()
 
         // No manual reconnect: the next query after the restart works.
         var recovered = false

@@ -35,8 +35,10 @@ struct TypeRoundTripTests {
         try await TestDatabase.withSchema { client async throws in
             #expect(try await roundTrip(true, as: "bool", on: client) == true)
             #expect(try await roundTrip(false, as: "bool", on: client) == false)
-            for value in [0.0, -1.5, 3.141592653589793, Double.greatestFiniteMagnitude, -Double.greatestFiniteMagnitude,
-                          Double.leastNonzeroMagnitude, .infinity, -.infinity] {
+            for value in [
+                0.0, -1.5, 3.141592653589793, Double.greatestFiniteMagnitude, -Double.greatestFiniteMagnitude,
+                Double.leastNonzeroMagnitude, .infinity, -.infinity,
+            ] {
                 #expect(try await roundTrip(value, as: "float8", on: client) == value)
             }
             #expect(try await roundTrip(Double.nan, as: "float8", on: client).isNaN)
@@ -89,7 +91,8 @@ struct TypeRoundTripTests {
                 var agencies: [String]
                 var published: Date
             }
-            let finding = Finding(title: "Sai phạm đất đai", agencies: ["so-nnmt", "ubnd-cau-giay"], published: Date(timeIntervalSince1970: 1_780_000_000))
+            let finding = Finding(
+                title: "Sai phạm đất đai", agencies: ["so-nnmt", "ubnd-cau-giay"], published: Date(timeIntervalSince1970: 1_780_000_000))
             #expect(try await roundTrip(PostgresJSON(finding), as: "jsonb", on: client) == PostgresJSON(finding))
             let viaJSON = try await client.query("SELECT \(PostgresJSON(finding))::json").firstRow!.decode(column: 0, as: PostgresJSON<Finding>.self)
             #expect(viaJSON.value == finding)

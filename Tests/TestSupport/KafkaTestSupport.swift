@@ -50,31 +50,3 @@ public let quietLogger: Logger = {
     logger.logLevel = .error
     return logger
 }()
-
-/// Runs a program off the cooperative pool and returns its exit status and standard output.
-public func runProgram(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            let output = Pipe()
-            let errorsPath = NSTemporaryDirectory() + "stderr-\(UUID().uuidString)"
-            _ = FileManager.default.createFile(atPath: errorsPath, contents: nil)
-            defer { try? FileManager.default.removeItem(atPath: errorsPath) }
-            process.standardOutput = output
-            process.standardError = FileHandle(forWritingAtPath: errorsPath)
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
-                return
-            }
-            let outputData = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            let errorData = FileManager.default.contents(atPath: errorsPath) ?? Data()
-            continuation.resume(
-                returning: (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self)))
-        }
-    }
-}

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Postgres
 
@@ -54,37 +55,48 @@ public final class TemporaryCluster: @unchecked Sendable {
     public let binDirectory: String
     public var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
 
-    public init() throws {
+    public init() async throws {
         binDirectory = try Self.findBinDirectory()
         directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tipwire-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = try freePort()
-        if getuid() == 0 { try run("/bin/chown", ["-R", "postgres:postgres", directory.path], asPostgres: false) }
-        try run("\(binDirectory)/initdb", ["-D", dataPath, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"])
+        if getuid() == 0 { try await run("/bin/chown", ["-R", "postgres:postgres", directory.path], asPostgres: false) }
+        try await run("\(binDirectory)/initdb", ["-D", dataPath, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"])
     }
 
     var dataPath: String { directory.appendingPathComponent("data").path }
 
-    public func start() throws {
-        try run("\(binDirectory)/pg_ctl", [
-            "-D", dataPath, "-w", "-l", directory.appendingPathComponent("log").path,
-            "-o", "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off", "start",
-        ])
+    public func start() async throws {
+        try await run(
+            "\(binDirectory)/pg_ctl",
+            [
+                "-D", dataPath, "-w", "-l", directory.appendingPathComponent("log").path,
+                "-o", "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off", "start",
+            ])
     }
 
-    public func stop() throws {
-        try run("\(binDirectory)/pg_ctl", ["-D", dataPath, "-w", "-m", "fast", "stop"])
+    public func stop() async throws {
+        try await run("\(binDirectory)/pg_ctl", ["-D", dataPath, "-w", "-m", "fast", "stop"])
     }
 
+    /// Stops the server if it runs (a fast shutdown, signalled to the postmaster directly, so this works
+    /// from a `defer`) and removes the cluster.
     public func destroy() {
-        try? stop()
+        let pidFile = directory.appendingPathComponent("data/postmaster.pid").path
+        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let line = text.split(separator: "\n").first,
+            let pid = pid_t(line), kill(pid, SIGINT) == 0
+        {
+            let deadline = Date().addingTimeInterval(30)
+            while kill(pid, 0) == 0, Date() < deadline { usleep(50_000) }
+        }
         try? FileManager.default.removeItem(at: directory)
     }
 
-    private func run(_ executable: String, _ arguments: [String], asPostgres: Bool = true) throws {
+    private func run(_ executable: String, _ arguments: [String], asPostgres: Bool = true) async throws {
         let command = asPostgres && getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable] + arguments : [executable] + arguments
         let outputPath = directory.appendingPathComponent("command-\(UUID().uuidString.prefix(8)).out").path
-        let status = try spawnAndWait(command, outputPath: outputPath)
+        // To a file: `pg_ctl start` leaves the server holding its output.
+        let status = try await runProgram(command[0], Array(command.dropFirst()), outputFile: outputPath).status
         guard status == 0 else {
             let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             throw TestSetupError("\(command.joined(separator: " ")) exited with \(status): \(text)")
@@ -116,24 +128,4 @@ public func freePort() throws -> Int {
     }
     guard bound else { throw TestSetupError("cannot find a free port") }
     return Int(UInt16(bigEndian: address.sin_port))
-}
-
-/// Runs a command with posix_spawn and waits for it. Foundation's `Process` is not
-/// used because `pg_ctl start` leaves a daemon holding the descriptor Foundation
-/// watches for the child's exit, so it would wait forever.
-public func spawnAndWait(_ command: [String], outputPath: String) throws -> Int32 {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    let arguments = command.map { strdup($0) } + [nil]
-    defer { arguments.forEach { free($0) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, command[0], &actions, nil, arguments, environ)
-    guard spawned == 0 else { throw TestSetupError("cannot run \(command[0]): error \(spawned)") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1, errno == EINTR {}
-    return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
 }

@@ -60,7 +60,9 @@ struct DutyClockTests {
 
     @Test func extensionsMoveTheDueTimeInTheirOwnUnit() {
         let due = Self.instant("2026-03-04T00:00:00+07:00")
-        #expect(DeadlinePolicy(stage: .extension, amount: 30, unit: .days).extending(due, by: 10, calendar: Self.calendar) == due.addingTimeInterval(10 * 86_400))
+        #expect(
+            DeadlinePolicy(stage: .extension, amount: 30, unit: .days).extending(due, by: 10, calendar: Self.calendar)
+                == due.addingTimeInterval(10 * 86_400))
         // 2 working days after the end of Tuesday 3 March: the end of Thursday 5 March.
         #expect(
             DeadlinePolicy(stage: .extension, amount: 30, unit: .workingDays).extending(due, by: 2, calendar: Self.calendar)
@@ -81,7 +83,10 @@ struct DutyClockTests {
         let newsroom = DutyHolder.newsroom(PartyCode(rawValue: "tuoitre")!)
         #expect(EscalationLadder.rungs[0].topics(for: agency) == ["tipwire.tasks.so-nnmt"])
         #expect(EscalationLadder.rungs[1].topics(for: newsroom) == ["tipwire.requests.tuoitre", "tipwire.escalations"])
-        #expect(EscalationLadder.rungs.map(\.eventType) == [EventType.taskReminder, EventType.taskOverdue, EventType.escalationRaised, EventType.escalationRaised])
+        #expect(
+            EscalationLadder.rungs.map(\.eventType) == [
+                EventType.taskReminder, EventType.taskOverdue, EventType.escalationRaised, EventType.escalationRaised,
+            ])
         #expect(EscalationLadder.rungs.map(\.audience) == ["holder", "holder-head", "city-inspectorate", "city-leadership"])
     }
 }
@@ -111,7 +116,8 @@ struct DeadlineEventJSONTests {
             let data = DeadlineEventData(
                 escalationID: UUID.timeOrdered(at: raised), stage: index % 2 == 0 ? .acknowledge : .newsroomAnswer,
                 holder: index % 2 == 0 ? .agency(code) : .newsroom(code), task: (UUID(), PartyCode(rawValue: "so-nnmt")!),
-                finding: (UUID(), PartyCode(rawValue: "tuoitre")!, category), requestID: request.flatMap(UUID.init(uuidString:)), rung: rung, clock: clock,
+                finding: (UUID(), PartyCode(rawValue: "tuoitre")!, category), requestID: request.flatMap(UUID.init(uuidString:)), rung: rung,
+                clock: clock,
                 rungAt: clock.time(ofRung: index, calendar: DutyClockTests.calendar)!, raisedAt: raised, calendar: DutyClockTests.calendar)
             #expect(String(decoding: data.json(), as: UTF8.self) == String(decoding: try TipwireJSON.encode(data), as: UTF8.self))
         }

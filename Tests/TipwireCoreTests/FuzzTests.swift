@@ -58,7 +58,8 @@ struct FuzzTests {
                 // A valid body with one field replaced by a hostile value.
                 let fields = ["article_url", "title", "summary", "published_at", "category", "jurisdiction", "subject_agency", "document_ids"]
                 var object: [String: String] = [
-                    "article_url": "\"https://tuoitre.vn/a.htm\"", "title": "\"T\"", "summary": "\"S\"", "published_at": "\"2026-11-20T08:30:00+07:00\"",
+                    "article_url": "\"https://tuoitre.vn/a.htm\"", "title": "\"T\"", "summary": "\"S\"",
+                    "published_at": "\"2026-11-20T08:30:00+07:00\"",
                     "category": "\"land\"", "jurisdiction": "\"cau-giay\"",
                 ]
                 object[fields[input.int(0..<fields.count)]] = input.json(depth: 3)
@@ -68,7 +69,8 @@ struct FuzzTests {
             }
             let bytes = round % 11 == 0 ? Array(body.utf8) + input.bytes(maximum: 8) : Array(body.utf8)
             if let submission = try? FindingSubmission.parse(json: bytes, now: now) {
-                let fits = TextRules.length(submission.title) <= 500 && TextRules.length(submission.summary) <= 20_000
+                let fits =
+                    TextRules.length(submission.title) <= 500 && TextRules.length(submission.summary) <= 20_000
                     && Array(submission.title.unicodeScalars) == Array(TextRules.normalized(submission.title).unicodeScalars)
                     && TimestampRange.contains(submission.publishedAt)
                 if !fits { failures.append(body) }
@@ -86,7 +88,9 @@ struct FuzzTests {
             if let action = try? TaskAction.parse(name, value, alsoAllowed: ["task_id"]) {
                 _ = TaskLifecycle.apply(action, by: .agency(snapshot.agency), to: snapshot)
             }
-            if round % 4 == 0 { _ = try? DeadlinePolicy.parse(stage: DeadlineStage.allCases[round % DeadlineStage.allCases.count], value, current: nil) }
+            if round % 4 == 0 {
+                _ = try? DeadlinePolicy.parse(stage: DeadlineStage.allCases[round % DeadlineStage.allCases.count], value, current: nil)
+            }
         }
         #expect(failures.isEmpty)
     }

@@ -8,16 +8,18 @@ struct PartyCodeTests {
         #expect(PartyCode(rawValue: text)?.rawValue == text)
     }
 
-    @Test("invalid codes say why", arguments: [
-        ("", "empty"), ("SO-NNMT", "lowercase"), ("cầu-giấy", "lowercase"), ("so_nnmt", "lowercase"), ("-tp", "start or end"),
-        ("tp-", "start or end"), ("tasks.so-nnmt", "lowercase"), (String(repeating: "a", count: 64), "at most"),
-    ])
+    @Test(
+        "invalid codes say why",
+        arguments: [
+            ("", "empty"), ("SO-NNMT", "lowercase"), ("cầu-giấy", "lowercase"), ("so_nnmt", "lowercase"), ("-tp", "start or end"),
+            ("tp-", "start or end"), ("tasks.so-nnmt", "lowercase"), (String(repeating: "a", count: 64), "at most"),
+        ])
     func invalid(_ text: String, _ reason: String) {
         #expect(PartyCode(rawValue: text) == nil)
         #expect(PartyCode.validate(text)?.contains(reason) == true)
     }
 
-    @Test("topic names follow DESIGN §5")
+    @Test("topic names follow the README's table of Kafka topics")
     func topics() throws {
         let agency = try #require(PartyCode(rawValue: "so-nnmt"))
         let newsroom = try #require(PartyCode(rawValue: "tuoitre"))

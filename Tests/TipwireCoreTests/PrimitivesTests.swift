@@ -15,24 +15,30 @@ struct PrimitivesTests {
         #expect("\(first)" == "tw_…")
     }
 
-    @Test(arguments: ["", "tw_", "tw_short", "xx_" + String(repeating: "A", count: 43), "tw_" + String(repeating: "!", count: 43), "tw_" + String(repeating: "é", count: 43)])
+    @Test(arguments: [
+        "", "tw_", "tw_short", "xx_" + String(repeating: "A", count: 43), "tw_" + String(repeating: "!", count: 43),
+        "tw_" + String(repeating: "é", count: 43),
+    ])
     func malformedTokensAreRefused(text: String) {
         #expect(BearerToken(text) == nil)
     }
 
-    @Test(arguments: [
-        (Array("%PDF-1.7\n".utf8), nil, "application/pdf"),
-        ([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0], "text/plain", "image/png"),
-        ([0xFF, 0xD8, 0xFF, 0xE0], nil, "image/jpeg"),
-        (Array("PK\u{03}\u{04}rest".utf8), "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-        (Array("PK\u{03}\u{04}rest".utf8), "text/html", "application/zip"),
-        (Array("Biên bản làm việc\n".utf8), nil, "text/plain; charset=utf-8"),
-        (Array("<!DOCTYPE html><p>x".utf8), "application/pdf", "text/html; charset=utf-8"),
-        (Array("a,b\n1,2\n".utf8), "text/csv", "text/csv; charset=utf-8"),
-        ([0x00, 0x01, 0x02, 0xFE], "application/pdf", "application/octet-stream"),
-        ([], nil, "application/octet-stream"),
-    ] as [([UInt8], String?, String)])
+    @Test(
+        arguments: [
+            (Array("%PDF-1.7\n".utf8), nil, "application/pdf"),
+            ([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0], "text/plain", "image/png"),
+            ([0xFF, 0xD8, 0xFF, 0xE0], nil, "image/jpeg"),
+            (
+                Array("PK\u{03}\u{04}rest".utf8), "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            ),
+            (Array("PK\u{03}\u{04}rest".utf8), "text/html", "application/zip"),
+            (Array("Biên bản làm việc\n".utf8), nil, "text/plain; charset=utf-8"),
+            (Array("<!DOCTYPE html><p>x".utf8), "application/pdf", "text/html; charset=utf-8"),
+            (Array("a,b\n1,2\n".utf8), "text/csv", "text/csv; charset=utf-8"),
+            ([0x00, 0x01, 0x02, 0xFE], "application/pdf", "application/octet-stream"),
+            ([], nil, "application/octet-stream"),
+        ] as [([UInt8], String?, String)])
     func mediaTypesAreSniffedNotTrusted(bytes: [UInt8], declared: String?, expected: String) {
         #expect(MediaTypeSniffer.sniff(bytes, declared: declared) == expected)
     }

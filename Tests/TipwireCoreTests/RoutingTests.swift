@@ -25,9 +25,10 @@ struct RoutingTests {
     }
 
     @Test func cityWideAndWardRulesBothApplyInRuleOrderWithoutRepeats() throws {
-        #expect(try Self.route("land", ["cau-giay", "ha-noi"]) == [
-            RoutedAgency(Self.code("so-nnmt"), .rule), RoutedAgency(Self.code("ubnd-cau-giay"), .rule),
-        ])
+        #expect(
+            try Self.route("land", ["cau-giay", "ha-noi"]) == [
+                RoutedAgency(Self.code("so-nnmt"), .rule), RoutedAgency(Self.code("ubnd-cau-giay"), .rule),
+            ])
     }
 
     @Test func aWardWithoutItsOwnRuleGetsTheCityWideOne() throws {
@@ -35,9 +36,10 @@ struct RoutingTests {
     }
 
     @Test func theSubjectsSupervisorIsAddedWhereARuleSaysSo() throws {
-        #expect(try Self.route("health", ["dong-da", "ha-noi"], subject: "ubnd-dong-da") == [
-            RoutedAgency(Self.code("thanh-tra-tp"), .subjectSupervisor)
-        ])
+        #expect(
+            try Self.route("health", ["dong-da", "ha-noi"], subject: "ubnd-dong-da") == [
+                RoutedAgency(Self.code("thanh-tra-tp"), .subjectSupervisor)
+            ])
     }
 
     @Test func aFindingNamingTheCoordinatorWithoutASupervisorCannotBeRoutedToIt() {
@@ -49,9 +51,10 @@ struct RoutingTests {
     @Test func theAccusedAgencyNeverReceivesTheFindingItsSupervisorAndTheCoordinatorDo() throws {
         // The ward's own rule names the accused ward: it is skipped, and the City Inspectorate (its
         // supervisor and the coordinator) takes the finding with the reason recorded.
-        #expect(try Self.route("land", ["cau-giay", "ha-noi"], subject: "ubnd-cau-giay") == [
-            RoutedAgency(Self.code("so-nnmt"), .rule), RoutedAgency(Self.code("thanh-tra-tp"), .conflictOfInterest),
-        ])
+        #expect(
+            try Self.route("land", ["cau-giay", "ha-noi"], subject: "ubnd-cau-giay") == [
+                RoutedAgency(Self.code("so-nnmt"), .rule), RoutedAgency(Self.code("thanh-tra-tp"), .conflictOfInterest),
+            ])
         // A department accused of a procurement finding routed to it by name.
         let table = RoutingTable(
             rules: [RoutingRule(category: "land", jurisdiction: nil, target: .agency(Self.code("so-nnmt")))],
@@ -59,13 +62,15 @@ struct RoutingTests {
                 AgencyNode(code: Self.code("thanh-tra-tp"), isCoordinator: true), AgencyNode(code: Self.code("ubnd-tp"), parent: nil),
                 AgencyNode(code: Self.code("so-nnmt"), parent: Self.code("ubnd-tp")),
             ])
-        #expect(try table.route(category: "land", jurisdictions: [Self.code("ha-noi")], subjectAgency: Self.code("so-nnmt")) == [
-            RoutedAgency(Self.code("ubnd-tp"), .conflictOfInterest), RoutedAgency(Self.code("thanh-tra-tp"), .conflictOfInterest),
-        ])
+        #expect(
+            try table.route(category: "land", jurisdictions: [Self.code("ha-noi")], subjectAgency: Self.code("so-nnmt")) == [
+                RoutedAgency(Self.code("ubnd-tp"), .conflictOfInterest), RoutedAgency(Self.code("thanh-tra-tp"), .conflictOfInterest),
+            ])
         // Without any rule naming it, the subject's exclusion changes nothing.
-        #expect(try Self.route("land", ["dong-da", "ha-noi"], subject: "ubnd-cau-giay") == [
-            RoutedAgency(Self.code("so-nnmt"), .rule), RoutedAgency(Self.code("thanh-tra-tp"), .subjectSupervisor),
-        ])
+        #expect(
+            try Self.route("land", ["dong-da", "ha-noi"], subject: "ubnd-cau-giay") == [
+                RoutedAgency(Self.code("so-nnmt"), .rule), RoutedAgency(Self.code("thanh-tra-tp"), .subjectSupervisor),
+            ])
     }
 
     @Test func aReassignmentOrTransferToTheSubjectIsAConflict() {
@@ -89,6 +94,7 @@ struct RoutingTests {
         let table = RoutingTable(
             rules: [RoutingRule(category: nil, jurisdiction: nil, target: .agency(Self.code("gone")))],
             agencies: [AgencyNode(code: Self.code("thanh-tra-tp"), isCoordinator: true)])
-        #expect(try table.route(category: "land", jurisdictions: [], subjectAgency: nil) == [RoutedAgency(Self.code("thanh-tra-tp"), .coordinatorQueue)])
+        #expect(
+            try table.route(category: "land", jurisdictions: [], subjectAgency: nil) == [RoutedAgency(Self.code("thanh-tra-tp"), .coordinatorQueue)])
     }
 }

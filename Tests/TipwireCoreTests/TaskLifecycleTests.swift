@@ -108,7 +108,8 @@ struct TaskLifecycleTests {
         let policy = LifecyclePolicy(maximumExtensions: 2, maximumExtensionDays: 30)
         let first = TaskLifecycle.apply(.extend(days: 30, reason: "phức tạp"), by: .agency(Self.ward), to: Self.task(.inProgress), policy: policy)
         #expect((try? first.get())?.extensions == 1)
-        let third = TaskLifecycle.apply(.extend(days: 5, reason: "phức tạp"), by: .agency(Self.ward), to: Self.task(.inProgress, extensions: 2), policy: policy)
+        let third = TaskLifecycle.apply(
+            .extend(days: 5, reason: "phức tạp"), by: .agency(Self.ward), to: Self.task(.inProgress, extensions: 2), policy: policy)
         guard case .failure(.invalid(let failure)) = third else {
             Issue.record("a third extension was accepted")
             return
@@ -122,7 +123,9 @@ struct TaskLifecycleTests {
     }
 
     @Test func aTransferOpensATaskForAnotherAgencyOnly() throws {
-        let transfer = try TaskLifecycle.apply(.transfer(to: Self.department, reason: "thẩm quyền"), by: .agency(Self.ward), to: Self.task(.acknowledged)).get()
+        let transfer = try TaskLifecycle.apply(
+            .transfer(to: Self.department, reason: "thẩm quyền"), by: .agency(Self.ward), to: Self.task(.acknowledged)
+        ).get()
         #expect(transfer.opensTaskFor == Self.department)
         #expect(transfer.to == .transferred)
         let toItself = TaskLifecycle.apply(.transfer(to: Self.ward, reason: "thẩm quyền"), by: .agency(Self.ward), to: Self.task(.acknowledged))
@@ -140,5 +143,28 @@ struct TaskLifecycleTests {
             return
         }
         #expect(rejection.description == "cannot resolve a task that is delivered; allowed now: acknowledge, transfer, decline")
+    }
+}
+
+@Suite("Task action fields")
+struct TaskActionFieldsTests {
+    static let actions: [TaskAction] = [
+        .acknowledge(note: nil), .acknowledge(note: "Đã nhận"), .start, .requestInfo(questions: "Biên bản?", documentsWanted: []),
+        .requestInfo(questions: "Biên bản?", documentsWanted: ["biên bản", "ảnh"]), .answerInfo(answer: "Đã gửi"),
+        .extend(days: 10, reason: "xác minh"), .transfer(to: PartyCode(rawValue: "so-xay-dung")!, reason: "thẩm quyền"),
+        .decline(reason: "không thuộc"),
+        .reopen(reason: "mở lại"), .close(reason: "đóng"), .resolve(outcome: .substantiated, summary: "Đã xử lý"),
+    ]
+
+    @Test(arguments: actions)
+    func parsingAnActionsFieldsGivesTheActionBack(action: TaskAction) throws {
+        #expect(try TaskAction.parse(action.name, .object(action.fields)) == action)
+    }
+
+    @Test func theTimelineNamesATransfersNewHolderAsTo() {
+        let transfer = TaskAction.transfer(to: PartyCode(rawValue: "so-xay-dung")!, reason: "thẩm quyền")
+        #expect(transfer.timelineDetail == ["to": .string("so-xay-dung"), "reason": .string("thẩm quyền")])
+        #expect(transfer.text == "thẩm quyền")
+        #expect(TaskAction.start.text == "")
     }
 }

@@ -7,12 +7,14 @@ import TipwireCore
 struct WorkingCalendarTests {
     static func day(_ text: String) -> CalendarDay { CalendarDay(text)! }
 
-    /// The 2026 schedule as DESIGN §7 gives it (the seeded table holds the same, and 2025 and 2027).
+    /// Vietnam's official 2026 schedule of holidays and swapped working days (`schemas/sql/0004_calendar.sql` seeds the same, and 2025 and 2027).
     static let calendar = WorkingCalendar(
         holidays: Set(
-            ["2026-01-01", "2026-02-14", "2026-02-15", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20", "2026-02-21",
-             "2026-02-22", "2026-04-26", "2026-04-27", "2026-04-30", "2026-05-01", "2026-08-29", "2026-08-30", "2026-08-31", "2026-09-01",
-             "2026-09-02"].map(day)),
+            [
+                "2026-01-01", "2026-02-14", "2026-02-15", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20", "2026-02-21",
+                "2026-02-22", "2026-04-26", "2026-04-27", "2026-04-30", "2026-05-01", "2026-08-29", "2026-08-30", "2026-08-31", "2026-09-01",
+                "2026-09-02",
+            ].map(day)),
         workingOverrides: [day("2026-08-22")])
 
     static func instant(_ text: String) -> Date { parseTimestamp(text)! }

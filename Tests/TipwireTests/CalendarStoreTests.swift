@@ -31,7 +31,8 @@ struct CalendarStoreTests {
 
     @Test func aBadCalendarFileNamesEveryBadLine() {
         do {
-            _ = try CalendarFile.parse("2026-02-30,holiday,x\n2026-03-01,rest,x\n2026-03-02,holiday\n2026-03-03,holiday,ok\n2026-03-03,working,again\n")
+            _ = try CalendarFile.parse(
+                "2026-02-30,holiday,x\n2026-03-01,rest,x\n2026-03-02,holiday\n2026-03-03,holiday,ok\n2026-03-03,working,again\n")
             Issue.record("a bad file was accepted")
         } catch {
             #expect(error.errors.map(\.field) == ["line 1", "line 2", "line 3", "line 5"])

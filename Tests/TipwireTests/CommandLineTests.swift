@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import TestSupport
 import Testing
@@ -16,11 +17,9 @@ struct CommandLineTests {
         ["relay", "--kafka-setting", "no.such.property=1", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
         ["token", "create", "--role", "admin", "--holder", "A", "--expires-in", "9223372036854775807d", "--database-url", "postgres://nowhere"],
     ])
-    func aBadValueIsRefusedWithAMessageNotACrash(arguments: [String]) throws {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("tipwire-cli-\(UUID()).log").path
-        defer { try? FileManager.default.removeItem(atPath: output) }
-        let status = try spawnAndWait([try tipwireBinary()] + arguments, outputPath: output)
-        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+    func aBadValueIsRefusedWithAMessageNotACrash(arguments: [String]) async throws {
+        let result = try await runProgram(try tipwireBinary(), arguments, combineErrors: true)
+        let (status, text) = (result.status, result.output)
         #expect(status == 64 || status == 1, "exit \(status): \(text.prefix(300))")
         #expect(text.contains("Error: "), "\(text.prefix(300))")
         #expect(!text.contains("Fatal error") && !text.contains("Precondition failed"), "\(text.prefix(300))")

@@ -39,7 +39,8 @@ extension Pipeline {
     func engine(_ clock: ManualClock, instance: String = "test-engine", batchSize: Int = 500) -> DeadlineEngine {
         DeadlineEngine(
             stores: fixture.stores,
-            configuration: DeadlineEngineConfiguration(batchSize: batchSize, idlePoll: .seconds(5), standbyRetry: .milliseconds(100), instance: instance),
+            configuration: DeadlineEngineConfiguration(
+                batchSize: batchSize, idlePoll: .seconds(5), standbyRetry: .milliseconds(100), instance: instance),
             clock: clock.engineClock, logger: relayLogger)
     }
 
@@ -60,7 +61,9 @@ extension Pipeline {
             FROM deadlines WHERE task_id = \(UUID(uuidString: task)!) ORDER BY id
             """
         ).decode((Int64, String, String, String, Date, Date, Int, Int).self).map { id, stage, holder, state, started, due, percent, step in
-            ClockRecord(id: id, stage: stage, holder: holder, state: state, clock: DutyClock(startedAt: started, dueAt: due, reminderPercent: percent, stepWorkingDays: step))
+            ClockRecord(
+                id: id, stage: stage, holder: holder, state: state,
+                clock: DutyClock(startedAt: started, dueAt: due, reminderPercent: percent, stepWorkingDays: step))
         }
     }
 
@@ -138,7 +141,9 @@ struct DeadlineTests {
                 try await expectValidEvents(messages)
                 let types = messages.filter { $0.topic == "tipwire.tasks.so-nnmt" }.compactMap { $0.headerText("ce_type") }
                 #expect(
-                    types == [EventType.taskAssigned, EventType.taskReminder, EventType.taskOverdue, EventType.escalationRaised, EventType.escalationRaised])
+                    types == [
+                        EventType.taskAssigned, EventType.taskReminder, EventType.taskOverdue, EventType.escalationRaised, EventType.escalationRaised,
+                    ])
                 let escalations = messages.filter { $0.topic == TopicName.escalations }
                 #expect(escalations.count == 6)
                 let audiences = try escalations.map { message -> String in
@@ -243,7 +248,8 @@ struct DeadlineTests {
                 try await pipeline.act(.extend(days: 30, reason: "Vụ việc đặc biệt phức tạp"), on: task, as: "so-nnmt")
                 // The default policy allows two extensions of at most 30 days each.
                 let third = try await pipeline.fixture.dependencies.tasks.perform(
-                    .extend(days: 5, reason: "Lần ba"), on: UUID(uuidString: task)!, by: .agency(PartyCode(rawValue: "so-nnmt")!), actorName: "agency:so-nnmt")
+                    .extend(days: 5, reason: "Lần ba"), on: UUID(uuidString: task)!, by: .agency(PartyCode(rawValue: "so-nnmt")!),
+                    actorName: "agency:so-nnmt")
                 guard case .rejected(.invalid(let failure)) = third else { throw TestSetupError("a third extension was not refused: \(third)") }
                 #expect(failure.errors.map(\.field) == ["days"])
                 // A land policy of one extension applies to this land finding.
@@ -290,9 +296,13 @@ struct DeadlineTests {
             first.wake()
             second.wake()
             try await eventually("the standby to raise the other clocks' rungs", timeout: .seconds(30)) {
-                try await pipeline.fixture.client.query("SELECT count(*) FROM deadline_rungs WHERE raised_by = \(standby)")[0].decode(column: 0, as: Int.self) >= 100
+                try await pipeline.fixture.client.query("SELECT count(*) FROM deadline_rungs WHERE raised_by = \(standby)")[0].decode(
+                    column: 0, as: Int.self) >= 100
             }
-            #expect(try await pipeline.fixture.client.query("SELECT count(*) FROM (SELECT deadline_id, rung FROM deadline_rungs GROUP BY 1, 2 HAVING count(*) > 1) d")[0].decode(column: 0, as: Int.self) == 0)
+            #expect(
+                try await pipeline.fixture.client.query(
+                    "SELECT count(*) FROM (SELECT deadline_id, rung FROM deadline_rungs GROUP BY 1, 2 HAVING count(*) > 1) d")[0].decode(
+                        column: 0, as: Int.self) == 0)
         }
     }
 
@@ -304,7 +314,8 @@ struct DeadlineTests {
             let total = 10_000
             let agencies = ["so-nnmt", "so-xay-dung", "ubnd-cau-giay", "ubnd-dong-da"]
             for agency in agencies { try pipeline.broker.createTopic("tipwire.tasks.\(agency)", partitions: 3) }
-            try await SyntheticLoad.clocks(count: total, due: total, start: Date().addingTimeInterval(2), window: 4, agencies: agencies, on: pipeline.fixture.client)
+            try await SyntheticLoad.clocks(
+                count: total, due: total, start: Date().addingTimeInterval(2), window: 4, agencies: agencies, on: pipeline.fixture.client)
             let schema = try await pipeline.fixture.client.query("SELECT current_schema()")[0].decode(column: 0, as: String.self)
             let url = try TestDatabase.url() + "?options=-csearch_path%3D\(schema)"
             let arguments = ["deadlines", "--database-url", url, "--deadline-batch", "50", "--log-format", "json", "--log-level", "warning"]
@@ -327,24 +338,30 @@ struct DeadlineTests {
                 try await eventually("every reminder to be raised", timeout: .seconds(120)) { try await raised() == total }
                 try await pipeline.waitUntilSent(timeout: .seconds(120))
                 let record = try await pipeline.fixture.client.query(
-                    "SELECT count(*), count(DISTINCT deadline_id), count(*) FILTER (WHERE rung = 0) FROM deadline_rungs")[0].decode((Int, Int, Int).self)
+                    "SELECT count(*), count(DISTINCT deadline_id), count(*) FILTER (WHERE rung = 0) FROM deadline_rungs")[0].decode(
+                        (Int, Int, Int).self)
                 #expect(record == (total, total, total))
                 #expect(
-                    try await pipeline.fixture.client.query("SELECT count(*) FROM deadline_timers WHERE next_rung = 1")[0].decode(column: 0, as: Int.self) == total)
+                    try await pipeline.fixture.client.query("SELECT count(*) FROM deadline_timers WHERE next_rung = 1")[0].decode(
+                        column: 0, as: Int.self) == total)
 
                 let expected = Set(
-                    try await pipeline.fixture.client.query("SELECT ce_id FROM outbox_deliveries WHERE ce_type = \(EventType.taskReminder)").decodeColumn(UUID.self)
+                    try await pipeline.fixture.client.query("SELECT ce_id FROM outbox_deliveries WHERE ce_type = \(EventType.taskReminder)")
+                        .decodeColumn(UUID.self)
                         .map(\.lowercased))
                 #expect(expected.count == total)
                 let consumer = try pipeline.consumer(agencies.map { "tipwire.tasks.\($0)" })
                 let (seen, messages) = try await readDistinctIDs(consumer, until: expected)
                 await consumer.close()
                 #expect(seen.isSuperset(of: expected))
-                let escalationIDs = Set(messages.compactMap { message -> String? in
-                    (try? JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any])?["escalation_id"] as? String
-                })
+                let escalationIDs = Set(
+                    messages.compactMap { message -> String? in
+                        (try? JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any])?["escalation_id"] as? String
+                    })
                 #expect(escalationIDs.count == total, "one rung per clock, however often a message repeats")
-                print("engine SIGKILL: \(total) reminders, \(atKill) raised when killed; consumers saw \(messages.count) messages, \(seen.count) distinct ce_id")
+                print(
+                    "engine SIGKILL: \(total) reminders, \(atKill) raised when killed; consumers saw \(messages.count) messages, \(seen.count) distinct ce_id"
+                )
             }
         }
     }

@@ -18,7 +18,8 @@ struct DutiesHTTPTests {
         try await fixture.client.withConnection { connection in
             let pending = try await OutboxStore.pending(limit: 1000, on: connection)
             try await OutboxStore.markSent(
-                pending.map { OutboxDelivery(id: $0.id, event: $0.event, partition: 0, offset: $0.id) }, at: Date().addingTimeInterval(-daysAgo * 86_400),
+                pending.map { OutboxDelivery(id: $0.id, event: $0.event, partition: 0, offset: $0.id) },
+                at: Date().addingTimeInterval(-daysAgo * 86_400),
                 on: connection)
             let calendar = try await CalendarStore(client: fixture.client).load()
             while try await DeadlineStore.raiseDue(at: Date(), limit: 100, engine: "test", calendar: calendar, on: connection).claimed > 0 {}
@@ -84,11 +85,14 @@ struct DutiesHTTPTests {
                 #expect(retried.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
                 #expect(try acknowledged.json()["acknowledged_by"] as? String == "coordinator:thanh-tra-tp (Cán bộ demo thanh-tra-tp)")
                 #expect(try await client.send(.post(path, token: coordinator, json: #"{"note": "lần hai"}"#, key: nil)).status == .conflict)
-                let noNote = try await client.send(.post("/v1/escalations/\(try #require(own.last?["id"] as? String))/acknowledge", token: coordinator, json: "{}", key: nil))
+                let noNote = try await client.send(
+                    .post("/v1/escalations/\(try #require(own.last?["id"] as? String))/acknowledge", token: coordinator, json: "{}", key: nil))
                 #expect(noNote.status == .unprocessableContent)
                 #expect(try noNote.problemFields() == ["note"])
                 #expect(try await client.send(.post(path, token: department, json: #"{"note": "x"}"#, key: nil)).status == .forbidden)
-                #expect(try await client.send(.post("/v1/escalations/\(UUID())/acknowledge", token: coordinator, json: #"{"note": "x"}"#, key: nil)).status == .notFound)
+                #expect(
+                    try await client.send(.post("/v1/escalations/\(UUID())/acknowledge", token: coordinator, json: #"{"note": "x"}"#, key: nil))
+                        .status == .notFound)
                 let open = try await client.send(.get("/v1/escalations?state=open", token: coordinator)).json()
                 #expect((open["items"] as? [Any])?.count == 5)
                 let bad = try await client.send(.get("/v1/escalations?state=closed&kind=reminder", token: coordinator))
@@ -97,7 +101,8 @@ struct DutiesHTTPTests {
                 // Acknowledging the task stops its clock: it leaves the board.
                 #expect(try await Lifecycle.act(client, try #require(tasks["so-nnmt"]), "acknowledge", token: department).status == .ok)
                 let after = try await client.send(.get("/v1/overdue", token: coordinator)).json()
-                #expect((after["groups"] as? [[String: Any]])?.compactMap { ($0["holder"] as? [String: Any])?["code"] as? String } == ["ubnd-cau-giay"])
+                #expect(
+                    (after["groups"] as? [[String: Any]])?.compactMap { ($0["holder"] as? [String: Any])?["code"] as? String } == ["ubnd-cau-giay"])
             }
         }
     }
@@ -109,17 +114,23 @@ struct DutiesHTTPTests {
                 func put(_ stage: String, _ json: String, token: String? = nil) async throws -> Reply {
                     try await client.send(Call(method: .put, path: "/v1/policies/\(stage)", token: token ?? admin, body: Array(json.utf8)))
                 }
-                let changed = try await put("acknowledge", #"{"amount": 10, "legal_basis": "Luật Tố cáo 2018 Điều 24: 10 ngày làm việc khi cần xác minh nhiều nơi"}"#)
+                let changed = try await put(
+                    "acknowledge", #"{"amount": 10, "legal_basis": "Luật Tố cáo 2018 Điều 24: 10 ngày làm việc khi cần xác minh nhiều nơi"}"#)
                 #expect(changed.status == .ok, "\(changed.text)")
                 #expect(try changed.json()["unit"] as? String == "working_days")
                 let land = try await put("resolve", #"{"category": "land", "amount": 45, "unit": "days", "max_extensions": 1}"#)
                 #expect(land.status == .created, "\(land.text)")
-                let listed = try #require(try await client.send(.get("/v1/policies", token: fixture.token("agency", "so-nnmt"))).json()["items"] as? [[String: Any]])
+                let listed = try #require(
+                    try await client.send(.get("/v1/policies", token: fixture.token("agency", "so-nnmt"))).json()["items"] as? [[String: Any]])
                 #expect(listed.contains { $0["stage"] as? String == "acknowledge" && $0["category"] is NSNull && $0["amount"] as? Int == 10 })
-                #expect(listed.contains { $0["stage"] as? String == "resolve" && $0["category"] as? String == "land" && $0["max_extensions"] as? Int == 1 })
+                #expect(
+                    listed.contains {
+                        $0["stage"] as? String == "resolve" && $0["category"] as? String == "land" && $0["max_extensions"] as? Int == 1
+                    })
 
                 let before = try await fixture.client.query("SELECT count(*), max(updated_at) FROM deadline_policies")[0].decode((Int, Date).self)
-                let bad = try await put("resolve", #"{"amount": 0, "unit": "weeks", "reminder_percent": 100, "ladder_step_working_days": "two", "colour": "red"}"#)
+                let bad = try await put(
+                    "resolve", #"{"amount": 0, "unit": "weeks", "reminder_percent": 100, "ladder_step_working_days": "two", "colour": "red"}"#)
                 #expect(bad.status == .unprocessableContent)
                 #expect(try bad.problemFields().sorted() == ["amount", "colour", "ladder_step_working_days", "reminder_percent", "unit"])
                 #expect(try await put("extension", #"{"unit": "hours"}"#).status == .unprocessableContent)

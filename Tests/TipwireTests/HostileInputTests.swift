@@ -4,13 +4,14 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTesting
-@testable import Kafka
 import Postgres
 import Testing
-@testable import TipwireAPI
 import TipwireCore
-@testable import TipwirePipeline
 import TipwireStore
+
+@testable import Kafka
+@testable import TipwireAPI
+@testable import TipwirePipeline
 
 /// Hostile input at tipwire's edges: query strings, headers, request bodies and Kafka responses. The
 /// decoders are driven with generated input (a trap would end the test process); the worst cases then
@@ -49,7 +50,9 @@ struct HostileInputTests {
             var headers: [KafkaHeader] = []
             if !input.chance(5) { headers.append(KafkaHeader(key: "ce_id", value: input.chance(80) ? Array(UUID().uuidString.utf8) : input.bytes())) }
             if !input.chance(5) { headers.append(KafkaHeader(key: "ce_type", value: types[input.int(0..<types.count)])) }
-            if input.chance(30) { headers.append(KafkaHeader(key: "ce_source", value: input.chance(50) ? Array("/agencies/so-nnmt".utf8) : input.bytes())) }
+            if input.chance(30) {
+                headers.append(KafkaHeader(key: "ce_source", value: input.chance(50) ? Array("/agencies/so-nnmt".utf8) : input.bytes()))
+            }
             if input.chance(10) { headers.append(KafkaHeader(key: input.text(parts: 2), value: nil)) }
             let task = "\"task_id\": \"\(input.chance(70) ? UUID().uuidString : input.piece())\""
             let value: [UInt8] =
@@ -104,7 +107,10 @@ struct HostileInputTests {
                 let created = try await client.send(.post("/v1/findings", token: liaison, json: findingJSON(title: decomposed)))
                 #expect(created.status == .created, "\(created.text)")
                 let stored = try await fixture.client.query("SELECT title, length(title) FROM findings").decode((String, Int).self)
-                #expect(stored.map { Array($0.0.unicodeScalars) } == [Array("\u{0110}\u{1EA5}t c\u{00F4}ng b\u{1ECB} chi\u{1EBF}m d\u{1EE5}ng".unicodeScalars)])
+                #expect(
+                    stored.map { Array($0.0.unicodeScalars) } == [
+                        Array("\u{0110}\u{1EA5}t c\u{00F4}ng b\u{1ECB} chi\u{1EBF}m d\u{1EE5}ng".unicodeScalars)
+                    ])
                 #expect(stored.first?.1 == 22)
 
                 let before = try await fixture.tableCounts()
@@ -114,12 +120,18 @@ struct HostileInputTests {
                     (Array(findingJSON(title: String(repeating: "e\u{0301}\u{0302}\u{0303}", count: 200)).utf8), .unprocessableContent, "title"),
                     (Array(findingJSON(title: "NUL \\u0000 inside").utf8), .unprocessableContent, "title"),
                     (Array(findingJSON().replacingOccurrences(of: "\"land\"", with: "1e400").utf8), .badRequest, "body"),
-                    (Array(findingJSON().replacingOccurrences(of: "2026-11-20T08:30:00+07:00", with: "+275760-09-13T00:00:00Z").utf8), .unprocessableContent, "published_at"),
+                    (
+                        Array(findingJSON().replacingOccurrences(of: "2026-11-20T08:30:00+07:00", with: "+275760-09-13T00:00:00Z").utf8),
+                        .unprocessableContent, "published_at"
+                    ),
                     (Array(deep.utf8), .badRequest, "body"),
                     (Array(#"{"title": ""#.utf8) + [0xFF, 0xC3, 0x28] + Array(#""}"#.utf8), .badRequest, "body"),
                 ]
                 for (index, bad) in cases.enumerated() {
-                    let reply = try await client.send(Call(method: .post, path: "/v1/findings", token: liaison, body: bad.body, headers: [HTTPField.Name("Idempotency-Key")!: "hostile-\(index)"]))
+                    let reply = try await client.send(
+                        Call(
+                            method: .post, path: "/v1/findings", token: liaison, body: bad.body,
+                            headers: [HTTPField.Name("Idempotency-Key")!: "hostile-\(index)"]))
                     #expect(reply.status == bad.status, "case \(index): \(reply.status) \(reply.text.prefix(300))")
                     #expect(try reply.problemFields().contains(bad.field), "case \(index): \(reply.text.prefix(300))")
                 }
@@ -128,7 +140,9 @@ struct HostileInputTests {
                 // A ZIP declared as an Office document with a 300-character type is stored as a ZIP.
                 let office = "application/vnd.openxmlformats-officedocument." + String(repeating: "x", count: 300)
                 let zip = try await client.send(
-                    Call(method: .post, path: "/v1/documents", token: liaison, body: [0x50, 0x4B, 0x03, 0x04] + Array(repeating: 0, count: 64), contentType: office))
+                    Call(
+                        method: .post, path: "/v1/documents", token: liaison, body: [0x50, 0x4B, 0x03, 0x04] + Array(repeating: 0, count: 64),
+                        contentType: office))
                 #expect(zip.status == .created, "\(zip.text.prefix(300))")
                 #expect(try zip.json()["media_type"] as? String == "application/zip")
 
@@ -136,7 +150,8 @@ struct HostileInputTests {
                 let task = try #require((try created.json()["tasks"] as? [[String: Any]])?.first?["id"] as? String)
                 let agency = try #require((try created.json()["tasks"] as? [[String: Any]])?.first?["agency"] as? String)
                 for json in [#"{"reason": "x\u0000y"}"#, "{\"reason\": \"\(String(repeating: "🏳️‍🌈", count: 501))\"}"] {
-                    let reply = try await client.send(.post("/v1/tasks/\(task)/decline", token: fixture.token("agency", agency), json: json, key: nil))
+                    let reply = try await client.send(
+                        .post("/v1/tasks/\(task)/decline", token: fixture.token("agency", agency), json: json, key: nil))
                     #expect(reply.status == .unprocessableContent, "\(reply.text.prefix(300))")
                     #expect(try reply.problemFields() == ["reason"])
                 }

@@ -31,7 +31,9 @@ struct IdempotencyTests {
                 #expect(first.status == .ok, "\(first.text)")
                 #expect(first.headers[Self.replayedHeader] == nil)
                 let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
-                    for _ in 0..<8 { group.addTask { try await client.send(.post("/v1/tasks/\(task)/extend", token: agency, json: extend, key: "extend-1")) } }
+                    for _ in 0..<8 {
+                        group.addTask { try await client.send(.post("/v1/tasks/\(task)/extend", token: agency, json: extend, key: "extend-1")) }
+                    }
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
                 for reply in replies {
@@ -54,7 +56,9 @@ struct IdempotencyTests {
                 // Another party's identical key is its own.
                 let other = try #require(tasks["ubnd-cau-giay"])
                 let ward = fixture.token("agency", "ubnd-cau-giay")
-                #expect(try await client.send(.post("/v1/tasks/\(other)/acknowledge", token: ward, json: "{}", key: "ack-1")).headers[Self.replayedHeader] == nil)
+                #expect(
+                    try await client.send(.post("/v1/tasks/\(other)/acknowledge", token: ward, json: "{}", key: "ack-1")).headers[Self.replayedHeader]
+                        == nil)
             }
         }
     }
@@ -68,15 +72,18 @@ struct IdempotencyTests {
                 let liaison = fixture.token("liaison", "tuoitre")
                 #expect(try await client.send(.post("/v1/tasks/\(task)/acknowledge", token: agency, json: "{}", key: nil)).status == .ok)
                 for _ in 0..<2 {
-                    let asked = try await client.send(.post("/v1/tasks/\(task)/request-info", token: agency, json: #"{"questions": "Bản đồ?"}"#, key: "ask-1"))
+                    let asked = try await client.send(
+                        .post("/v1/tasks/\(task)/request-info", token: agency, json: #"{"questions": "Bản đồ?"}"#, key: "ask-1"))
                     #expect(asked.status == .ok, "\(asked.text)")
                 }
                 for _ in 0..<2 {
-                    let question = try await client.send(.post("/v1/findings/\(finding)/questions", token: liaison, json: #"{"question": "Tiến độ?"}"#, key: "q-1"))
+                    let question = try await client.send(
+                        .post("/v1/findings/\(finding)/questions", token: liaison, json: #"{"question": "Tiến độ?"}"#, key: "q-1"))
                     #expect(question.status == .created, "\(question.text)")
                 }
                 let counts = try await fixture.client.query(
-                    "SELECT direction, count(*) FROM info_requests GROUP BY direction ORDER BY direction").decode((String, Int).self)
+                    "SELECT direction, count(*) FROM info_requests GROUP BY direction ORDER BY direction"
+                ).decode((String, Int).self)
                 // One question to the newsroom; one to each agency with an open task (two), not four.
                 #expect(counts.map { "\($0.0)=\($0.1)" } == ["to-agency=2", "to-newsroom=1"])
                 let clocks = try await fixture.client.query("SELECT count(*) FROM deadlines WHERE request_id IS NOT NULL")[0]
@@ -87,14 +94,18 @@ struct IdempotencyTests {
                 let request = try #require((requests["items"] as? [[String: Any]])?.first?["id"] as? String)
                 var answers: [Reply] = []
                 for _ in 0..<2 {
-                    answers.append(try await client.send(.post("/v1/requests/\(request)/answer", token: liaison, json: #"{"answer": "Đây"}"#, key: "answer-1")))
+                    answers.append(
+                        try await client.send(.post("/v1/requests/\(request)/answer", token: liaison, json: #"{"answer": "Đây"}"#, key: "answer-1")))
                 }
                 #expect(answers.map(\.status) == [.ok, .ok])
                 #expect(answers[1].headers[Self.replayedHeader] == "true")
                 var uploads: [Reply] = []
                 for _ in 0..<2 {
-                    uploads.append(try await client.send(
-                        Call(method: .post, path: "/v1/documents", token: liaison, body: Array("biên bản".utf8), contentType: "text/plain", headers: [Self.keyHeader: "doc-1"])))
+                    uploads.append(
+                        try await client.send(
+                            Call(
+                                method: .post, path: "/v1/documents", token: liaison, body: Array("biên bản".utf8), contentType: "text/plain",
+                                headers: [Self.keyHeader: "doc-1"])))
                 }
                 #expect(uploads.map(\.status) == [.created, .created])
                 #expect(uploads[1].headers[Self.replayedHeader] == "true")

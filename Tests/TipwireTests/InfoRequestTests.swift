@@ -43,12 +43,15 @@ struct InfoRequestTests {
                 #expect((other["items"] as? [Any])?.isEmpty == true)
                 #expect(try await client.send(.get("/v1/requests/\(request)", token: fixture.token("liaison", "vnexpress"))).status == .notFound)
                 let created = try await fixture.client.query(
-                    "SELECT topic FROM outbox WHERE ce_type = 'vn.tipwire.request.created.v1'").decodeColumn(String.self)
+                    "SELECT topic FROM outbox WHERE ce_type = 'vn.tipwire.request.created.v1'"
+                ).decodeColumn(String.self)
                 #expect(created == ["tipwire.requests.tuoitre"])
 
                 let document = try await IngestTests.upload(client, fixture, "Biên bản kiểm tra gốc, bản scan")
                 let answered = try await client.send(
-                    .post("/v1/requests/\(request)/answer", token: liaison, json: #"{"answer": "Gửi kèm biên bản gốc", "document_ids": ["\#(document)"]}"#, key: nil))
+                    .post(
+                        "/v1/requests/\(request)/answer", token: liaison,
+                        json: #"{"answer": "Gửi kèm biên bản gốc", "document_ids": ["\#(document)"]}"#, key: nil))
                 #expect(answered.status == .ok, "\(answered.text)")
                 let view = try answered.json()
                 #expect(view["state"] as? String == "answered")
@@ -61,7 +64,8 @@ struct InfoRequestTests {
                 // The answer's document joined the finding: the agency may fetch it now.
                 #expect(try await client.send(.get("/v1/documents/\(document)", token: ward)).status == .ok)
                 let delivered = try await fixture.client.query(
-                    "SELECT topic FROM outbox WHERE ce_type = 'vn.tipwire.request.answered.v1'").decodeColumn(String.self)
+                    "SELECT topic FROM outbox WHERE ce_type = 'vn.tipwire.request.answered.v1'"
+                ).decodeColumn(String.self)
                 #expect(delivered == ["tipwire.tasks.ubnd-cau-giay"])
 
                 let again = try await client.send(.post("/v1/requests/\(request)/answer", token: liaison, json: #"{"answer": "Lần nữa"}"#, key: nil))
@@ -107,25 +111,32 @@ struct InfoRequestTests {
                 #expect(Set(requests.compactMap { $0["agency"] as? String }) == ["so-nnmt", "ubnd-cau-giay"])
                 #expect(requests.allSatisfy { $0["direction"] as? String == "to-agency" })
                 let topics = try await fixture.client.query(
-                    "SELECT topic FROM outbox WHERE ce_type = 'vn.tipwire.request.created.v1' ORDER BY topic").decodeColumn(String.self)
+                    "SELECT topic FROM outbox WHERE ce_type = 'vn.tipwire.request.created.v1' ORDER BY topic"
+                ).decodeColumn(String.self)
                 #expect(topics == ["tipwire.tasks.so-nnmt", "tipwire.tasks.ubnd-cau-giay"])
 
                 let department = fixture.token("agency", "so-nnmt")
                 let mine = try await client.send(.get("/v1/requests?direction=to-agency", token: department)).json()
                 let id = try #require((mine["items"] as? [[String: Any]])?.first?["id"] as? String)
                 let withDocument = try await client.send(
-                    .post("/v1/requests/\(id)/answer", token: department, json: #"{"answer": "x", "document_ids": ["\#(UUID().uuidString)"]}"#, key: nil))
+                    .post(
+                        "/v1/requests/\(id)/answer", token: department, json: #"{"answer": "x", "document_ids": ["\#(UUID().uuidString)"]}"#, key: nil
+                    ))
                 #expect(try withDocument.problemFields() == ["document_ids"])
                 let answered = try await client.send(
                     .post("/v1/requests/\(id)/answer", token: department, json: #"{"answer": "Đang xác minh tại hiện trường"}"#, key: nil))
                 #expect(answered.status == .ok)
                 let update = try await fixture.client.query(
-                    "SELECT topic FROM outbox WHERE ce_type = 'vn.tipwire.request.answered.v1'").decodeColumn(String.self)
+                    "SELECT topic FROM outbox WHERE ce_type = 'vn.tipwire.request.answered.v1'"
+                ).decodeColumn(String.self)
                 #expect(update == ["tipwire.requests.tuoitre"])
 
-                #expect(try await client.send(
-                    .post("/v1/findings/\(finding)/questions", token: fixture.token("liaison", "vnexpress"), json: #"{"question": "?"}"#, key: nil)).status
-                    == .notFound)
+                #expect(
+                    try await client.send(
+                        .post(
+                            "/v1/findings/\(finding)/questions", token: fixture.token("liaison", "vnexpress"), json: #"{"question": "?"}"#, key: nil)
+                    ).status
+                        == .notFound)
                 let noTask = try await client.send(
                     .post("/v1/findings/\(finding)/questions", token: liaison, json: #"{"question": "?", "agency": "cong-an-tp"}"#, key: nil))
                 #expect(try noTask.problemFields() == ["agency"])

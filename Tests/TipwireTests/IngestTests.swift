@@ -11,7 +11,9 @@ import TipwireStore
 @Suite("Findings and documents over HTTP", .timeLimit(.minutes(5)))
 struct IngestTests {
     /// Uploads `text` as a document for the liaison and returns its id.
-    static func upload(_ client: some TestClientProtocol, _ fixture: Fixture, _ text: String, newsroom: String = "tuoitre", type: String = "text/plain") async throws -> String {
+    static func upload(
+        _ client: some TestClientProtocol, _ fixture: Fixture, _ text: String, newsroom: String = "tuoitre", type: String = "text/plain"
+    ) async throws -> String {
         let reply = try await client.send(
             Call(method: .post, path: "/v1/documents", token: fixture.token("liaison", newsroom), body: Array(text.utf8), contentType: type))
         #expect(reply.status == .created || reply.status == .ok, "\(reply.text)")
@@ -23,7 +25,8 @@ struct IngestTests {
             try await fixture.app().test(.router) { client in
                 let first = try await Self.upload(client, fixture, "%PDF-1.7 biên bản kiểm tra", type: "application/octet-stream")
                 let second = try await Self.upload(client, fixture, "Ảnh chụp hiện trạng khu đất")
-                let reply = try await client.send(.post("/v1/findings", token: fixture.token("liaison", "tuoitre"), json: findingJSON(documents: [first, second])))
+                let reply = try await client.send(
+                    .post("/v1/findings", token: fixture.token("liaison", "tuoitre"), json: findingJSON(documents: [first, second])))
                 #expect(reply.status == .created, "\(reply.text)")
                 let body = try reply.json()
                 let tasks = try #require(body["tasks"] as? [[String: Any]])
@@ -106,7 +109,8 @@ struct IngestTests {
                 #expect(try await fixture.tableCounts() == before)
                 #expect(try await fixture.count("findings") == 1)
                 // Keys are per newsroom: another newsroom may use the same one.
-                let other = try await client.send(.post("/v1/findings", token: fixture.token("liaison", "vnexpress"), json: findingJSON(), key: "retry-1"))
+                let other = try await client.send(
+                    .post("/v1/findings", token: fixture.token("liaison", "vnexpress"), json: findingJSON(), key: "retry-1"))
                 #expect(other.status == .created)
             }
         }
@@ -136,19 +140,27 @@ struct IngestTests {
 
     /// Each bad request, the status it gets and the field its problem names.
     static let badFindings: [(String, String, HTTPResponse.Status, [String])] = [
-        ("missing fields", #"{"title": "Chỉ có tiêu đề"}"#, .unprocessableContent,
-         ["article_url", "published_at", "summary", "category", "jurisdiction"]),
+        (
+            "missing fields", #"{"title": "Chỉ có tiêu đề"}"#, .unprocessableContent,
+            ["article_url", "published_at", "summary", "category", "jurisdiction"]
+        ),
         ("unknown category", findingJSON(category: "astrology"), .unprocessableContent, ["category"]),
         ("unknown jurisdiction", findingJSON(jurisdiction: "quan-ba-dinh"), .unprocessableContent, ["jurisdiction"]),
         ("unknown subject agency", findingJSON(subject: "so-khong-co"), .unprocessableContent, ["subject_agency"]),
-        ("bad URL", findingJSON().replacingOccurrences(of: "https://tuoitre.vn/dat-cong-cau-giay-2026.htm", with: "not a url"),
-         .unprocessableContent, ["article_url"]),
-        ("future published_at", findingJSON().replacingOccurrences(of: "2026-11-20T08:30:00+07:00", with: "2099-01-01T00:00:00Z"),
-         .unprocessableContent, ["published_at"]),
+        (
+            "bad URL", findingJSON().replacingOccurrences(of: "https://tuoitre.vn/dat-cong-cau-giay-2026.htm", with: "not a url"),
+            .unprocessableContent, ["article_url"]
+        ),
+        (
+            "future published_at", findingJSON().replacingOccurrences(of: "2026-11-20T08:30:00+07:00", with: "2099-01-01T00:00:00Z"),
+            .unprocessableContent, ["published_at"]
+        ),
         ("unknown document", findingJSON(documents: ["00000000-0000-4000-8000-000000000000"]), .unprocessableContent, ["document_ids[0]"]),
         ("not a document id", findingJSON(documents: ["x"]), .unprocessableContent, ["document_ids[0]"]),
-        ("unknown field", #"{"article_url": 1, "colour": "red"}"#, .unprocessableContent,
-         ["article_url", "colour", "published_at", "summary", "category", "jurisdiction", "title"]),
+        (
+            "unknown field", #"{"article_url": 1, "colour": "red"}"#, .unprocessableContent,
+            ["article_url", "colour", "published_at", "summary", "category", "jurisdiction", "title"]
+        ),
         ("malformed JSON", #"{"title": "#, .badRequest, ["body"]),
         ("not an object", "[1, 2]", .unprocessableContent, ["body"]),
     ]
@@ -266,7 +278,9 @@ struct IngestTests {
                 #expect(healthTasks.map { $0["agency"] as? String } == ["thanh-tra-tp"])
                 #expect(healthTasks.first?["routed_by"] as? String == "coordinator-queue")
 
-                let named = try await client.send(.post("/v1/findings", token: token, json: findingJSON(category: "education", subject: "ubnd-dong-da"))).json()
+                let named = try await client.send(
+                    .post("/v1/findings", token: token, json: findingJSON(category: "education", subject: "ubnd-dong-da"))
+                ).json()
                 let namedTasks = try #require(named["tasks"] as? [[String: Any]])
                 #expect(namedTasks.map { $0["agency"] as? String } == ["thanh-tra-tp"])
                 #expect(namedTasks.first?["routed_by"] as? String == "subject-supervisor")

@@ -10,18 +10,19 @@ import TipwireAPI
 @Suite("The API while PostgreSQL is away", .timeLimit(.minutes(3)))
 struct OutageTests {
     @Test func withPostgreSQLStoppedTheAPIAnswers503WithRetryAfterAndRecoversByItself() async throws {
-        let cluster = try TemporaryCluster()
+        let cluster = try await TemporaryCluster()
         defer { cluster.destroy() }
-        try cluster.start()
+        try await cluster.start()
         let client = PostgresClient(
-            configuration: .init(connection: PostgresConfiguration(url: cluster.url, connectTimeout: .seconds(2)), maxConnections: 4, acquireTimeout: .seconds(3)))
+            configuration: .init(
+                connection: PostgresConfiguration(url: cluster.url, connectTimeout: .seconds(2)), maxConnections: 4, acquireTimeout: .seconds(3)))
         defer { client.close() }
         let fixture = try await Fixture.make(client: client)
         try await fixture.app().test(.router) { http in
             let token = fixture.token("liaison", "tuoitre")
             #expect(try await http.send(.post("/v1/findings", token: token, json: findingJSON())).status == .created)
 
-            try cluster.stop()
+            try await cluster.stop()
             let down = try await http.send(.post("/v1/findings", token: token, json: findingJSON()))
             #expect(down.status == .serviceUnavailable, "\(down.text)")
             #expect(down.headers[.retryAfter] != nil)
@@ -29,7 +30,7 @@ struct OutageTests {
             let read = try await http.send(.get("/v1/findings", token: token))
             #expect(read.status == .serviceUnavailable)
 
-            try cluster.start()
+            try await cluster.start()
             try await eventually("the API to accept findings again", timeout: .seconds(30)) {
                 try await http.send(.post("/v1/findings", token: token, json: findingJSON())).status == .created
             }

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Kafka
 import Logging
@@ -23,11 +24,13 @@ struct Pipeline: Sendable {
     }
 
     func relay(batchSize: Int = 500, standbyRetry: Duration = .milliseconds(200)) -> OutboxRelay {
-        let producer = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, clientID: "test-relay", deliveryTimeout: .seconds(120),
+        let producer = KafkaProducerConfiguration(
+            bootstrapServers: broker.bootstrapServers, clientID: "test-relay", deliveryTimeout: .seconds(120),
             settings: EmbeddedBroker.producerSettings)
         return OutboxRelay(
             stores: fixture.stores,
-            configuration: OutboxRelayConfiguration(producer: producer, batchSize: batchSize, idlePoll: .milliseconds(200), standbyRetry: standbyRetry),
+            configuration: OutboxRelayConfiguration(
+                producer: producer, batchSize: batchSize, idlePoll: .milliseconds(200), standbyRetry: standbyRetry),
             topics: .embedded(broker, partitions: 3), logger: relayLogger)
     }
 
@@ -57,7 +60,9 @@ struct Pipeline: Sendable {
             articleURL: "https://tuoitre.vn/bai-\(key).htm", title: "Sai phạm đất đai \(key)", publishedAt: Date(timeIntervalSinceNow: -3600),
             summary: "Tóm tắt", category: category, jurisdiction: PartyCode(rawValue: jurisdiction)!)
         let outcome = try await fixture.dependencies.findings.submit(
-            FindingRequest(newsroom: PartyCode(rawValue: "tuoitre")!, actor: "liaison:tuoitre", idempotencyKey: key, requestSHA256: Array(key.utf8), submission: submission))
+            FindingRequest(
+                newsroom: PartyCode(rawValue: "tuoitre")!, actor: "liaison:tuoitre", idempotencyKey: key, requestSHA256: Array(key.utf8),
+                submission: submission))
         guard case .created(let view, _) = outcome else { throw TestSetupError("submission was not created: \(outcome)") }
         return view
     }
@@ -72,7 +77,8 @@ struct Pipeline: Sendable {
 
     /// A consumer in a fresh group, from the beginning of `topics`.
     func consumer(_ topics: [String]) throws -> KafkaConsumer {
-        let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: "test-\(UUID().uuidString.prefix(8))"), logger: quietLogger)
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfiguration(broker, group: "test-\(UUID().uuidString.prefix(8))"), logger: quietLogger)
         try consumer.subscribe(topics: topics)
         return consumer
     }

@@ -40,8 +40,9 @@ struct RelayTests {
             // The delivery is recorded: the tasks moved to delivered, each with one delivered event.
             let states = try await pipeline.fixture.client.query("SELECT state, delivered_at IS NOT NULL FROM tasks").decode((String, Bool).self)
             #expect(states.allSatisfy { $0 == ("delivered", true) })
-            #expect(try await pipeline.fixture.client.query("SELECT count(*) FROM task_events WHERE kind = 'delivered'")[0]
-                .decode(column: 0, as: Int.self) == 2)
+            #expect(
+                try await pipeline.fixture.client.query("SELECT count(*) FROM task_events WHERE kind = 'delivered'")[0]
+                    .decode(column: 0, as: Int.self) == 2)
         }
     }
 
@@ -53,7 +54,8 @@ struct RelayTests {
             let department = try #require(view.tasks.first { $0.agency.rawValue == "so-nnmt" }).id
             let wardActor = TaskActor.agency(PartyCode(rawValue: "ubnd-cau-giay")!)
             for action in [TaskAction.acknowledge(note: nil), .resolve(outcome: .substantiated, summary: "Đã xử lý")] {
-                guard case .applied = try await tasks.perform(action, on: UUID(uuidString: ward)!, by: wardActor, actorName: "agency:ubnd-cau-giay") else {
+                guard case .applied = try await tasks.perform(action, on: UUID(uuidString: ward)!, by: wardActor, actorName: "agency:ubnd-cau-giay")
+                else {
                     Issue.record("\(action.name) was not applied")
                     return
                 }
@@ -113,8 +115,9 @@ struct RelayTests {
             let messages = try await consume(consumer, count: accepted.count * 2, timeout: .seconds(60))
             await consumer.close()
             let ids = Set(messages.compactMap { $0.headerText("ce_id") })
-            let outboxIDs = Set(try await pipeline.fixture.client.query("SELECT ce_id FROM outbox_deliveries WHERE ce_type = \(EventType.taskAssigned)")
-                .decodeColumn(UUID.self).map(\.lowercased))
+            let outboxIDs = Set(
+                try await pipeline.fixture.client.query("SELECT ce_id FROM outbox_deliveries WHERE ce_type = \(EventType.taskAssigned)")
+                    .decodeColumn(UUID.self).map(\.lowercased))
             #expect(ids == outboxIDs, "every accepted finding's tasks are on their topics")
             try await expectValidEvents(messages)
             let delivered = try await pipeline.fixture.client.query(
@@ -192,7 +195,8 @@ struct RelayTests {
             try await pipeline.waitUntilSent(timeout: .seconds(120))
 
             let consumer = try pipeline.consumer(["tipwire.tasks.so-nnmt", "tipwire.tasks.ubnd-cau-giay", "tipwire.findings"])
-            let outboxIDs = Set(try await pipeline.fixture.client.query("SELECT ce_id FROM outbox_deliveries").decodeColumn(UUID.self).map(\.lowercased))
+            let outboxIDs = Set(
+                try await pipeline.fixture.client.query("SELECT ce_id FROM outbox_deliveries").decodeColumn(UUID.self).map(\.lowercased))
             #expect(outboxIDs.count == total, "every event has one delivery record")
             let (seen, messages) = try await readDistinctIDs(consumer, until: outboxIDs)
             let received = messages.count

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -24,15 +25,13 @@ struct ResponseConsumerTests {
     }
 
     /// A response as an agency's own client would produce it: CloudEvents binary mode, keyed by the task.
-    static func response(_ agency: String, _ action: String, task: String, fields: String = "", id: String = UUID().uuidString) -> KafkaOutgoingMessage {
+    static func response(_ agency: String, _ action: String, task: String, fields: String = "", id: String = UUID().uuidString)
+        -> KafkaOutgoingMessage
+    {
         let extra = fields.isEmpty ? "" : ", " + fields
         return KafkaOutgoingMessage(
-            topic: "tipwire.responses.\(agency)", key: Array(task.utf8), value: Array(#"{"task_id": "\#(task)"\#(extra)}"#.utf8),
-            headers: [
-                KafkaHeader(key: "ce_specversion", value: "1.0"), KafkaHeader(key: "ce_id", value: id),
-                KafkaHeader(key: "ce_source", value: "/agencies/\(agency)"), KafkaHeader(key: "ce_type", value: "vn.tipwire.response.\(action).v1"),
-                KafkaHeader(key: "content-type", value: "application/json"),
-            ])
+            topic: "tipwire.responses.\(agency)", key: Array(task.utf8), data: Array(#"{"task_id": "\#(task)"\#(extra)}"#.utf8),
+            attributes: CloudEventAttributes(id: id, source: "/agencies/\(agency)", type: "vn.tipwire.response.\(action).v1"))
     }
 
     static func state(_ pipeline: Pipeline, _ task: String) async throws -> String {
@@ -45,9 +44,10 @@ struct ResponseConsumerTests {
             let task = try #require(view.tasks.first { $0.agency.rawValue == "so-nnmt" }).id
             // A task of cong-an-tp: the coordinator moves the ward's task there.
             let ward = try #require(view.tasks.first { $0.agency.rawValue == "ubnd-cau-giay" }).id
-            guard case .applied(_, let opened?) = try await pipeline.fixture.dependencies.tasks.perform(
-                .transfer(to: PartyCode(rawValue: "cong-an-tp")!, reason: "Dấu hiệu tội phạm"), on: UUID(uuidString: ward)!, by: .coordinator,
-                actorName: "coordinator:thanh-tra-tp")
+            guard
+                case .applied(_, let opened?) = try await pipeline.fixture.dependencies.tasks.perform(
+                    .transfer(to: PartyCode(rawValue: "cong-an-tp")!, reason: "Dấu hiệu tội phạm"), on: UUID(uuidString: ward)!, by: .coordinator,
+                    actorName: "coordinator:thanh-tra-tp")
             else {
                 Issue.record("the transfer to cong-an-tp was not applied")
                 return
@@ -55,7 +55,8 @@ struct ResponseConsumerTests {
             let police = opened.id
             let consumer = Self.consumer(pipeline)
             let producer = try KafkaProducer(
-                configuration: KafkaProducerConfiguration(bootstrapServers: pipeline.broker.bootstrapServers, clientID: "agency-so-nnmt"), logger: quietLogger)
+                configuration: KafkaProducerConfiguration(bootstrapServers: pipeline.broker.bootstrapServers, clientID: "agency-so-nnmt"),
+                logger: quietLogger)
             defer { Task { await producer.shutdown() } }
 
             let acknowledge = Self.response("so-nnmt", "acknowledge", task: task, fields: #""note": "Đã tiếp nhận""#)
@@ -84,10 +85,13 @@ struct ResponseConsumerTests {
             for message in messages { _ = try await producer.send(message) }
 
             try await pipeline.whileRunning(consumer) {
-                try await eventually("the last response to be applied", timeout: .seconds(60)) { try await Self.state(pipeline, task) == "in_progress" }
+                try await eventually("the last response to be applied", timeout: .seconds(60)) {
+                    try await Self.state(pipeline, task) == "in_progress"
+                }
             }
             let events = try await pipeline.fixture.client.query(
-                "SELECT kind FROM task_events WHERE task_id = \(UUID(uuidString: task)!) ORDER BY id").decodeColumn(String.self)
+                "SELECT kind FROM task_events WHERE task_id = \(UUID(uuidString: task)!) ORDER BY id"
+            ).decodeColumn(String.self)
             #expect(events.filter { $0 == "acknowledged" }.count == 1)
             #expect(events.suffix(2) == ["acknowledged", "started"])
             #expect(try await Self.state(pipeline, police) == "assigned")
@@ -96,9 +100,10 @@ struct ResponseConsumerTests {
             let dlq = try pipeline.consumer([TopicName.responseDeadLetters(PartyCode(rawValue: "so-nnmt")!)])
             let letters = try await consume(dlq, count: 7)
             await dlq.close()
-            #expect(letters.compactMap { $0.headerText("tw_reason") } == [
-                "unknown-task", "malformed-json", "source-mismatch", "unknown-type", "schema-violation", "illegal-transition", "unknown-task",
-            ])
+            #expect(
+                letters.compactMap { $0.headerText("tw_reason") } == [
+                    "unknown-task", "malformed-json", "source-mismatch", "unknown-type", "schema-violation", "illegal-transition", "unknown-task",
+                ])
             for letter in letters {
                 #expect(letter.headerText("tw_original_topic") == "tipwire.responses.so-nnmt")
                 #expect(letter.headerText("tw_original_partition") != nil)
@@ -108,7 +113,9 @@ struct ResponseConsumerTests {
             // A task that exists but is another agency's reads exactly like one that does not.
             #expect(letters[0].headerText("tw_detail")?.hasPrefix("so-nnmt holds no task ") == true)
             #expect(letters[6].headerText("tw_detail")?.hasPrefix("so-nnmt holds no task ") == true)
-            #expect(letters[5].headerText("tw_detail") == "cannot acknowledge a task that is acknowledged; allowed now: start, request-info, extend, transfer, decline, resolve")
+            #expect(
+                letters[5].headerText("tw_detail")
+                    == "cannot acknowledge a task that is acknowledged; allowed now: start, request-info, extend, transfer, decline, resolve")
         }
     }
 
@@ -122,9 +129,10 @@ struct ResponseConsumerTests {
                 logger: quietLogger)
             defer { Task { await producer.shutdown() } }
             try await pipeline.whileRunning(consumer) {
-                for (action, fields) in [("acknowledge", ""), ("start", ""), ("extend", #""days": 30, "reason": "Phức tạp""#),
-                    ("resolve", #""outcome": "referred_to_investigation", "summary": "Chuyển cơ quan điều tra""#)]
-                {
+                for (action, fields) in [
+                    ("acknowledge", ""), ("start", ""), ("extend", #""days": 30, "reason": "Phức tạp""#),
+                    ("resolve", #""outcome": "referred_to_investigation", "summary": "Chuyển cơ quan điều tra""#),
+                ] {
                     _ = try await producer.send(Self.response("so-xay-dung", action, task: task, fields: fields))
                 }
                 try await eventually("the task to be resolved", timeout: .seconds(60)) { try await Self.state(pipeline, task) == "resolved" }
@@ -159,7 +167,8 @@ struct ResponseConsumerTests {
                 if index % 10 == 0 { duplicates.append(acknowledge) }
             }
             let producer = try KafkaProducer(
-                configuration: KafkaProducerConfiguration(bootstrapServers: pipeline.broker.bootstrapServers, clientID: "agencies"), logger: quietLogger)
+                configuration: KafkaProducerConfiguration(bootstrapServers: pipeline.broker.bootstrapServers, clientID: "agencies"),
+                logger: quietLogger)
             let sent = try await producer.send(messages + duplicates)
             #expect(sent.allSatisfy { if case .success = $0 { true } else { false } })
             await producer.shutdown()
@@ -194,7 +203,9 @@ struct ResponseConsumerTests {
             #expect(counts.0 == 10_000, "distinct ce_ids sent: 10,000")
             #expect(counts.1 == 10_000, "one event per distinct ce_id, duplicates and redeliveries included")
             #expect(counts.2 == 5000)
-            print("response consumer SIGKILL: killed after \(whenKilled) of 10,000 applied (+500 duplicates sent); after restart \(counts.0) applied, \(counts.1) events")
+            print(
+                "response consumer SIGKILL: killed after \(whenKilled) of 10,000 applied (+500 duplicates sent); after restart \(counts.0) applied, \(counts.1) events"
+            )
         }
     }
 
@@ -223,18 +234,21 @@ struct ResponseConsumerTests {
                         try await stateBecomes("delivered", task)
                         try await agency("acknowledge", task, #"{"note": "Đã tiếp nhận đơn"}"#)
                         try await stateBecomes("acknowledged", task)
-                        try await agency("request-info", task, #"{"questions": "Đề nghị cung cấp hồ sơ mời thầu", "documents_wanted": ["hồ sơ mời thầu"]}"#)
+                        try await agency(
+                            "request-info", task, #"{"questions": "Đề nghị cung cấp hồ sơ mời thầu", "documents_wanted": ["hồ sơ mời thầu"]}"#)
                         try await stateBecomes("info_requested", task)
 
                         let liaison = fixture.token("liaison", "tuoitre")
                         let open = try await client.send(.get("/v1/requests?state=open", token: liaison)).json()
                         let request = try #require((open["items"] as? [[String: Any]])?.first?["id"] as? String)
                         let answered = try await client.send(
-                            .post("/v1/requests/\(request)/answer", token: liaison, json: #"{"answer": "Hồ sơ mời thầu đính kèm bản giấy"}"#, key: nil))
+                            .post(
+                                "/v1/requests/\(request)/answer", token: liaison, json: #"{"answer": "Hồ sơ mời thầu đính kèm bản giấy"}"#, key: nil))
                         #expect(answered.status == .ok)
                         try await stateBecomes("in_progress", task)
 
-                        try await agency("resolve", task, #"{"outcome": "substantiated", "summary": "Gói thầu bị chia nhỏ sai quy định; đã kiến nghị xử lý"}"#)
+                        try await agency(
+                            "resolve", task, #"{"outcome": "substantiated", "summary": "Gói thầu bị chia nhỏ sai quy định; đã kiến nghị xử lý"}"#)
                         try await stateBecomes("resolved", task)
                         let update = try await runProgram(
                             "/usr/bin/env", ["python3", script, "await", bootstrap, "tipwire.requests.tuoitre", finding, EventType.findingUpdate])
@@ -243,9 +257,10 @@ struct ResponseConsumerTests {
                         let view = try await client.send(.get("/v1/findings/\(finding)", token: liaison)).json()
                         #expect(view["accounted_for"] as? Bool == true)
                         let events = try await client.send(.get("/v1/tasks/\(task)", token: liaison)).json()["events"] as? [[String: Any]]
-                        #expect(events?.compactMap { $0["kind"] as? String } == [
-                            "assigned", "delivered", "acknowledged", "info_requested", "info_answered", "resolved",
-                        ])
+                        #expect(
+                            events?.compactMap { $0["kind"] as? String } == [
+                                "assigned", "delivered", "acknowledged", "info_requested", "info_answered", "resolved",
+                            ])
                     }
                 }
             }
@@ -256,10 +271,11 @@ struct ResponseConsumerTests {
         try await Pipeline.with { pipeline in
             let view = try await pipeline.submit()
             let requests = pipeline.fixture.dependencies.requests
-            guard case .asked(let asked) = try await requests.ask(
-                finding: UUID(uuidString: view.finding.id)!, agency: PartyCode(rawValue: "so-nnmt"), questions: "Đã xử lý đến đâu?",
-                by: PartyCode(rawValue: "tuoitre")!, actorName: "liaison:tuoitre", idempotency: .unclaimed
-            ).outcome
+            guard
+                case .asked(let asked) = try await requests.ask(
+                    finding: UUID(uuidString: view.finding.id)!, agency: PartyCode(rawValue: "so-nnmt"), questions: "Đã xử lý đến đâu?",
+                    by: PartyCode(rawValue: "tuoitre")!, actorName: "liaison:tuoitre", idempotency: .unclaimed
+                ).outcome
             else {
                 Issue.record("the question was not asked")
                 return
@@ -268,16 +284,13 @@ struct ResponseConsumerTests {
             func answer(_ requestID: String, id: String = UUID().uuidString) -> KafkaOutgoingMessage {
                 KafkaOutgoingMessage(
                     topic: "tipwire.responses.so-nnmt", key: Array(requestID.utf8),
-                    value: Array(#"{"request_id": "\#(requestID)", "answer": "Đang xác minh tại hiện trường"}"#.utf8),
-                    headers: [
-                        KafkaHeader(key: "ce_specversion", value: "1.0"), KafkaHeader(key: "ce_id", value: id),
-                        KafkaHeader(key: "ce_source", value: "/agencies/so-nnmt"), KafkaHeader(key: "ce_type", value: ResponseTypes.answer),
-                        KafkaHeader(key: "content-type", value: "application/json"),
-                    ])
+                    data: Array(#"{"request_id": "\#(requestID)", "answer": "Đang xác minh tại hiện trường"}"#.utf8),
+                    attributes: CloudEventAttributes(id: id, source: "/agencies/so-nnmt", type: ResponseTypes.answer))
             }
             let first = answer(request)
             let producer = try KafkaProducer(
-                configuration: KafkaProducerConfiguration(bootstrapServers: pipeline.broker.bootstrapServers, clientID: "agency-so-nnmt"), logger: quietLogger)
+                configuration: KafkaProducerConfiguration(bootstrapServers: pipeline.broker.bootstrapServers, clientID: "agency-so-nnmt"),
+                logger: quietLogger)
             defer { Task { await producer.shutdown() } }
             for message in [first, first, answer(UUID().uuidString.lowercased())] { _ = try await producer.send(message) }
             try await pipeline.whileRunning(Self.consumer(pipeline)) {
@@ -292,7 +305,8 @@ struct ResponseConsumerTests {
             }
             #expect(try await pipeline.fixture.client.query("SELECT count(*) FROM applied_responses")[0].decode(column: 0, as: Int.self) == 1)
             let update = try await pipeline.fixture.client.query(
-                "SELECT topic FROM outbox WHERE ce_type = 'vn.tipwire.request.answered.v1'").decodeColumn(String.self)
+                "SELECT topic FROM outbox WHERE ce_type = 'vn.tipwire.request.answered.v1'"
+            ).decodeColumn(String.self)
             #expect(update == ["tipwire.requests.tuoitre"])
         }
     }

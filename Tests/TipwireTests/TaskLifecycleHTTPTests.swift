@@ -11,7 +11,9 @@ import TipwireStore
 @Suite("The task lifecycle over HTTP", .timeLimit(.minutes(5)))
 struct TaskLifecycleHTTPTests {
     /// Submits the demo land finding and returns the ids of its tasks by agency.
-    static func submit(_ client: some TestClientProtocol, _ fixture: Fixture, category: String = "land") async throws -> (finding: String, tasks: [String: String]) {
+    static func submit(_ client: some TestClientProtocol, _ fixture: Fixture, category: String = "land") async throws -> (
+        finding: String, tasks: [String: String]
+    ) {
         let reply = try await client.send(.post("/v1/findings", token: fixture.token("liaison", "tuoitre"), json: findingJSON(category: category)))
         let body = try reply.json()
         let tasks = try #require(body["tasks"] as? [[String: Any]])
@@ -34,7 +36,9 @@ struct TaskLifecycleHTTPTests {
 
                 #expect(try await Self.act(client, wardTask, "acknowledge", token: ward, json: #"{"note": "Đã tiếp nhận"}"#).status == .ok)
                 #expect(try await Self.act(client, wardTask, "start", token: ward, json: "").status == .ok)
-                #expect(try await Self.act(client, wardTask, "extend", token: ward, json: #"{"days": 30, "reason": "Cần xác minh nhiều nơi"}"#).status == .ok)
+                #expect(
+                    try await Self.act(client, wardTask, "extend", token: ward, json: #"{"days": 30, "reason": "Cần xác minh nhiều nơi"}"#).status
+                        == .ok)
                 let resolved = try await Self.act(
                     client, wardTask, "resolve", token: ward, json: #"{"outcome": "partly_substantiated", "summary": "Sai phạm một phần, đã xử lý"}"#)
                 #expect(resolved.status == .ok, "\(resolved.text)")
@@ -49,13 +53,16 @@ struct TaskLifecycleHTTPTests {
 
                 // The other task declined: every task terminal, so the finding is accounted for.
                 let departmentTask = try #require(tasks["so-nnmt"])
-                #expect(try await Self.act(client, departmentTask, "decline", token: department, json: #"{"reason": "Không thuộc thẩm quyền"}"#).status == .ok)
+                #expect(
+                    try await Self.act(client, departmentTask, "decline", token: department, json: #"{"reason": "Không thuộc thẩm quyền"}"#).status
+                        == .ok)
                 let view = try await client.send(.get("/v1/findings/\(finding)", token: fixture.token("liaison", "tuoitre"))).json()
                 #expect(view["accounted_for"] as? Bool == true)
 
                 // The newsroom learns of both outcomes on its topic.
                 let updates = try await fixture.client.query(
-                    "SELECT topic, payload FROM outbox WHERE ce_type = 'vn.tipwire.finding.update.v1' ORDER BY id").decode((String, String).self)
+                    "SELECT topic, payload FROM outbox WHERE ce_type = 'vn.tipwire.finding.update.v1' ORDER BY id"
+                ).decode((String, String).self)
                 #expect(updates.map(\.0) == ["tipwire.requests.tuoitre", "tipwire.requests.tuoitre"])
                 let last = try JSONSerialization.jsonObject(with: Data(updates[1].1.utf8)) as? [String: Any]
                 #expect(last?["action"] as? String == "decline")
@@ -75,7 +82,8 @@ struct TaskLifecycleHTTPTests {
                 let (_, tasks) = try await Self.submit(client, fixture)
                 let ward = fixture.token("agency", "ubnd-cau-giay")
                 let before = try await fixture.tableCounts()
-                let reply = try await Self.act(client, try #require(tasks["ubnd-cau-giay"]), "resolve", token: ward, json: #"{"outcome": "substantiated", "summary": "x"}"#)
+                let reply = try await Self.act(
+                    client, try #require(tasks["ubnd-cau-giay"]), "resolve", token: ward, json: #"{"outcome": "substantiated", "summary": "x"}"#)
                 #expect(reply.status == .conflict)
                 let problem = try reply.json()
                 #expect(problem["state"] as? String == "assigned")
@@ -94,12 +102,15 @@ struct TaskLifecycleHTTPTests {
                 // Another agency's task does not exist for it.
                 #expect(try await Self.act(client, wardTask, "acknowledge", token: fixture.token("agency", "so-nnmt")).status == .notFound)
                 // Only the coordinator closes and reopens; only agencies acknowledge.
-                #expect(try await Self.act(client, wardTask, "close", token: fixture.token("agency", "ubnd-cau-giay"), json: #"{"reason": "x"}"#).status == .forbidden)
+                #expect(
+                    try await Self.act(client, wardTask, "close", token: fixture.token("agency", "ubnd-cau-giay"), json: #"{"reason": "x"}"#).status
+                        == .forbidden)
                 let coordinatorAck = try await Self.act(client, wardTask, "acknowledge", token: fixture.token("coordinator", "thanh-tra-tp"))
                 #expect(coordinatorAck.status == .forbidden)
                 #expect(try await Self.act(client, wardTask, "resolve", token: fixture.token("liaison", "tuoitre")).status == .forbidden)
                 #expect(try await Self.act(client, wardTask, "fly", token: fixture.token("agency", "ubnd-cau-giay")).status == .notFound)
-                #expect(try await Self.act(client, UUID().uuidString, "acknowledge", token: fixture.token("agency", "ubnd-cau-giay")).status == .notFound)
+                #expect(
+                    try await Self.act(client, UUID().uuidString, "acknowledge", token: fixture.token("agency", "ubnd-cau-giay")).status == .notFound)
             }
         }
     }
@@ -131,7 +142,9 @@ struct TaskLifecycleHTTPTests {
                 #expect(try await Self.act(client, task, "decline", token: ward, json: "{").status == .badRequest)
                 #expect(try await fixture.tableCounts() == before)
                 // Two extensions at most (the policy's cap).
-                for _ in 0..<2 { #expect(try await Self.act(client, task, "extend", token: ward, json: #"{"days": 10, "reason": "x"}"#).status == .ok) }
+                for _ in 0..<2 {
+                    #expect(try await Self.act(client, task, "extend", token: ward, json: #"{"days": 10, "reason": "x"}"#).status == .ok)
+                }
                 let third = try await Self.act(client, task, "extend", token: ward, json: #"{"days": 10, "reason": "x"}"#)
                 #expect(third.status == .unprocessableContent)
                 #expect(try third.problemFields() == ["days"])
@@ -145,7 +158,8 @@ struct TaskLifecycleHTTPTests {
                 let (_, tasks) = try await Self.submit(client, fixture)
                 let ward = fixture.token("agency", "ubnd-cau-giay")
                 let coordinator = fixture.token("coordinator", "thanh-tra-tp")
-                let moved = try await Self.act(client, try #require(tasks["ubnd-cau-giay"]), "transfer", token: ward,
+                let moved = try await Self.act(
+                    client, try #require(tasks["ubnd-cau-giay"]), "transfer", token: ward,
                     json: #"{"agency": "so-xay-dung", "reason": "Công trình xây dựng trái phép"}"#)
                 #expect(moved.status == .ok, "\(moved.text)")
                 let opened = try #require(try moved.json()["opened_task"] as? [String: Any])
@@ -158,7 +172,9 @@ struct TaskLifecycleHTTPTests {
                 #expect(try assigned[0].decode(column: 0, as: Int.self) == 1)
 
                 let construction = fixture.token("agency", "so-xay-dung")
-                #expect(try await Self.act(client, newTask, "decline", token: construction, json: #"{"reason": "Đã có kết luận thanh tra"}"#).status == .ok)
+                #expect(
+                    try await Self.act(client, newTask, "decline", token: construction, json: #"{"reason": "Đã có kết luận thanh tra"}"#).status
+                        == .ok)
                 let closed = try await Self.act(client, newTask, "close", token: coordinator, json: #"{"reason": "Trùng với vụ việc đã xử lý"}"#)
                 #expect((try closed.json()["task"] as? [String: Any])?["state"] as? String == "closed")
                 let reopened = try await Self.act(client, newTask, "reopen", token: coordinator, json: #"{"reason": "Có tình tiết mới"}"#)

@@ -15,7 +15,8 @@ struct TokenTests {
         try await Fixture.with { fixture in
             try await fixture.app().test(.router) { client in
                 let store = TokenStore(client: fixture.client)
-                let (token, record) = try await store.create(role: .liaison, scope: PartyCode(rawValue: "tuoitre"), holder: "Nguyễn Văn A", lifetime: 3600)
+                let (token, record) = try await store.create(
+                    role: .liaison, scope: PartyCode(rawValue: "tuoitre"), holder: "Nguyễn Văn A", lifetime: 3600)
                 #expect(record.expiresAt.timeIntervalSinceNow > 3500)
                 #expect(record.lastUsedAt == nil)
                 #expect(try await client.send(.get("/v1/findings", token: token.text)).status == .ok)
@@ -58,7 +59,8 @@ struct TokenTests {
                 let reply = try await client.send(.post("/v1/tasks/\(task)/acknowledge", token: officer.text, json: "{}", key: nil))
                 #expect(reply.status == .ok)
                 let actors = try await fixture.client.query(
-                    "SELECT actor FROM task_events WHERE task_id = \(UUID(uuidString: task)!) AND kind = 'acknowledged'").decodeColumn(String.self)
+                    "SELECT actor FROM task_events WHERE task_id = \(UUID(uuidString: task)!) AND kind = 'acknowledged'"
+                ).decodeColumn(String.self)
                 #expect(actors == ["agency:so-nnmt (Trần Thị B)"])
             }
         }

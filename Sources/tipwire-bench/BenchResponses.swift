@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import Logging
 import Postgres
+import TipwireCommandLine
 import TipwireCore
 import TipwirePipeline
 import TipwireStore
@@ -63,12 +64,10 @@ struct BenchResponses: AsyncParsableCommand {
             for (task, agency) in taskRows {
                 messages.append(
                     KafkaOutgoingMessage(
-                        topic: "tipwire.responses.\(agency)", key: Array(task.lowercased.utf8), value: Array(#"{"task_id": "\#(task.lowercased)"}"#.utf8),
-                        headers: [
-                            KafkaHeader(key: "ce_specversion", value: "1.0"), KafkaHeader(key: "ce_id", value: UUID().uuidString.lowercased()),
-                            KafkaHeader(key: "ce_source", value: "/agencies/\(agency)"), KafkaHeader(key: "ce_type", value: "vn.tipwire.response.\(action).v1"),
-                            KafkaHeader(key: "content-type", value: "application/json"),
-                        ]))
+                        topic: "tipwire.responses.\(agency)", key: Array(task.lowercased.utf8),
+                        data: Array(#"{"task_id": "\#(task.lowercased)"}"#.utf8),
+                        attributes: CloudEventAttributes(
+                            id: UUID().uuidString.lowercased(), source: "/agencies/\(agency)", type: "vn.tipwire.response.\(action).v1")))
             }
         }
         let producer = try KafkaProducer(
@@ -102,8 +101,9 @@ struct BenchResponses: AsyncParsableCommand {
         running.cancel()
         guard let first else { throw ValidationError("no response was applied") }
         let elapsed = first.at.duration(to: finished)
-        let rate = Double(total - first.count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        let events = try await client.query("SELECT count(*) FROM task_events WHERE kind IN ('acknowledged', 'started')")[0].decode(column: 0, as: Int.self)
+        let rate = Double(total - first.count) / (elapsed / .seconds(1))
+        let events = try await client.query("SELECT count(*) FROM task_events WHERE kind IN ('acknowledged', 'started')")[0].decode(
+            column: 0, as: Int.self)
 
         // The baseline after: the same SQL on the same tables (task_events is append-only, so it runs last).
         try await client.execute("CREATE TABLE bench_tasks AS SELECT row_number() OVER (ORDER BY id) AS n, id, agency_code FROM tasks")

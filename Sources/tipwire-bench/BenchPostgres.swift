@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Postgres
+import TipwireCommandLine
 
 struct BenchPostgres: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,10 +32,13 @@ struct BenchPostgres: AsyncParsableCommand {
         defer { client.close() }
         try await client.execute("DROP SCHEMA IF EXISTS tipwire_bench CASCADE")
         try await client.execute("CREATE SCHEMA tipwire_bench")
-        try await client.execute("CREATE TABLE tipwire_bench.rows (id bigserial PRIMARY KEY, n bigint NOT NULL, at timestamptz NOT NULL DEFAULT now())")
-        let settings = try await client.query("SELECT current_setting('synchronous_commit'), current_setting('fsync')").firstRow!.decode((String, String).self)
+        try await client.execute(
+            "CREATE TABLE tipwire_bench.rows (id bigserial PRIMARY KEY, n bigint NOT NULL, at timestamptz NOT NULL DEFAULT now())")
+        let settings = try await client.query("SELECT current_setting('synchronous_commit'), current_setting('fsync')").firstRow!.decode(
+            (String, String).self)
         let script = NSTemporaryDirectory() + "tipwire-bench-\(UUID().uuidString).sql"
-        try "\\set n random(1, 1000000000)\nINSERT INTO tipwire_bench.rows (n) VALUES (:n);\n".write(toFile: script, atomically: true, encoding: .utf8)
+        try "\\set n random(1, 1000000000)\nINSERT INTO tipwire_bench.rows (n) VALUES (:n);\n".write(
+            toFile: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: script) }
 
         print("bench postgres: single-row insert transactions, \(seconds) s each (synchronous_commit=\(settings.0), fsync=\(settings.1))")
@@ -64,7 +68,8 @@ struct BenchPostgres: AsyncParsableCommand {
             ratios.append(ours / pgbench)
             print(
                 String(format: "%7d", count) + "  " + formatRate(pgbench) + "    " + formatRate(ours) + "   "
-                    + formatRatio(ours / pgbench, target: 0.9) + "   " + formatRate(perStatement) + String(format: "    %5.2f×", perStatement / pgbench))
+                    + formatRatio(ours / pgbench, target: 0.9) + "   " + formatRate(perStatement)
+                    + String(format: "    %5.2f×", perStatement / pgbench))
         }
         try await client.execute("DROP SCHEMA tipwire_bench CASCADE")
         if ratios.contains(where: { $0 < 0.9 }) { print("note: below target on at least one client count") }
@@ -73,7 +78,13 @@ struct BenchPostgres: AsyncParsableCommand {
     private func runOurs(client: PostgresClient, clients: Int, leasePerStatement: Bool) async throws -> Double {
         // Open the connections first, as pgbench's figure excludes connection time.
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<clients { group.addTask { try await client.withConnection { try await $0.query("SELECT 1"); try await Task.sleep(for: .milliseconds(50)) } } }
+            for _ in 0..<clients {
+                group.addTask {
+                    try await client.withConnection {
+                        try await $0.query("SELECT 1"); try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+            }
             try await group.waitForAll()
         }
         let deadline = ContinuousClock.now + .seconds(seconds)
@@ -102,6 +113,6 @@ struct BenchPostgres: AsyncParsableCommand {
             return try await group.reduce(0, +)
         }
         let elapsed = started.duration(to: .now)
-        return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return Double(total) / (elapsed / .seconds(1))
     }
 }

@@ -1,60 +1,38 @@
 import ArgumentParser
+import ChildProcesses
 import Foundation
 import Logging
 import Postgres
+import TipwireCommandLine
 import TipwireStore
 
+@main
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks that print ratios against a baseline measured in the same run.",
+        commandName: "tipwire-bench",
+        abstract: "tipwire's benchmarks: each prints ratios against a baseline measured in the same run.",
         discussion: """
-            Absolute times on shared machines are noisy, so every benchmark runs a reference tool on the same
-            work right beside ours and prints ours ÷ reference.
+            Absolute times on shared machines are noisy, so every benchmark runs a
+            reference tool on the same work right beside ours (pgbench for the same
+            SQL, kcat for the same messages) and prints ours ÷ reference. Each works
+            in a schema of its own (tipwire_bench_*) of TIPWIRE_DATABASE_URL.
+
+            Examples:
+              tipwire-bench postgres     our pool vs pgbench on the same SQL
+              tipwire-bench ingest       POST /v1/findings vs pgbench, same transaction
             """,
+        version: TipwireVersion.current,
         subcommands: [BenchIngest.self, BenchResponses.self, BenchDeadlines.self, BenchPostgres.self, BenchKafka.self])
 }
 
-/// Runs a program to completion off the cooperative pool; returns its status and combined output.
-///
-/// Spawned with posix_spawn and an empty signal mask: threads of Dispatch block signals and a child
-/// inherits its parent thread's mask, which would keep pgbench from ever seeing the SIGALRM that ends `-T`.
+/// Runs a reference tool to completion; its status and its output and errors, interleaved.
 func runTool(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            continuation.resume(with: Result { try spawnAndWait(executable, arguments) })
-        }
+    do {
+        let result = try await runProgram(executable, arguments, combineErrors: true)
+        return (result.status, result.output)
+    } catch let error as ProgramNotRun {
+        throw ValidationError(error.description)
     }
-}
-
-private func spawnAndWait(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let outputPath = NSTemporaryDirectory() + "tipwire-tool-\(UUID().uuidString).out"
-    defer { try? FileManager.default.removeItem(atPath: outputPath) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var emptyMask = sigset_t()
-    sigemptyset(&emptyMask)
-    var defaultSignals = sigset_t()
-    sigfillset(&defaultSignals)
-    posix_spawnattr_setsigmask(&attributes, &emptyMask)
-    posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, executable, &actions, &attributes, argv, environ)
-    guard spawned == 0 else { throw ValidationError("cannot run \(executable): \(String(cString: strerror(spawned))); is it installed?") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1, errno == EINTR {}
-    let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return (exitStatus, output)
 }
 
 func formatRate(_ value: Double) -> String {
@@ -89,7 +67,8 @@ struct BenchSchema {
         let admin = PostgresClient(url: url, maxConnections: 1)
         try await admin.execute("DROP SCHEMA IF EXISTS \(identifier: name) CASCADE")
         try await admin.execute("CREATE SCHEMA \(identifier: name)")
-        let settings = try await admin.query("SELECT current_setting('synchronous_commit'), current_setting('fsync')")[0].decode((String, String).self)
+        let settings = try await admin.query("SELECT current_setting('synchronous_commit'), current_setting('fsync')")[0].decode(
+            (String, String).self)
         let client = PostgresClient(
             configuration: .init(
                 connection: PostgresConfiguration(url: url, applicationName: "tipwire-bench", sessionSettings: ["search_path": name]),

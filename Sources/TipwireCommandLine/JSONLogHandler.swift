@@ -20,7 +20,8 @@ struct JSONLogHandler: LogHandler {
         var fields: [String: String] = [:]
         for (key, value) in metadata { fields[key] = "\(value)" }
         for (key, value) in event.metadata ?? [:] { fields[key] = "\(value)" }
-        var line = "{\"time\":\(jsonString(Date.now.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)))),"
+        var line =
+            "{\"time\":\(jsonString(Date.now.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)))),"
         line += "\"level\":\(jsonString(event.level.rawValue)),\"logger\":\(jsonString(label)),\"message\":\(jsonString("\(event.message)"))"
         for key in fields.keys.sorted() where !["time", "level", "logger", "message"].contains(key) {
             line += ",\(jsonString(key)):\(jsonString(fields[key]!))"

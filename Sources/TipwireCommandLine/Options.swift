@@ -5,52 +5,56 @@ import Logging
 import TipwireStore
 
 /// Options shared by commands that talk to PostgreSQL.
-struct DatabaseOptions: ParsableArguments {
+public struct DatabaseOptions: ParsableArguments, Sendable {
+    public init() {}
+
     @Option(name: .customLong("database-url"), help: "PostgreSQL URL (env TIPWIRE_DATABASE_URL), e.g. postgres://user@127.0.0.1:5432/tipwire.")
-    var databaseURLFlag: String?
+    public var databaseURLFlag: String?
 
     @Option(name: .customLong("db-pool-size"), help: "Connections in the pool (env TIPWIRE_DB_POOL_SIZE, default 20).")
-    var poolSizeFlag: Int?
+    public var poolSizeFlag: Int?
 
-    func databaseURL() throws -> String {
+    public func databaseURL() throws -> String {
         guard let url = databaseURLFlag ?? Environment.value("TIPWIRE_DATABASE_URL") else {
             throw ValidationError("no database: pass --database-url or set TIPWIRE_DATABASE_URL (deploy/local/up writes it to .tipwire/env)")
         }
         return url
     }
 
-    var poolSize: Int { poolSizeFlag ?? Environment.value("TIPWIRE_DB_POOL_SIZE").flatMap(Int.init) ?? 20 }
+    public var poolSize: Int { poolSizeFlag ?? Environment.value("TIPWIRE_DB_POOL_SIZE").flatMap(Int.init) ?? 20 }
 
-    func validate() throws {
+    public func validate() throws {
         try checkRange(poolSize, 1...1000, "--db-pool-size (or TIPWIRE_DB_POOL_SIZE)")
     }
 
     /// The database at the configured URL with a pool of `poolSize` (the flag's, when not given).
-    func database(poolSize: Int? = nil) throws -> TipwireDatabase {
+    public func database(poolSize: Int? = nil) throws -> TipwireDatabase {
         TipwireDatabase(url: try databaseURL(), poolSize: poolSize ?? self.poolSize, logger: Logger(label: "tipwire.db"))
     }
 
     /// Every store over `database(poolSize:)`.
-    func stores(poolSize: Int? = nil, links: DocumentLinks) throws -> TipwireStores {
+    public func stores(poolSize: Int? = nil, links: DocumentLinks) throws -> TipwireStores {
         TipwireStores(database: try database(poolSize: poolSize), links: links)
     }
 }
 
 /// Numbers from flags and the environment are range-checked before anything starts, as request values
 /// are: none may reach a trapping conversion (a partition count becomes a C `int32_t`).
-func checkRange<T: Comparable>(_ value: T, _ range: ClosedRange<T>, _ name: String) throws {
+public func checkRange<T: Comparable>(_ value: T, _ range: ClosedRange<T>, _ name: String) throws {
     if !range.contains(value) { throw ValidationError("\(name) must be from \(range.lowerBound) to \(range.upperBound), not \(value)") }
 }
 
 /// Options for logging.
-struct LoggingOptions: ParsableArguments {
+public struct LoggingOptions: ParsableArguments, Sendable {
+    public init() {}
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env TIPWIRE_LOG_LEVEL, default info).")
-    var levelFlag: String?
+    public var levelFlag: String?
 
     @Option(name: .customLong("log-format"), help: "json or text (env TIPWIRE_LOG_FORMAT; default json, or text on a terminal).")
-    var formatFlag: String?
+    public var formatFlag: String?
 
-    func bootstrap() throws {
+    public func bootstrap() throws {
         let levelText = levelFlag ?? Environment.value("TIPWIRE_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("unknown log level '\(levelText)'") }
         let format = formatFlag ?? Environment.value("TIPWIRE_LOG_FORMAT") ?? (isatty(STDERR_FILENO) == 1 ? "text" : "json")
@@ -63,43 +67,50 @@ struct LoggingOptions: ParsableArguments {
     }
 }
 
-enum Environment {
-    static func value(_ name: String) -> String? {
+public enum Environment {
+    public static func value(_ name: String) -> String? {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
         return value
     }
 }
 
 /// Where tipwire's Kafka clients connect, and how: every librdkafka setting they share.
-struct KafkaEndpoint: Sendable {
-    var brokers: String
+public struct KafkaEndpoint: Sendable {
+    public var brokers: String
     /// Settings for every client (SASL, TLS, …), already checked with librdkafka.
-    var settings: [String: String]
+    public var settings: [String: String]
+
+    public init(brokers: String, settings: [String: String]) {
+        self.brokers = brokers
+        self.settings = settings
+    }
 }
 
 /// Options shared by commands with Kafka clients: the brokers, and any librdkafka setting (SASL/SCRAM,
 /// TLS with a CA, client certificates) from a properties file, the environment and flags, in that order
 /// of precedence from lowest to highest. Every setting is checked at start-up.
-struct KafkaOptions: ParsableArguments {
+public struct KafkaOptions: ParsableArguments, Sendable {
+    public init() {}
+
     @Option(name: .customLong("kafka-brokers"), help: "Kafka bootstrap servers (env TIPWIRE_KAFKA_BROKERS).")
-    var brokersFlag: String?
+    public var brokersFlag: String?
 
     @Option(
         name: .customLong("kafka-config"),
         help: ArgumentHelp(
             "A properties file of librdkafka settings, one key=value per line (env TIPWIRE_KAFKA_CONFIG).",
             discussion: "e.g. security.protocol=SASL_SSL, sasl.mechanism=SCRAM-SHA-512, sasl.username, sasl.password, ssl.ca.location."))
-    var configFile: String?
+    public var configFile: String?
 
     @Option(
         name: .customLong("kafka-setting"),
         help: "One librdkafka setting as KEY=VALUE; repeat for more (env TIPWIRE_KAFKA_SETTINGS, KEY=VALUE;KEY=VALUE). Wins over the file.")
-    var settingFlags: [String] = []
+    public var settingFlags: [String] = []
 
-    var brokers: String? { brokersFlag ?? Environment.value("TIPWIRE_KAFKA_BROKERS") }
+    public var brokers: String? { brokersFlag ?? Environment.value("TIPWIRE_KAFKA_BROKERS") }
 
     /// The brokers and settings, or a usage error naming what is missing or which setting is bad and where it came from.
-    func endpoint(brokers explicit: String? = nil) throws -> KafkaEndpoint {
+    public func endpoint(brokers explicit: String? = nil) throws -> KafkaEndpoint {
         guard let brokers = explicit ?? brokers else {
             throw ValidationError("no Kafka: pass --kafka-brokers or set TIPWIRE_KAFKA_BROKERS (deploy/local/up writes it to .tipwire/env)")
         }
@@ -123,6 +134,19 @@ struct KafkaOptions: ParsableArguments {
 
 /// A setting that cannot work, found before anything starts: printed as `Error: …`, without the usage text
 /// a mistyped flag gets.
-struct StartupError: Error, CustomStringConvertible {
-    let description: String
+public struct StartupError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(description: String) { self.description = description }
+}
+
+/// The migrations directory: `--migrations`, TIPWIRE_MIGRATIONS_DIR, or `schemas/sql` found from here.
+public func migrationsDirectory(_ flag: String?) -> URL {
+    if let path = flag ?? Environment.value("TIPWIRE_MIGRATIONS_DIR") { return URL(fileURLWithPath: path) }
+    return TipwireDatabase.defaultMigrationsDirectory()
+}
+
+/// tipwire's version, shown by `--version` and `/healthz`.
+public enum TipwireVersion {
+    public static let current = "0.1.0"
 }

@@ -7,6 +7,7 @@ import Postgres
 import Prometheus
 import Synchronization
 import TipwireAPI
+import TipwireCommandLine
 import TipwireCore
 import TipwirePipeline
 import TipwireStore
@@ -68,7 +69,9 @@ struct BenchIngest: AsyncParsableCommand {
         let bench = try await BenchSchema.create(Self.schema, url: try database.databaseURL(), maxConnections: 24, logger: quiet)
         let client = bench.client
         let settings = bench.durability
-        let token = try await TokenStore(client: client).create(role: .liaison, scope: PartyCode(rawValue: "tuoitre"), holder: "tipwire bench", label: "bench").0
+        let token = try await TokenStore(client: client).create(
+            role: .liaison, scope: PartyCode(rawValue: "tuoitre"), holder: "tipwire bench", label: "bench"
+        ).0
 
         let broker = try EmbeddedBroker(brokers: 1, logger: quiet)
         defer { broker.shutdown() }
@@ -78,16 +81,21 @@ struct BenchIngest: AsyncParsableCommand {
         // No per-token rate limit: the bench measures the API's capacity with one liaison token.
         let dependencies = APIDependencies(stores: stores, rateLimit: nil)
         let app = buildApplication(
-            host: "127.0.0.1", port: port, dependencies: dependencies, checks: [], registry: PrometheusCollectorRegistry(), version: Tipwire.version,
+            host: "127.0.0.1", port: port, dependencies: dependencies, checks: [], registry: PrometheusCollectorRegistry(),
+            version: TipwireVersion.current,
             logger: quiet)
         let server = Task { try await app.run() }
         defer { server.cancel() }
         try await waitForServer(port: port)
-        let relay = OutboxRelay(
-            stores: stores,
-            configuration: OutboxRelayConfiguration(
-                producer: KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, clientID: "tipwire-bench-relay", settings: rawSettings), batchSize: relayBatch),
-            topics: .embedded(broker, partitions: 3), logger: relayLogger)
+        func makeRelay(clientID: String) -> OutboxRelay {
+            OutboxRelay(
+                stores: stores,
+                configuration: OutboxRelayConfiguration(
+                    producer: KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, clientID: clientID, settings: rawSettings),
+                    batchSize: relayBatch),
+                topics: .embedded(broker, partitions: 3), logger: relayLogger)
+        }
+        let relay = makeRelay(clientID: "tipwire-bench-relay")
 
         print("bench ingest: POST /v1/findings (land in cau-giay → 2 tasks, 3 events), synchronous_commit=\(settings.0), fsync=\(settings.1)")
         print("")
@@ -113,7 +121,9 @@ struct BenchIngest: AsyncParsableCommand {
         }
         let oursMean = ours.reduce(0, +) / Double(ours.count)
         let referenceMean = reference.reduce(0, +) / Double(reference.count)
-        print("   mean: tipwire \(formatRate(oursMean))/s, pgbench \(formatRate(referenceMean))/s → " + formatRatio(oursMean / referenceMean, target: 1.0))
+        print(
+            "   mean: tipwire \(formatRate(oursMean))/s, pgbench \(formatRate(referenceMean))/s → "
+                + formatRatio(oursMean / referenceMean, target: 1.0))
 
         print("")
         print("2. latency at a fixed \(rate) findings/s for \(seconds) s (open loop), relay running")
@@ -125,9 +135,12 @@ struct BenchIngest: AsyncParsableCommand {
         let (latencies, failures) = try await openLoop(port: port, token: token)
         let sorted = latencies.sorted()
         let achieved = Double(latencies.count) / Double(seconds)
-        print(String(format: "   sent %d (%.0f/s), %d non-201; p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms  %@",
-            latencies.count, achieved, failures, percentile(sorted, 50), percentile(sorted, 90), percentile(sorted, 99), sorted.last ?? Double.nan,
-            percentile(sorted, 99) < 50 ? "meets p99 < 50 ms" : "ABOVE target p99 < 50 ms"))
+        print(
+            String(
+                format: "   sent %d (%.0f/s), %d non-201; p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms  %@",
+                latencies.count, achieved, failures, percentile(sorted, 50), percentile(sorted, 90), percentile(sorted, 99),
+                sorted.last ?? Double.nan,
+                percentile(sorted, 99) < 50 ? "meets p99 < 50 ms" : "ABOVE target p99 < 50 ms"))
 
         try await drain(client, timeout: .seconds(120))
         let lag = try await client.query(
@@ -147,30 +160,29 @@ struct BenchIngest: AsyncParsableCommand {
         try await Self.submit(backlog, to: findings, keyPrefix: "drain", workers: 64)
         try await settle(client)
         let events = try await unsent(client)
-        let drainRelay = OutboxRelay(
-            stores: stores,
-            configuration: OutboxRelayConfiguration(
-                producer: KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, clientID: "tipwire-bench-drain", settings: rawSettings), batchSize: relayBatch),
-            topics: .embedded(broker, partitions: 3), logger: relayLogger)
+        let drainRelay = makeRelay(clientID: "tipwire-bench-drain")
         let started = ContinuousClock.now
         let drainTask = Task { try await drainRelay.run() }
         try await drain(client, timeout: .seconds(300))
-        let elapsed = seconds(started.duration(to: .now))
+        let elapsed = started.duration(to: .now) / .seconds(1)
         drainTask.cancel()
         _ = await drainTask.result
         let drainRate = Double(events) / elapsed
-        print(String(format: "   %d events in %.2f s → %@ events/s  %@", events, elapsed, formatRate(drainRate).trimmingCharacters(in: .whitespaces),
-            drainRate >= 20_000 ? "meets ≥ 20,000/s" : "BELOW target 20,000/s"))
+        print(
+            String(
+                format: "   %d events in %.2f s → %@ events/s  %@", events, elapsed, formatRate(drainRate).trimmingCharacters(in: .whitespaces),
+                drainRate >= 20_000 ? "meets ≥ 20,000/s" : "BELOW target 20,000/s"))
 
         server.cancel()
         try await bench.drop(Self.schema)
     }
 
     var rawSettings: [String: String] {
-        EmbeddedBroker.producerSettings.merging(producerSettings.compactMap { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
-        }, uniquingKeysWith: { $1 })
+        EmbeddedBroker.producerSettings.merging(
+            producerSettings.compactMap { pair in
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+            }, uniquingKeysWith: { $1 })
     }
 
     /// Commits `count` land findings straight through the store (no HTTP), from `workers` concurrent tasks.
@@ -180,9 +192,11 @@ struct BenchIngest: AsyncParsableCommand {
                 group.addTask {
                     for index in stride(from: worker, to: count, by: workers) {
                         let key = "\(keyPrefix)-\(index)"
-                        _ = try await store.submit(FindingRequest(
-                            newsroom: PartyCode(rawValue: "tuoitre")!, actor: "liaison:tuoitre", idempotencyKey: key, requestSHA256: Array(key.utf8),
-                            submission: submission(key)))
+                        _ = try await store.submit(
+                            FindingRequest(
+                                newsroom: PartyCode(rawValue: "tuoitre")!, actor: "liaison:tuoitre", idempotencyKey: key,
+                                requestSHA256: Array(key.utf8),
+                                submission: submission(key)))
                     }
                 }
             }
@@ -192,8 +206,10 @@ struct BenchIngest: AsyncParsableCommand {
 
     static func submission(_ key: String) -> FindingSubmission {
         FindingSubmission(
-            articleURL: "https://tuoitre.vn/bench-\(key).htm", title: "Sai phạm đất đai ở Cầu Giấy (\(key))", publishedAt: Date(timeIntervalSinceNow: -3600),
-            summary: String(repeating: "Khu đất công bị sử dụng sai mục đích. ", count: 8), category: "land", jurisdiction: PartyCode(rawValue: "cau-giay")!)
+            articleURL: "https://tuoitre.vn/bench-\(key).htm", title: "Sai phạm đất đai ở Cầu Giấy (\(key))",
+            publishedAt: Date(timeIntervalSinceNow: -3600),
+            summary: String(repeating: "Khu đất công bị sử dụng sai mục đích. ", count: 8), category: "land",
+            jurisdiction: PartyCode(rawValue: "cau-giay")!)
     }
 
     static func body(_ key: String) -> [UInt8] {
@@ -225,7 +241,7 @@ struct BenchIngest: AsyncParsableCommand {
             }
             return (ok, failed)
         }
-        let elapsed = seconds(started.duration(to: .now))
+        let elapsed = started.duration(to: .now) / .seconds(1)
         return (Double(counts.map(\.0).reduce(0, +)) / elapsed, counts.map(\.1).reduce(0, +))
     }
 
@@ -312,9 +328,6 @@ struct BenchIngest: AsyncParsableCommand {
         throw ValidationError("the API did not start on port \(port)")
     }
 
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }
 
 /// A TCP port nothing listens on right now.

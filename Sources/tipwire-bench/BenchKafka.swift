@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Logging
+import TipwireCommandLine
 
 struct BenchKafka: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,12 +56,14 @@ struct BenchKafka: AsyncParsableCommand {
             }
             func runKcat(topic: String) async throws -> Double {
                 let start = ContinuousClock.now
-                let kcat = try await runTool("kcat", [
-                    "-P", "-b", broker.bootstrapServers, "-t", topic, "-l", file,
-                    "-X", "enable.idempotence=true", "-X", "linger.ms=5", "-X", "queue.buffering.max.messages=1000000",
-                ])
+                let kcat = try await runTool(
+                    "kcat",
+                    [
+                        "-P", "-b", broker.bootstrapServers, "-t", topic, "-l", file,
+                        "-X", "enable.idempotence=true", "-X", "linger.ms=5", "-X", "queue.buffering.max.messages=1000000",
+                    ])
                 guard kcat.status == 0 else { throw ValidationError("kcat failed (is it installed? deploy/local/up installs it):\n\(kcat.output)") }
-                return seconds(start.duration(to: .now))
+                return start.duration(to: .now) / .seconds(1)
             }
             func runOurs() async throws -> Double {
                 let producer = try KafkaProducer(configuration: .init(bootstrapServers: broker.bootstrapServers, clientID: "bench"), logger: logger)
@@ -68,7 +71,7 @@ struct BenchKafka: AsyncParsableCommand {
                 let batch = (0..<messages).map { _ in KafkaOutgoingMessage(topic: "bench.ours", key: nil, value: payload) }
                 let start = ContinuousClock.now
                 let results = try await producer.send(batch)
-                let elapsed = seconds(start.duration(to: .now))
+                let elapsed = start.duration(to: .now) / .seconds(1)
                 failed += results.filter { if case .failure = $0 { true } else { false } }.count
                 await producer.shutdown()
                 return elapsed
@@ -92,7 +95,4 @@ struct BenchKafka: AsyncParsableCommand {
         print("ours÷kcat  " + formatRatio(oursRate / kcatRate, target: 0.8))
     }
 
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }

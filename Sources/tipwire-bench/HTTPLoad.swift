@@ -58,7 +58,9 @@ final class BlockingHTTPConnection {
     private func fill() throws {
         let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
         if count < 0, errno == EINTR { return }
-        guard count > 0 else { throw Failure(description: count == 0 ? "the server closed the connection" : "recv: \(String(cString: strerror(errno)))") }
+        guard count > 0 else {
+            throw Failure(description: count == 0 ? "the server closed the connection" : "recv: \(String(cString: strerror(errno)))")
+        }
         pending.append(contentsOf: buffer[0..<count])
     }
 
@@ -91,7 +93,8 @@ final class BlockingHTTPConnection {
 }
 
 /// Runs `threads` blocking workers, each with its own HTTP connection; returns when all finished.
-func runLoadThreads<T: Sendable>(_ threads: Int, port: Int, _ work: @escaping @Sendable (Int, BlockingHTTPConnection) throws -> T) async throws -> [T] {
+func runLoadThreads<T: Sendable>(_ threads: Int, port: Int, _ work: @escaping @Sendable (Int, BlockingHTTPConnection) throws -> T) async throws -> [T]
+{
     let results = Mutex<[Result<T, any Error>]>([])
     let group = DispatchGroup()
     for index in 0..<threads {
