@@ -137,6 +137,18 @@ private func withParameters<R>(
     }
 }
 
+/// Runs a command on a handle being set up (session settings, LISTEN); on failure the handle is finished
+/// and the server's error thrown. Blocking.
+func executeOrFinish(_ pg: OpaquePointer, _ sql: String) throws {
+    let result = PQexec(pg, sql)
+    defer { PQclear(result) }
+    guard PQresultStatus(result) == PGRES_COMMAND_OK else {
+        let error = serverError(result, pg: pg, sql: sql)
+        PQfinish(pg)
+        throw error
+    }
+}
+
 func serverError(_ result: OpaquePointer?, pg: OpaquePointer, sql: String) -> PostgresError {
     func field(_ code: Character) -> String? {
         guard let result, let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }

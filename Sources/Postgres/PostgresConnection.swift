@@ -82,13 +82,7 @@ public final class PostgresConnection: @unchecked Sendable {
             let sql = settings.sorted { $0.key < $1.key }
                 .map { "SET \(quoteIdentifier($0.key)) = \(quoteLiteral($0.value))" }
                 .joined(separator: "; ")
-            let result = PQexec(pg, sql)
-            defer { PQclear(result) }
-            guard PQresultStatus(result) == PGRES_COMMAND_OK else {
-                let error = serverError(result, pg: pg, sql: sql)
-                PQfinish(pg)
-                throw error
-            }
+            try executeOrFinish(pg, sql)
         }
         return pg
     }

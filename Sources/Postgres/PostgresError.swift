@@ -50,7 +50,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 
     /// True when the connection this error came from can no longer be used.
     public var isConnectionFailure: Bool {
-        kind == .connection || sqlState.map { $0.hasPrefix(SQLState.connectionExceptionClass) || SQLState.serverGoingAway.contains($0) } ?? false
+        kind == .connection || sqlState.map { $0.hasPrefix(SQLState.Class.connectionException) || SQLState.serverGoingAway.contains($0) } ?? false
     }
 
     /// True when the same statement may succeed if tried again later: the connection or the server went away,
@@ -63,7 +63,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case .decoding, .migration, .usage: return false
         case .server:
             guard let sqlState else { return false }
-            return isConnectionFailure || sqlState.hasPrefix(SQLState.insufficientResourcesClass)
+            return isConnectionFailure || sqlState.hasPrefix(SQLState.Class.insufficientResources)
                 || [SQLState.serializationFailure, SQLState.deadlockDetected, SQLState.queryCanceled, SQLState.cannotConnectNow].contains(sqlState)
         }
     }
@@ -72,7 +72,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// range, bad encoding, a NUL byte) or a CHECK or NOT NULL constraint. Retrying cannot help.
     public var isRefusedValue: Bool {
         guard let sqlState else { return false }
-        return sqlState.hasPrefix(SQLState.dataExceptionClass) || sqlState == SQLState.checkViolation || sqlState == SQLState.notNullViolation
+        return sqlState.hasPrefix(SQLState.Class.dataException) || sqlState == SQLState.checkViolation || sqlState == SQLState.notNullViolation
     }
 
     public var description: String {
@@ -96,16 +96,17 @@ public enum SQLState {
     public static let deadlockDetected = "40P01"
     public static let queryCanceled = "57014"
     public static let syntaxError = "42601"
-    public static let undefinedTable = "42P01"
-    public static let adminShutdown = "57P01"
-    public static let crashShutdown = "57P02"
     public static let cannotConnectNow = "57P03"
-    /// The server is ending the session: the connection is gone.
-    public static let serverGoingAway: Set<String> = [adminShutdown, crashShutdown]
-    /// Class 08: the connection failed.
-    public static let connectionExceptionClass = "08"
-    /// Class 22: a value the server cannot take (too long, out of range, bad encoding).
-    public static let dataExceptionClass = "22"
-    /// Class 53: the server is out of disk, memory or connections.
-    public static let insufficientResourcesClass = "53"
+    /// The server is ending the session (57P01 admin shutdown, 57P02 crash shutdown): the connection is gone.
+    public static let serverGoingAway: Set<String> = ["57P01", "57P02"]
+
+    /// The first two characters of a SQLSTATE name its class.
+    public enum Class {
+        /// Class 08: the connection failed.
+        public static let connectionException = "08"
+        /// Class 22: a value the server cannot take (too long, out of range, bad encoding).
+        public static let dataException = "22"
+        /// Class 53: the server is out of disk, memory or connections.
+        public static let insufficientResources = "53"
+    }
 }

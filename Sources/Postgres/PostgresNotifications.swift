@@ -69,13 +69,7 @@ final class ListenerLoop: Sendable {
     private func connectAndListen() throws -> OpaquePointer {
         let pg = try PostgresConnection.openBlocking(configuration)
         let sql = channels.map { "LISTEN \(quoteIdentifier($0))" }.joined(separator: "; ")
-        let result = PQexec(pg, sql)
-        defer { PQclear(result) }
-        guard PQresultStatus(result) == PGRES_COMMAND_OK else {
-            let error = serverError(result, pg: pg, sql: sql)
-            PQfinish(pg)
-            throw error
-        }
+        try executeOrFinish(pg, sql)
         return pg
     }
 

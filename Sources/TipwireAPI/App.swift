@@ -6,13 +6,7 @@ import TipwireStore
 
 /// What the API needs from the rest of tipwire.
 public struct APIDependencies: Sendable {
-    public var tokens: TokenStore
-    public var documents: DocumentStore
-    public var findings: FindingStore
-    public var tasks: TaskStore
-    public var requests: RequestStore
-    public var policies: PolicyStore
-    public var duties: DutyStore
+    public var stores: TipwireStores
     public var maxDocumentSize: Int
     /// Per-token request rate; nil for none (benchmarks measuring capacity).
     public var rateLimit: RateLimit?
@@ -20,13 +14,7 @@ public struct APIDependencies: Sendable {
     public static let defaultMaxDocumentSize = 25 * 1_048_576
 
     public init(stores: TipwireStores, maxDocumentSize: Int = defaultMaxDocumentSize, rateLimit: RateLimit? = .default) {
-        self.tokens = stores.tokens
-        self.documents = stores.documents
-        self.findings = stores.findings
-        self.tasks = stores.tasks
-        self.requests = stores.requests
-        self.policies = stores.policies
-        self.duties = stores.duties
+        self.stores = stores
         self.maxDocumentSize = maxDocumentSize
         self.rateLimit = rateLimit
     }
@@ -41,19 +29,19 @@ public func buildRouter(
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: ProblemMiddleware(routes: RouteTable.tipwire))
-    let tokens = dependencies.tokens
+    let tokens = dependencies.stores.tokens
     HealthController<TipwireRequestContext>(checks: checks, registry: registry, version: version) { request in
         guard let token = AuthMiddleware.bearerToken(request), case .valid = try? await tokens.authenticate(token) else { return false }
         return true
     }.addRoutes(to: router)
     var v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: tokens))
     if let limit = dependencies.rateLimit { v1 = v1.add(middleware: RateLimitMiddleware(limiter: RateLimiter(limit))) }
-    DocumentsController(documents: dependencies.documents, maxSize: dependencies.maxDocumentSize).addRoutes(to: v1)
-    FindingsController(findings: dependencies.findings).addRoutes(to: v1)
-    TasksController(tasks: dependencies.tasks).addRoutes(to: v1)
-    RequestsController(requests: dependencies.requests).addRoutes(to: v1)
-    PoliciesController(policies: dependencies.policies).addRoutes(to: v1)
-    DutiesController(duties: dependencies.duties).addRoutes(to: v1)
+    DocumentsController(documents: dependencies.stores.documents, maxSize: dependencies.maxDocumentSize).addRoutes(to: v1)
+    FindingsController(findings: dependencies.stores.findings).addRoutes(to: v1)
+    TasksController(tasks: dependencies.stores.tasks).addRoutes(to: v1)
+    RequestsController(requests: dependencies.stores.requests).addRoutes(to: v1)
+    PoliciesController(policies: dependencies.stores.policies).addRoutes(to: v1)
+    DutiesController(duties: dependencies.stores.duties).addRoutes(to: v1)
     return router
 }
 

@@ -47,9 +47,8 @@ struct DutiesController {
         guard reader.errors.isEmpty, let note else { throw Problem.validation(ValidationFailure(reader.errors)) }
         let result = try await duties.acknowledge(
             id, note: note, by: principal.actor,
-            idempotency: Idempotency(claim: try IdempotencyKey.claim(request, principal: principal, body: bytes)) { outcome in
-                guard case .acknowledged(let view) = outcome else { return nil }
-                return StoredAnswer(status: 200, body: try TipwireJSON.encode(view))
+            idempotency: try IdempotencyKey.idempotency(request, principal: principal, body: bytes, status: 200) {
+                if case .acknowledged(let view) = $0 { view } else { nil }
             })
         if case .answered(_, .acknowledged(let view)) = result {
             context.logger.info("escalation acknowledged", metadata: ["escalation": "\(view.id)", "task": "\(view.taskID)"])

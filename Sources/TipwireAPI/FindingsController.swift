@@ -85,6 +85,16 @@ enum IdempotencyKey {
         let hashed = Array("\(request.method.rawValue) \(request.uri.path)\n".utf8) + body
         return IdempotencyClaim(scope: principal.account, key: key, requestSHA256: Digest.sha256(hashed))
     }
+
+    /// How a mutating request runs: claimed when it carries a key, and answering `status` with the body
+    /// `answer` picks from the outcome (nil for a refusal, which is not stored, so a retry runs again).
+    static func idempotency<Outcome: Sendable>(
+        _ request: Request, principal: Principal, body: [UInt8], status: Int, answer: @escaping @Sendable (Outcome) -> (any Encodable)?
+    ) throws -> Idempotency<Outcome> {
+        Idempotency(claim: try claim(request, principal: principal, body: body)) { outcome in
+            try answer(outcome).map { StoredAnswer(status: status, body: try TipwireJSON.encode($0)) }
+        }
+    }
 }
 
 /// Reads query parameters, collecting every problem.

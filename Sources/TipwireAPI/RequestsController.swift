@@ -67,9 +67,8 @@ struct RequestsController {
         guard reader.errors.isEmpty, let text else { throw Problem.validation(ValidationFailure(reader.errors)) }
         let result = try await requests.answer(
             id, answer: text, documentIDs: documents, declined: declined, by: try TasksController.actor(principal), actorName: principal.actor,
-            idempotency: Idempotency(claim: try IdempotencyKey.claim(request, principal: principal, body: bytes)) { outcome in
-                guard case .answered(let view) = outcome else { return nil }
-                return StoredAnswer(status: 200, body: try TipwireJSON.encode(view))
+            idempotency: try IdempotencyKey.idempotency(request, principal: principal, body: bytes, status: 200) {
+                if case .answered(let view) = $0 { view } else { nil }
             })
         if case .answered(_, .answered(let view)) = result {
             context.logger.info("request \(view.state)", metadata: ["request": "\(view.id)", "task": "\(view.taskID)"])
@@ -96,9 +95,8 @@ struct RequestsController {
         guard reader.errors.isEmpty, let question else { throw Problem.validation(ValidationFailure(reader.errors)) }
         let result = try await requests.ask(
             finding: id, agency: agency, questions: question, by: newsroom, actorName: principal.actor,
-            idempotency: Idempotency(claim: try IdempotencyKey.claim(request, principal: principal, body: bytes)) { outcome in
-                guard case .asked(let views) = outcome else { return nil }
-                return StoredAnswer(status: 201, body: try TipwireJSON.encode(Page(items: views, nextCursor: nil)))
+            idempotency: try IdempotencyKey.idempotency(request, principal: principal, body: bytes, status: 201) {
+                if case .asked(let views) = $0 { Page(items: views, nextCursor: nil) } else { nil }
             })
         if case .answered(_, .asked(let views)) = result {
             context.logger.info("question asked", metadata: ["finding": "\(id.lowercased)", "agencies": "\(views.map(\.agency))"])

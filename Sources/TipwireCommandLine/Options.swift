@@ -32,6 +32,13 @@ public struct DatabaseOptions: ParsableArguments, Sendable {
         TipwireDatabase(url: try databaseURL(), poolSize: poolSize ?? self.poolSize, logger: Logger(label: "tipwire.db"))
     }
 
+    /// Runs a one-off command's `body` with one database connection's worth of stores, closed after.
+    public func withStores<T>(_ body: (TipwireStores) async throws -> T) async throws -> T {
+        let stores = try stores(poolSize: 1, links: .idsOnly)
+        defer { stores.database.close() }
+        return try await body(stores)
+    }
+
     /// Every store over `database(poolSize:)`.
     public func stores(poolSize: Int? = nil, links: DocumentLinks) throws -> TipwireStores {
         TipwireStores(database: try database(poolSize: poolSize), links: links)

@@ -26,17 +26,6 @@ public struct IntakeReference: Sendable {
     }
 }
 
-/// An uploaded document as intake sees it: who uploaded it and its claim-check.
-public struct UploadedDocument: Sendable, Hashable {
-    public var newsroom: PartyCode
-    public var check: DocumentClaimCheck
-
-    public init(newsroom: PartyCode, check: DocumentClaimCheck) {
-        self.newsroom = newsroom
-        self.check = check
-    }
-}
-
 /// A finding accepted for intake: the agencies it goes to and the claim-checks of its documents, in order.
 public struct AcceptedFinding: Sendable, Hashable {
     public var routed: [RoutedAgency]
@@ -46,10 +35,12 @@ public struct AcceptedFinding: Sendable, Hashable {
 public enum FindingIntake {
     /// Decides a checked submission against what the database knows: every reference it makes must exist,
     /// its documents must be the sending newsroom's own, and some agency independent of its subject must
-    /// be able to take it. Names every bad field. Throws only when the routing data itself is broken (no
+    /// be able to take it. `documents` are the uploads the submission names that exist: who uploaded each,
+    /// and its claim-check. Names every bad field. Throws only when the routing data itself is broken (no
     /// coordinator), which no submission can fix.
     public static func decide(
-        _ submission: FindingSubmission, from newsroom: PartyCode, reference: IntakeReference, documents: [UUID: UploadedDocument]
+        _ submission: FindingSubmission, from newsroom: PartyCode, reference: IntakeReference,
+        documents: [UUID: (newsroom: PartyCode, check: DocumentClaimCheck)]
     ) throws(RoutingError) -> Result<AcceptedFinding, ValidationFailure> {
         var problems: [FieldError] = []
         if !reference.categories.contains(submission.category) {

@@ -71,8 +71,8 @@ public final class DeadlineEngine: Service, Sendable {
         logger[metadataKey: "instance"] = "\(configuration.instance)"
         self.logger = logger
         self.worker = SingleActiveWorker(
-            name: "deadline engine", lock: .deadlines, database: stores.database, standbyRetry: configuration.standbyRetry,
-            errorBackoff: configuration.errorBackoff, logger: logger)
+            name: "deadline engine", lock: .deadlines, database: stores.database, pauses: (configuration.standbyRetry, configuration.errorBackoff),
+            logger: logger)
     }
 
     /// Makes a sleeping engine look now (tests call it after moving their clock).

@@ -59,8 +59,8 @@ public final class OutboxRelay: Service, Sendable {
         self.topics = topics
         self.logger = logger
         self.worker = SingleActiveWorker(
-            name: "outbox relay", lock: .relay, database: stores.database, standbyRetry: configuration.standbyRetry,
-            errorBackoff: configuration.errorBackoff, logger: logger)
+            name: "outbox relay", lock: .relay, database: stores.database, pauses: (configuration.standbyRetry, configuration.errorBackoff),
+            logger: logger)
     }
 
     public func run() async throws {

@@ -13,8 +13,8 @@ struct SingleActiveWorker: Sendable {
     let name: String
     let lock: ServiceLock
     let database: TipwireDatabase
-    let standbyRetry: Duration
-    let errorBackoff: Duration
+    /// How long a standby waits before trying the lock again, and the pause after a failure.
+    let pauses: (standbyRetry: Duration, errorBackoff: Duration)
     let logger: Logger
     /// Rung by every NOTIFY on the lock's channel; the worker waits on it when idle.
     let wakeup = Wakeup()
@@ -29,7 +29,7 @@ struct SingleActiveWorker: Sendable {
         while !Task.isCancelled {
             do {
                 guard let session = try await WorkerSession.open(holding: lock, in: database, logger: logger) else {
-                    try await Task.sleep(for: standbyRetry)
+                    try await Task.sleep(for: pauses.standbyRetry)
                     continue
                 }
                 defer { session.close() }
@@ -42,7 +42,7 @@ struct SingleActiveWorker: Sendable {
                 if Task.isCancelled { return }
                 logger.warning("\(name) interrupted; retrying", metadata: ["error": "\(error)"])
                 await recover(error)
-                try? await Task.sleep(for: errorBackoff)
+                try? await Task.sleep(for: pauses.errorBackoff)
             }
         }
     }

@@ -142,7 +142,7 @@ public final class FindingStore: Sendable {
     /// name, and the idempotency records of their keys.
     private struct Loaded {
         var reference: IntakeReference
-        var documents: [UUID: UploadedDocument]
+        var documents: [UUID: (newsroom: PartyCode, check: DocumentClaimCheck)]
         /// By `scope NUL key`.
         var usedKeys: [String: (hash: [UInt8], status: Int, body: [UInt8])]
     }
@@ -207,9 +207,10 @@ public final class FindingStore: Sendable {
         let results = try await connection.pipeline(queries)
         var loaded = Loaded(reference: try ReferenceData.intake(results[0..<ReferenceData.queries.count]), documents: [:], usedKeys: [:])
         for (id, newsroom, sha256, size, mediaType) in try results[queries.count - 2].decode((UUID, String, String, Int, String).self) {
-            loaded.documents[id] = UploadedDocument(
+            loaded.documents[id] = (
                 newsroom: try code(newsroom),
-                check: DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: links.url(of: id.lowercased)))
+                check: DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: links.url(of: id.lowercased))
+            )
         }
         for (scope, key, hash, status, body) in try results[queries.count - 1].decode((String, String, [UInt8], Int, String).self) {
             loaded.usedKeys[scope + "\u{0}" + key] = (hash, status, Array(body.utf8))

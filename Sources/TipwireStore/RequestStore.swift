@@ -64,14 +64,19 @@ public struct RequestStore: Sendable {
         guard let view = try await load(where: "r.id = \(id)", links: .idsOnly, on: connection).first else {
             throw CorruptRow(description: "request \(id) vanished after insert")
         }
-        let topic = direction == .toNewsroom ? TopicName.requests(newsroom) : TopicName.tasks(agency)
+        try await announce(
+            EventType.requestCreated, view, to: direction == .toNewsroom ? TopicName.requests(newsroom) : TopicName.tasks(agency), at: now,
+            on: connection)
+        return view
+    }
+
+    /// Tells `topic` of a request's change, in the caller's transaction: the event carries the request as it stands.
+    static func announce(_ type: String, _ view: InfoRequestView, to topic: String, at now: Date, on connection: PostgresConnection) async throws {
         _ = try await connection.pipeline(
             Inserts.outbox([
                 OutboundEvent(
-                    type: EventType.requestCreated, subject: "requests/\(id.lowercased)", time: now, topic: topic, key: finding.lowercased,
-                    data: try TipwireJSON.encode(view))
+                    type: type, subject: "requests/\(view.id)", time: now, topic: topic, key: view.findingID, data: try TipwireJSON.encode(view))
             ]))
-        return view
     }
 
     /// A newsroom asks the agencies holding open tasks on its finding (or one of them) about their progress.
@@ -208,11 +213,11 @@ public struct RequestStore: Sendable {
                 .answerInfo(answer: answer), on: task, by: actor, actorName: actorName, eventKind: declined ? "info_declined" : nil,
                 connection: connection)
             switch outcome {
-            case .applied: break
-            case .rejected(.invalid(let failure)): return .rejected(failure)
-            case .rejected(let rejection): return .conflict(rejection.description)
-            case .conflict(let detail): return .conflict(detail)
-            case .notFound: return .notFound
+            case .success: break
+            case .failure(.rejected(.invalid(let failure))): return .rejected(failure)
+            case .failure(.rejected(let rejection)): return .conflict(rejection.description)
+            case .failure(.conflict(let detail)): return .conflict(detail)
+            case .failure(.notFound): return .notFound
             }
         }
         _ = try await connection.pipeline([
@@ -231,13 +236,9 @@ public struct RequestStore: Sendable {
             DeadlineStore.meetRequestClock(id, at: now),
         ])
         guard let view = try await Self.load(where: "r.id = \(id)", links: tasks.findings.links, on: connection).first else { return .notFound }
-        let topic = direction == .toNewsroom ? TopicName.tasks(agency) : TopicName.requests(newsroom)
-        _ = try await connection.pipeline(
-            Inserts.outbox([
-                OutboundEvent(
-                    type: EventType.requestAnswered, subject: "requests/\(id.lowercased)", time: now, topic: topic, key: finding.lowercased,
-                    data: try TipwireJSON.encode(view))
-            ]))
+        try await Self.announce(
+            EventType.requestAnswered, view, to: direction == .toNewsroom ? TopicName.tasks(agency) : TopicName.requests(newsroom), at: now,
+            on: connection)
         return .answered(view)
     }
 

@@ -25,12 +25,10 @@ public struct TaskStore: Sendable {
     /// Applies an action in one transaction: the task's new state, its event, for a transfer the new
     /// task and its `task.assigned`, and for an outcome the newsroom's `finding.update`.
     public func perform(_ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String) async throws -> TaskCommandOutcome {
-        do {
-            return try await client.withTransaction { connection in
-                try await command(action, on: taskID, by: actor, actorName: actorName, connection: connection)
-            }
-        } catch let error as PostgresError where error.violates(Constraint.oneOpenTaskPerAgency) {
-            return .conflict(Self.oneOpenTaskPerAgencyConflict)
+        switch try await perform(action, on: taskID, by: actor, actorName: actorName, idempotency: .unclaimed) {
+        case .answered(_, let outcome), .refused(let outcome): return outcome
+        // Without a claim nothing is replayed; a caller passing one uses the form below.
+        case .replayed, .keyReused: return .notFound
         }
     }
 
@@ -55,21 +53,13 @@ public struct TaskStore: Sendable {
         -> TaskCommandOutcome
     {
         switch try await perform(action, on: taskID, by: actor, actorName: actorName, eventKind: nil, connection: connection) {
-        case .applied(let opened):
+        case .success(let opened):
             guard let view = try await detail(taskID, for: actor, on: connection) else { return .notFound }
             return .applied(view, opened: opened?.view)
-        case .notFound: return .notFound
-        case .rejected(let rejection): return .rejected(rejection)
-        case .conflict(let detail): return .conflict(detail)
+        case .failure(.notFound): return .notFound
+        case .failure(.rejected(let rejection)): return .rejected(rejection)
+        case .failure(.conflict(let detail)): return .conflict(detail)
         }
-    }
-
-    /// What `perform` did on a connection, before the caller reads anything back.
-    enum Performed {
-        case applied(opened: TaskRow?)
-        case notFound
-        case rejected(TaskRejection)
-        case conflict(String)
     }
 
     /// A task as it stands, locked in the current transaction.
@@ -109,21 +99,16 @@ public struct TaskStore: Sendable {
     /// differently from the lifecycle's default (a declined information request).
     func perform(
         _ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, eventKind: String?, connection: PostgresConnection
-    ) async throws -> Performed {
+    ) async throws -> Result<TaskRow?, PlanFailure> {
         // Scope first: a task the actor may not see is neither locked nor read further.
-        guard let task = try await Self.lock([taskID], visibleTo: actor, on: connection)[taskID] else { return .notFound }
+        guard let task = try await Self.lock([taskID], visibleTo: actor, on: connection)[taskID] else { return .failure(.notFound) }
         let agencies = try await Self.knownAgencies(for: [action], on: connection)
         let rules = try await DeadlineRules.load(on: connection)
-        switch Self.plan(
+        let planned = Self.plan(
             action, on: task, by: actor, actorName: actorName, policies: rules.policies, eventKind: eventKind, agencies: agencies, at: Date())
-        {
-        case .failure(.notFound): return .notFound
-        case .failure(.rejected(let rejection)): return .rejected(rejection)
-        case .failure(.conflict(let detail)): return .conflict(detail)
-        case .success(let change):
-            try await write([change], rules: rules, on: connection)
-            return .applied(opened: change.opened)
-        }
+        guard case .success(let change) = planned else { return planned.map(\.opened) }
+        try await write([change], rules: rules, on: connection)
+        return .success(change.opened)
     }
 
     /// Locks the tasks `actor` may see (in id order, so concurrent batches cannot deadlock) and reads what

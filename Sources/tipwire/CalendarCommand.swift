@@ -41,10 +41,10 @@ struct CalendarCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("\(file): nothing imported; " + error.errors.map(\.description).joined(separator: "; "))
             }
-            let stores = try database.stores(poolSize: 1, links: .idsOnly)
-            defer { stores.database.close() }
-            let counts = try await stores.calendar.importEntries(entries)
-            print("imported \(counts.holidays) holidays and \(counts.workingDays) working days from \(file)")
+            try await database.withStores { stores in
+                let counts = try await stores.calendar.importEntries(entries)
+                print("imported \(counts.holidays) holidays and \(counts.workingDays) working days from \(file)")
+            }
         }
     }
 
@@ -54,12 +54,12 @@ struct CalendarCommand: AsyncParsableCommand {
         @Option(help: "The year (default: this year).") var year: Int?
 
         func run() async throws {
-            let stores = try database.stores(poolSize: 1, links: .idsOnly)
-            defer { stores.database.close() }
-            let chosen = year ?? WorkingCalendar.dayOf(Date()).year
-            print("date,kind,name")
-            for entry in try await stores.calendar.entries(year: chosen) {
-                print("\(entry.day),\(entry.kind.rawValue),\(entry.name)")
+            try await database.withStores { stores in
+                let chosen = year ?? WorkingCalendar.dayOf(Date()).year
+                print("date,kind,name")
+                for entry in try await stores.calendar.entries(year: chosen) {
+                    print("\(entry.day),\(entry.kind.rawValue),\(entry.name)")
+                }
             }
         }
     }

@@ -23,11 +23,11 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         try logging.bootstrap()
         let logger = Logger(label: "tipwire.migrate")
-        let stores = try database.stores(poolSize: 1, links: .idsOnly)
-        defer { stores.database.close() }
-        let directory = migrationsDirectory(migrations)
-        let report = try await stores.database.migrate(directory: directory, logger: logger)
-        print("migrations: \(report.applied.count) applied, \(report.alreadyApplied.count) already applied (\(directory.path))")
-        for name in report.applied { print("  applied \(name)") }
+        try await database.withStores { stores in
+            let directory = migrationsDirectory(migrations)
+            let report = try await stores.database.migrate(directory: directory, logger: logger)
+            print("migrations: \(report.applied.count) applied, \(report.alreadyApplied.count) already applied (\(directory.path))")
+            for name in report.applied { print("  applied \(name)") }
+        }
     }
 }

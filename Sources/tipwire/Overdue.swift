@@ -37,30 +37,30 @@ struct Overdue: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let stores = try database.stores(poolSize: 1, links: .idsOnly)
-        defer { stores.database.close() }
-        let board = try await stores.duties.overdue(at: Date(), holder: holder.flatMap(PartyCode.init(rawValue:)), perGroup: limit)
-        if json {
-            print(String(decoding: try TipwireJSON.encode(board), as: UTF8.self))
-            return
-        }
-        if board.groups.isEmpty {
-            print("No duty is overdue as of \(Self.hanoi(board.asOf)) (Hanoi time).")
-            return
-        }
-        let total = board.groups.map(\.count).reduce(0, +)
-        print("\(total) overdue \(total == 1 ? "duty" : "duties") as of \(Self.hanoi(board.asOf)) (Hanoi time)")
-        for group in board.groups {
-            print("")
-            print("\(group.holder.code) (\(group.holder.kind)): \(group.count) overdue, oldest due \(Self.hanoi(group.oldestDueAt))")
-            for item in group.items {
-                let ladder = item.lastRung.map { "\($0.rawValue) → \(item.lastAudience ?? "?")" } ?? "not yet raised"
-                let late = "\(item.overdueByWorkingDays) working \(item.overdueByWorkingDays == 1 ? "day" : "days") late"
-                print(
-                    "  \(item.taskID)  \(item.stage.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0))  due \(Self.hanoi(item.dueAt))  \(late)  [\(ladder)]  \(item.findingTitle.prefix(60))"
-                )
+        try await database.withStores { stores in
+            let board = try await stores.duties.overdue(at: Date(), holder: holder.flatMap(PartyCode.init(rawValue:)), perGroup: limit)
+            if json {
+                print(String(decoding: try TipwireJSON.encode(board), as: UTF8.self))
+                return
             }
-            if group.count > group.items.count { print("  … and \(group.count - group.items.count) more (--limit)") }
+            if board.groups.isEmpty {
+                print("No duty is overdue as of \(Self.hanoi(board.asOf)) (Hanoi time).")
+                return
+            }
+            let total = board.groups.map(\.count).reduce(0, +)
+            print("\(total) overdue \(total == 1 ? "duty" : "duties") as of \(Self.hanoi(board.asOf)) (Hanoi time)")
+            for group in board.groups {
+                print("")
+                print("\(group.holder.code) (\(group.holder.kind)): \(group.count) overdue, oldest due \(Self.hanoi(group.oldestDueAt))")
+                for item in group.items {
+                    let ladder = item.lastRung.map { "\($0.rawValue) → \(item.lastAudience ?? "?")" } ?? "not yet raised"
+                    let late = "\(item.overdueByWorkingDays) working \(item.overdueByWorkingDays == 1 ? "day" : "days") late"
+                    print(
+                        "  \(item.taskID)  \(item.stage.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0))  due \(Self.hanoi(item.dueAt))  \(late)  [\(ladder)]  \(item.findingTitle.prefix(60))"
+                    )
+                }
+                if group.count > group.items.count { print("  … and \(group.count - group.items.count) more (--limit)") }
+            }
         }
     }
 

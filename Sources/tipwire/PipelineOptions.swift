@@ -24,9 +24,7 @@ struct TopicOptions: ParsableArguments {
     @Option(name: .customLong("topic-partitions"), help: "Partitions of topics created on demand (env TIPWIRE_TOPIC_PARTITIONS, default 3).")
     var partitionsFlag: Int?
 
-    @Option(
-        name: .customLong("topic-replication"),
-        help: "Replication factor of topics created on demand on Apache Kafka (env TIPWIRE_TOPIC_REPLICATION, default 1).")
+    @Option(name: .customLong("topic-replication"), help: "Replication of topics created on demand (env TIPWIRE_TOPIC_REPLICATION, default 1).")
     var replicationFlag: Int?
 
     @Flag(inversion: .prefixedNo, help: "Create missing topics before producing to them (off: an operator creates them, or the broker auto-creates).")

@@ -22,21 +22,16 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("port"), help: "Port to listen on (env TIPWIRE_HTTP_PORT, default 8080).")
     var portFlag: Int?
 
-    @Option(
-        name: .customLong("public-url"),
-        help: "Where clients reach the API, for document URLs in events (env TIPWIRE_PUBLIC_URL, default http://HOST:PORT).")
+    @Option(name: .customLong("public-url"), help: "Where clients reach the API (env TIPWIRE_PUBLIC_URL, default http://HOST:PORT).")
     var publicURLFlag: String?
 
     @Option(name: .customLong("max-document-bytes"), help: "Largest document upload (env TIPWIRE_MAX_DOCUMENT_BYTES, default 26214400 = 25 MiB).")
     var maxDocumentBytesFlag: Int?
 
-    @Option(
-        name: .customLong("rate-limit"),
-        help: "Requests a second each token may make, on average (env TIPWIRE_RATE_LIMIT, default 50; 0 turns the limit off).")
+    @Option(name: .customLong("rate-limit"), help: "Requests a second per token, on average (env TIPWIRE_RATE_LIMIT, default 50; 0: no limit).")
     var rateLimitFlag: Double?
 
-    @Option(
-        name: .customLong("rate-burst"), help: "Requests a token may make at once before the limit applies (env TIPWIRE_RATE_BURST, default 200).")
+    @Option(name: .customLong("rate-burst"), help: "Requests a token may make at once (env TIPWIRE_RATE_BURST, default 200).")
     var rateBurstFlag: Double?
 
     var host: String { hostFlag ?? Environment.value("TIPWIRE_HTTP_HOST") ?? "127.0.0.1" }

@@ -31,6 +31,16 @@ struct Token: AsyncParsableCommand {
         return TokenLifetime.parse(text) ?? TokenLifetime.default
     }
 
+    /// Issues a token (`create`, `rotate`) and prints it, once; a refusal of the store's is a usage error.
+    static func issue(verb: String, _ make: () async throws -> (BearerToken, TokenRecord)) async throws {
+        do {
+            let (token, record) = try await make()
+            printCreated(token, record, verb: verb)
+        } catch let error as TokenStore.TokenError {
+            throw ValidationError(error.description)
+        }
+    }
+
     static func printCreated(_ token: BearerToken, _ record: TokenRecord, verb: String) {
         print(token.text)
         let scope = (record.newsroom ?? record.agency).map { " for \($0)" } ?? ""
@@ -64,13 +74,10 @@ struct Token: AsyncParsableCommand {
                 code = parsed
             }
             let lifetime = try Token.lifetime(expiresIn, flag: "--expires-in")
-            let stores = try database.stores(poolSize: 1, links: .idsOnly)
-            defer { stores.database.close() }
-            do {
-                let (token, record) = try await stores.tokens.create(role: role, scope: code, holder: holder, label: label, lifetime: lifetime)
-                Token.printCreated(token, record, verb: "created")
-            } catch let error as TokenStore.TokenError {
-                throw ValidationError(error.description)
+            try await database.withStores { stores in
+                try await Token.issue(verb: "created") {
+                    try await stores.tokens.create(role: role, scope: code, holder: holder, label: label, lifetime: lifetime)
+                }
             }
         }
     }
@@ -84,24 +91,24 @@ struct Token: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let stores = try database.stores(poolSize: 1, links: .idsOnly)
-            defer { stores.database.close() }
-            let tokens = try await stores.tokens.list(includeRevoked: all)
-            if json {
-                for token in tokens { print(String(decoding: try TipwireJSON.encode(token), as: UTF8.self)) }
-                return
-            }
-            print(
-                "ID                                    ROLE         SCOPE           EXPIRES                   LAST USED                 REVOKED                   HOLDER (LABEL)"
-            )
-            for token in tokens {
-                let scope = (token.newsroom ?? token.agency)?.rawValue ?? "-"
+            try await database.withStores { stores in
+                let tokens = try await stores.tokens.list(includeRevoked: all)
+                if json {
+                    for token in tokens { print(String(decoding: try TipwireJSON.encode(token), as: UTF8.self)) }
+                    return
+                }
                 print(
-                    [
-                        token.id.lowercased, pad(token.role.rawValue, 12), pad(scope, 15), pad(formatTimestamp(token.expiresAt), 25),
-                        pad(token.lastUsedAt.map(formatTimestamp) ?? "never", 25), pad(token.revokedAt.map(formatTimestamp) ?? "-", 25),
-                        token.holder + (token.label.isEmpty ? "" : " (\(token.label))"),
-                    ].joined(separator: " "))
+                    "ID                                    ROLE         SCOPE           EXPIRES                   LAST USED                 REVOKED                   HOLDER (LABEL)"
+                )
+                for token in tokens {
+                    let scope = (token.newsroom ?? token.agency)?.rawValue ?? "-"
+                    print(
+                        [
+                            token.id.lowercased, pad(token.role.rawValue, 12), pad(scope, 15), pad(formatTimestamp(token.expiresAt), 25),
+                            pad(token.lastUsedAt.map(formatTimestamp) ?? "never", 25), pad(token.revokedAt.map(formatTimestamp) ?? "-", 25),
+                            token.holder + (token.label.isEmpty ? "" : " (\(token.label))"),
+                        ].joined(separator: " "))
+                }
             }
         }
 
@@ -124,13 +131,10 @@ struct Token: AsyncParsableCommand {
             guard let uuid = UUID(uuidString: id) else { throw ValidationError("'\(id)' is not a token id (a UUID)") }
             let lifetime = try Token.lifetime(expiresIn, flag: "--expires-in")
             let graceSeconds = grace == "0m" || grace == "0" ? 0 : try Token.lifetime(grace, flag: "--grace")
-            let stores = try database.stores(poolSize: 1, links: .idsOnly)
-            defer { stores.database.close() }
-            do {
-                let (token, record) = try await stores.tokens.rotate(id: uuid, lifetime: lifetime, grace: graceSeconds)
-                Token.printCreated(token, record, verb: "rotated \(uuid.lowercased) into")
-            } catch let error as TokenStore.TokenError {
-                throw ValidationError(error.description)
+            try await database.withStores { stores in
+                try await Token.issue(verb: "rotated \(uuid.lowercased) into") {
+                    try await stores.tokens.rotate(id: uuid, lifetime: lifetime, grace: graceSeconds)
+                }
             }
         }
     }
@@ -143,12 +147,12 @@ struct Token: AsyncParsableCommand {
 
         func run() async throws {
             guard let uuid = UUID(uuidString: id) else { throw ValidationError("'\(id)' is not a token id (a UUID)") }
-            let stores = try database.stores(poolSize: 1, links: .idsOnly)
-            defer { stores.database.close() }
-            guard try await stores.tokens.revoke(id: uuid) else {
-                throw ValidationError("no unrevoked token has id \(uuid.lowercased)")
+            try await database.withStores { stores in
+                guard try await stores.tokens.revoke(id: uuid) else {
+                    throw ValidationError("no unrevoked token has id \(uuid.lowercased)")
+                }
+                print("revoked \(uuid.lowercased)")
             }
-            print("revoked \(uuid.lowercased)")
         }
     }
 }
@@ -169,11 +173,11 @@ struct Demo: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let stores = try database.stores(poolSize: 1, links: .idsOnly)
-            defer { stores.database.close() }
-            try await DemoData.seedParties(stores.database.client)
-            for (name, token) in try await DemoData.createTokens(stores.tokens) {
-                print("\(name)=\(token.text)")
+            try await database.withStores { stores in
+                try await DemoData.seedParties(stores.database.client)
+                for (name, token) in try await DemoData.createTokens(stores.tokens) {
+                    print("\(name)=\(token.text)")
+                }
             }
         }
     }

@@ -55,7 +55,7 @@ struct BehaviourTests {
             (PostgresError(.connection, "lost"), true), (PostgresError(.poolTimeout, "busy"), true), (PostgresError(.poolClosed, "closed"), true),
             (PostgresError(.server, "deadlock", sqlState: SQLState.deadlockDetected), true),
             (PostgresError(.server, "serialization", sqlState: SQLState.serializationFailure), true),
-            (PostgresError(.server, "shutting down", sqlState: SQLState.adminShutdown), true),
+            (PostgresError(.server, "shutting down", sqlState: "57P01"), true),
             (PostgresError(.server, "disk full", sqlState: "53100"), true),
             (PostgresError(.server, "too long", sqlState: "22001"), false),
             (PostgresError(.server, "check", sqlState: SQLState.checkViolation), false),

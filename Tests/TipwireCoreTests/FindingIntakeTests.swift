@@ -14,10 +14,11 @@ struct FindingIntakeTests {
     static let tuoitre = code("tuoitre")
     static let ownDocument = UUID()
     static let othersDocument = UUID()
-    static let documents: [UUID: UploadedDocument] = [
-        ownDocument: UploadedDocument(
-            newsroom: tuoitre, check: DocumentClaimCheck(id: ownDocument, sha256: "ab", size: 2, mediaType: "application/pdf", url: "u1")),
-        othersDocument: UploadedDocument(
+    static let documents: [UUID: (newsroom: PartyCode, check: DocumentClaimCheck)] = [
+        ownDocument: (
+            newsroom: tuoitre, check: DocumentClaimCheck(id: ownDocument, sha256: "ab", size: 2, mediaType: "application/pdf", url: "u1")
+        ),
+        othersDocument: (
             newsroom: code("vnexpress"), check: DocumentClaimCheck(id: othersDocument, sha256: "cd", size: 2, mediaType: "application/pdf", url: "u2")
         ),
     ]

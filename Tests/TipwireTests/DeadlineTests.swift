@@ -96,7 +96,7 @@ extension Pipeline {
     }
 
     func act(_ action: TaskAction, on task: String, as agency: String) async throws {
-        let outcome = try await fixture.dependencies.tasks.perform(
+        let outcome = try await fixture.dependencies.stores.tasks.perform(
             action, on: UUID(uuidString: task)!, by: .agency(PartyCode(rawValue: agency)!), actorName: "agency:\(agency)")
         guard case .applied = outcome else { throw TestSetupError("\(action.name) was not applied: \(outcome)") }
     }
@@ -219,7 +219,7 @@ struct DeadlineTests {
                 // The newsroom answers: its clock is met, and the agency's resumes with the time it waited given back.
                 let request = try await pipeline.fixture.client.query(
                     "SELECT id FROM info_requests WHERE task_id = \(UUID(uuidString: task)!)")[0].decode(column: 0, as: UUID.self)
-                let answered = try await pipeline.fixture.dependencies.requests.answer(
+                let answered = try await pipeline.fixture.dependencies.stores.requests.answer(
                     request, answer: "Gửi kèm biên bản", documentIDs: [], declined: false, by: .newsroom(PartyCode(rawValue: "tuoitre")!),
                     actorName: "liaison:tuoitre")
                 guard case .answered = answered else { throw TestSetupError("the answer was not applied: \(answered)") }
@@ -247,7 +247,7 @@ struct DeadlineTests {
                 #expect(same(after.dueAt, before.dueAt.addingTimeInterval(10 * 86_400)))
                 try await pipeline.act(.extend(days: 30, reason: "Vụ việc đặc biệt phức tạp"), on: task, as: "so-nnmt")
                 // The default policy allows two extensions of at most 30 days each.
-                let third = try await pipeline.fixture.dependencies.tasks.perform(
+                let third = try await pipeline.fixture.dependencies.stores.tasks.perform(
                     .extend(days: 5, reason: "Lần ba"), on: UUID(uuidString: task)!, by: .agency(PartyCode(rawValue: "so-nnmt")!),
                     actorName: "agency:so-nnmt")
                 guard case .rejected(.invalid(let failure)) = third else { throw TestSetupError("a third extension was not refused: \(third)") }
@@ -258,7 +258,7 @@ struct DeadlineTests {
                 let other = try #require(tasks["ubnd-cau-giay"])
                 try await pipeline.act(.acknowledge(note: nil), on: other, as: "ubnd-cau-giay")
                 try await pipeline.act(.extend(days: 30, reason: "Phức tạp"), on: other, as: "ubnd-cau-giay")
-                let second = try await pipeline.fixture.dependencies.tasks.perform(
+                let second = try await pipeline.fixture.dependencies.stores.tasks.perform(
                     .extend(days: 5, reason: "Lần hai"), on: UUID(uuidString: other)!, by: .agency(PartyCode(rawValue: "ubnd-cau-giay")!),
                     actorName: "agency:ubnd-cau-giay")
                 guard case .rejected(.invalid) = second else { throw TestSetupError("a second land extension was not refused: \(second)") }

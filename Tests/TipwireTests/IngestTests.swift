@@ -209,7 +209,7 @@ struct IngestTests {
                 // A revoked token stops working at once.
                 let revokedID = try await fixture.client.query(
                     "SELECT id FROM api_tokens WHERE newsroom_code = 'tuoitre'")[0].decode(column: 0, as: UUID.self)
-                #expect(try await fixture.dependencies.tokens.revoke(id: revokedID))
+                #expect(try await fixture.dependencies.stores.tokens.revoke(id: revokedID))
                 let revoked = try await client.send(.post("/v1/findings", token: liaison, json: findingJSON()))
                 #expect(revoked.status == .unauthorized)
 

@@ -59,7 +59,7 @@ struct Pipeline: Sendable {
         let submission = FindingSubmission(
             articleURL: "https://tuoitre.vn/bai-\(key).htm", title: "Sai phạm đất đai \(key)", publishedAt: Date(timeIntervalSinceNow: -3600),
             summary: "Tóm tắt", category: category, jurisdiction: PartyCode(rawValue: jurisdiction)!)
-        let outcome = try await fixture.dependencies.findings.submit(
+        let outcome = try await fixture.dependencies.stores.findings.submit(
             FindingRequest(
                 newsroom: PartyCode(rawValue: "tuoitre")!, actor: "liaison:tuoitre", idempotencyKey: key, requestSHA256: Array(key.utf8),
                 submission: submission))

@@ -49,7 +49,7 @@ struct RelayTests {
     @Test func outcomesReachTheNewsroomsTopicAsFindingUpdates() async throws {
         try await Pipeline.with { pipeline in
             let view = try await pipeline.submit()
-            let tasks = pipeline.fixture.dependencies.tasks
+            let tasks = pipeline.fixture.dependencies.stores.tasks
             let ward = try #require(view.tasks.first { $0.agency.rawValue == "ubnd-cau-giay" }).id
             let department = try #require(view.tasks.first { $0.agency.rawValue == "so-nnmt" }).id
             let wardActor = TaskActor.agency(PartyCode(rawValue: "ubnd-cau-giay")!)
@@ -67,7 +67,7 @@ struct RelayTests {
             _ = try await tasks.perform(
                 .requestInfo(questions: "Đề nghị cung cấp biên bản", documentsWanted: ["biên bản"]), on: departmentTask, by: departmentActor,
                 actorName: "agency:so-nnmt")
-            let requests = pipeline.fixture.dependencies.requests
+            let requests = pipeline.fixture.dependencies.stores.requests
             let request = try #require(
                 try await requests.list(RequestFilter(), for: .newsroom(PartyCode(rawValue: "tuoitre")!)).items.first)
             let answer = try await requests.answer(

@@ -45,7 +45,7 @@ struct ResponseConsumerTests {
             // A task of cong-an-tp: the coordinator moves the ward's task there.
             let ward = try #require(view.tasks.first { $0.agency.rawValue == "ubnd-cau-giay" }).id
             guard
-                case .applied(_, let opened?) = try await pipeline.fixture.dependencies.tasks.perform(
+                case .applied(_, let opened?) = try await pipeline.fixture.dependencies.stores.tasks.perform(
                     .transfer(to: PartyCode(rawValue: "cong-an-tp")!, reason: "Dấu hiệu tội phạm"), on: UUID(uuidString: ward)!, by: .coordinator,
                     actorName: "coordinator:thanh-tra-tp")
             else {
@@ -270,7 +270,7 @@ struct ResponseConsumerTests {
     @Test func anAgencyAnswersANewsroomsQuestionOverKafka() async throws {
         try await Pipeline.with { pipeline in
             let view = try await pipeline.submit()
-            let requests = pipeline.fixture.dependencies.requests
+            let requests = pipeline.fixture.dependencies.stores.requests
             guard
                 case .asked(let asked) = try await requests.ask(
                     finding: UUID(uuidString: view.finding.id)!, agency: PartyCode(rawValue: "so-nnmt"), questions: "Đã xử lý đến đâu?",
