@@ -36,7 +36,8 @@ public func buildRouter(
     }.addRoutes(to: router)
     var v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: tokens))
     if let limit = dependencies.rateLimit { v1 = v1.add(middleware: RateLimitMiddleware(limiter: RateLimiter(limit))) }
-    DocumentsController(documents: dependencies.stores.documents, maxSize: dependencies.maxDocumentSize).addRoutes(to: v1)
+    DocumentsController(documents: dependencies.stores.documents, audit: dependencies.stores.audit, maxSize: dependencies.maxDocumentSize).addRoutes(
+        to: v1)
     FindingsController(findings: dependencies.stores.findings).addRoutes(to: v1)
     TasksController(tasks: dependencies.stores.tasks).addRoutes(to: v1)
     RequestsController(requests: dependencies.stores.requests).addRoutes(to: v1)

@@ -8,6 +8,7 @@ import TipwireStore
 /// `POST /v1/documents` (liaison) and `GET /v1/documents/{id}` (its newsroom, and agencies with a task on a finding linking it).
 struct DocumentsController {
     let documents: DocumentStore
+    let audit: AuditStore
     let maxSize: Int
 
     func addRoutes(to group: RouterGroup<TipwireRequestContext>) {
@@ -71,6 +72,11 @@ struct DocumentsController {
                 break
             }
         }
+        // Every download that hands out bytes is on the record, before the bytes leave.
+        try await audit.record(
+            AuditEntry(
+                actor: principal.actor, action: .documentRead, object: "documents/\(document.id)",
+                detail: ["from": .number(Double(range.lowerBound)), "bytes": .number(Double(range.count))]))
         let bytes = range.isEmpty ? [] : try await documents.content(sha256: document.sha256, offset: range.lowerBound, length: range.count)
         headers[.contentLength] = String(bytes.count)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

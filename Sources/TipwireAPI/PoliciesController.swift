@@ -31,7 +31,7 @@ struct PoliciesController {
         } catch {
             throw Problem.validation(error)
         }
-        guard let saved = try await policies.save(policy) else {
+        guard let saved = try await policies.save(policy, by: principal.actor) else {
             throw Problem.validation(ValidationFailure("category", "is not a known category"))
         }
         context.logger.notice(

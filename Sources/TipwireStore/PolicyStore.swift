@@ -40,13 +40,24 @@ extension PolicyStore {
 
     /// Adds or replaces a policy. Running clocks keep the times they started with; new clocks use this.
     /// Nil when the category does not exist.
-    public func save(_ policy: DeadlinePolicy) async throws -> DeadlinePolicy? {
+    public func save(_ policy: DeadlinePolicy, by actor: String) async throws -> DeadlinePolicy? {
         if let category = policy.category,
             try await client.query("SELECT 1 FROM categories WHERE code = \(category)").isEmpty
         {
             return nil
         }
-        try await client.execute(
+        return try await client.withTransaction { connection in
+            try await Self.write(policy, on: connection)
+            let detail = try JSONDecoder().decode(JSONValue.self, from: Data(try TipwireJSON.encode(policy)))
+            let object = "policies/\(policy.category ?? "default")/\(policy.stage.rawValue)"
+            try await AuditStore.record(
+                [AuditEntry(actor: actor, action: .policyChanged, object: object, detail: ["policy": detail])], on: connection)
+            return policy
+        }
+    }
+
+    private static func write(_ policy: DeadlinePolicy, on connection: PostgresConnection) async throws {
+        try await connection.execute(
             """
             INSERT INTO deadline_policies (category_code, stage, amount, unit, max_extensions, reminder_percent, ladder_step_working_days, legal_basis)
             VALUES (\(policy.category), \(policy.stage.rawValue), \(policy.amount), \(policy.unit.rawValue), \(policy.maxExtensions), \(policy.reminderPercent),
@@ -55,6 +66,5 @@ extension PolicyStore {
                 amount = excluded.amount, unit = excluded.unit, max_extensions = excluded.max_extensions, reminder_percent = excluded.reminder_percent,
                 ladder_step_working_days = excluded.ladder_step_working_days, legal_basis = excluded.legal_basis, updated_at = now()
             """)
-        return policy
     }
 }

@@ -232,6 +232,7 @@ public struct TaskStore: Sendable {
         if !opened.isEmpty { writes.append(Inserts.tasks(opened)) }
         writes.append(Inserts.taskEvents(events))
         _ = try await connection.pipeline(writes)
+        try await AuditStore.record(changes.compactMap(Self.audit), on: connection)
         try await DeadlineStore.apply(changes, rules: rules, on: connection)
 
         var outbox: [OutboundEvent] = []
@@ -269,6 +270,18 @@ public struct TaskStore: Sendable {
             }
         }
         if !outbox.isEmpty { _ = try await connection.pipeline(Inserts.outbox(outbox)) }
+    }
+
+    /// The audit entry of a change the log keeps: a coordinator's reassignment, a close.
+    static func audit(_ change: Change) -> AuditEntry? {
+        let object = "tasks/\(change.task.id.lowercased)"
+        if let opened = change.opened, opened.routedBy == .reassignment {
+            return AuditEntry(
+                actor: change.actorName, action: .taskReassigned, object: object,
+                detail: ["to": .string(opened.agency.rawValue), "new_task_id": .string(opened.id.lowercased), "reason": .string(change.action.text)])
+        }
+        guard case .close = change.action else { return nil }
+        return AuditEntry(actor: change.actorName, action: .taskClosed, object: object, detail: ["reason": .string(change.action.text)])
     }
 
     static func json(_ value: [String: JSONValue]) throws -> String {

@@ -36,6 +36,7 @@ public struct TipwireStores: Sendable {
     public let duties: DutyStore
     public let calendar: CalendarStore
     public let outbox: OutboxStore
+    public let audit: AuditStore
 
     public init(database: TipwireDatabase, links: DocumentLinks, findingsLogger: Logger = Logger(label: "tipwire.findings")) {
         let client = database.client
@@ -49,5 +50,6 @@ public struct TipwireStores: Sendable {
         duties = DutyStore(client: client)
         calendar = CalendarStore(client: client)
         outbox = OutboxStore(client: client)
+        audit = AuditStore(client: client)
     }
 }

@@ -58,10 +58,14 @@ public struct TokenStore: Sendable {
         id, role, newsroom_code, agency_code, holder, label, created_at, expires_at, last_used_at, revoked_at, rotated_from
         """
 
+    /// Names the operator running the command line in the audit log.
+    public static let operatorActor = "operator:" + (ProcessInfo.processInfo.environment["USER"] ?? "unknown")
+
     /// Creates a token for `role`, scoped to a newsroom (liaison) or an agency (agency, coordinator), held by
-    /// the officer `holder`, valid for `lifetime` seconds.
+    /// the officer `holder`, valid for `lifetime` seconds. `actor` (who made it) goes in the audit log.
     public func create(
-        role: Role, scope: PartyCode?, holder: String, label: String = "", lifetime: TimeInterval = TokenLifetime.default
+        role: Role, scope: PartyCode?, holder: String, label: String = "", lifetime: TimeInterval = TokenLifetime.default,
+        by actor: String = operatorActor
     ) async throws -> (BearerToken, TokenRecord) {
         switch (role.scopeKind, scope) {
         case (.newsroom, nil): throw TokenError.scope("a \(role.rawValue) token needs a newsroom code")
@@ -77,9 +81,11 @@ public struct TokenStore: Sendable {
         let agency = role.scopeKind == .agency ? scope : nil
         do {
             return try await client.withTransaction { connection in
-                try await Self.insert(
+                let made = try await Self.insert(
                     role: role, newsroom: newsroom, agency: agency, holder: holder, label: label, lifetime: lifetime, rotatedFrom: nil, on: connection
                 )
+                try await AuditStore.record([Self.audit(.tokenCreated, made.1, by: actor)], on: connection)
+                return made
             }
         } catch let error as PostgresError where error.sqlState == SQLState.foreignKeyViolation {
             throw TokenError.scope("no \(newsroom != nil ? "newsroom" : "agency") with code '\(scope?.rawValue ?? "")'")
@@ -104,7 +110,9 @@ public struct TokenStore: Sendable {
 
     /// A new token with the same role, scope, holder and label as `id`, which stops working after `grace`
     /// seconds (0: at once), so the holder can switch its clients over.
-    public func rotate(id: UUID, lifetime: TimeInterval = TokenLifetime.default, grace: TimeInterval = 0) async throws -> (BearerToken, TokenRecord) {
+    public func rotate(
+        id: UUID, lifetime: TimeInterval = TokenLifetime.default, grace: TimeInterval = 0, by actor: String = operatorActor
+    ) async throws -> (BearerToken, TokenRecord) {
         try await client.withTransaction { connection in
             let rows = try await connection.query(
                 """
@@ -113,9 +121,11 @@ public struct TokenStore: Sendable {
                 """)
             guard let row = rows.firstRow else { throw TokenError.notFound(id) }
             let old = try Self.record(row)
-            return try await Self.insert(
+            let made = try await Self.insert(
                 role: old.role, newsroom: old.newsroom, agency: old.agency, holder: old.holder, label: old.label, lifetime: lifetime, rotatedFrom: id,
                 on: connection)
+            try await AuditStore.record([Self.audit(.tokenRotated, made.1, by: actor)], on: connection)
+            return made
         }
     }
 
@@ -138,8 +148,22 @@ public struct TokenStore: Sendable {
     }
 
     /// Revokes a token; false when no unrevoked token has this id.
-    public func revoke(id: UUID) async throws -> Bool {
-        try await client.execute("UPDATE api_tokens SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL") == 1
+    public func revoke(id: UUID, by actor: String = operatorActor) async throws -> Bool {
+        try await client.withTransaction { connection in
+            let rows = try await connection.query(
+                "UPDATE api_tokens SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING \(unescaped: Self.columns)")
+            guard let row = rows.firstRow else { return false }
+            try await AuditStore.record([Self.audit(.tokenRevoked, try Self.record(row), by: actor)], on: connection)
+            return true
+        }
+    }
+
+    /// A token's audit entry: its role, scope and holder, never its secret.
+    static func audit(_ action: AuditAction, _ record: TokenRecord, by actor: String) -> AuditEntry {
+        var detail: [String: JSONValue] = ["role": .string(record.role.rawValue), "holder": .string(record.holder)]
+        if let scope = record.newsroom ?? record.agency { detail["scope"] = .string(scope.rawValue) }
+        if let from = record.rotatedFrom { detail["rotated_from"] = .string(from.lowercased) }
+        return AuditEntry(actor: actor, action: action, object: "tokens/\(record.id.lowercased)", detail: detail)
     }
 
     /// What `token` stands for. A valid token's `last_used_at` is brought up to date at most once a minute

@@ -1,0 +1,109 @@
+import Crypto
+import Foundation
+import Postgres
+import TipwireCore
+
+/// What the audit log records.
+public enum AuditAction: String, Sendable, CaseIterable {
+    case tokenCreated = "token.created"
+    case tokenRotated = "token.rotated"
+    case tokenRevoked = "token.revoked"
+    case documentRead = "document.read"
+    case policyChanged = "policy.changed"
+    case taskReassigned = "task.reassigned"
+    case taskClosed = "task.closed"
+}
+
+/// One thing that happened, for the audit log: who, what, to which object, and what else matters (never
+/// document, summary or source content).
+public struct AuditEntry: Sendable {
+    public var actor: String
+    public var action: AuditAction
+    /// `kind/id`: `tokens/…`, `documents/…`, `policies/…`, `tasks/…`.
+    public var object: String
+    public var detail: [String: JSONValue]
+
+    public init(actor: String, action: AuditAction, object: String, detail: [String: JSONValue] = [:]) {
+        self.actor = actor
+        self.action = action
+        self.object = object
+        self.detail = detail
+    }
+}
+
+/// The result of walking the chain.
+public enum AuditVerification: Sendable, Equatable {
+    /// Every row links to the one before and matches its content; `head` is the newest row's hash (nil when empty).
+    case intact(rows: Int, head: AuditHead?)
+    /// The first row that breaks the chain, and how.
+    case broken(id: Int64, reason: String)
+}
+
+/// The newest row: its id and hash, for publication out of band.
+public struct AuditHead: Sendable, Equatable {
+    public var id: Int64
+    public var hash: [UInt8]
+    public var hex: String { hash.map { String(format: "%02x", $0) }.joined() }
+}
+
+/// The tamper-evident audit log (migration 0010): rows are chained by the database as they are inserted, in
+/// the transaction of the action they record; this reads and checks the chain.
+public struct AuditStore: Sendable {
+    let client: PostgresClient
+
+    public init(client: PostgresClient) { self.client = client }
+
+    /// Records entries in the caller's transaction, so they commit or roll back with the action.
+    static func record(_ entries: [AuditEntry], on connection: PostgresConnection) async throws {
+        if entries.isEmpty { return }
+        let details = try entries.map { String(decoding: try TipwireJSON.encode($0.detail), as: UTF8.self) }
+        try await connection.execute(
+            """
+            INSERT INTO audit_log (actor, action, object, detail)
+            SELECT * FROM unnest(\(entries.map(\.actor))::text[], \(entries.map(\.action.rawValue))::text[], \(entries.map(\.object))::text[],
+                                 \(details)::jsonb[])
+            """)
+    }
+
+    /// Records an entry in a transaction of its own (an action that wrote nothing else: a download).
+    public func record(_ entry: AuditEntry) async throws {
+        try await client.withTransaction { try await Self.record([entry], on: $0) }
+    }
+
+    /// The newest row, or nil while the log is empty.
+    public func head() async throws -> AuditHead? {
+        guard let row = try await client.query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").firstRow else { return nil }
+        let (id, hash) = try row.decode((Int64, [UInt8]).self)
+        return AuditHead(id: id, hash: hash)
+    }
+
+    /// Walks the whole chain in id order, `batch` rows at a time, recomputing every hash; `progress` is told
+    /// the rows checked so far after each batch.
+    public func verify(batch: Int = 10_000, progress: (Int) -> Void = { _ in }) async throws -> AuditVerification {
+        var previous = [UInt8](repeating: 0, count: 32)
+        var last: AuditHead?
+        var checked = 0
+        while true {
+            let rows = try await client.query(
+                """
+                SELECT id, prev_hash, hash, audit_log_content(id, at, actor, action, object, detail) FROM audit_log
+                WHERE id > \(last?.id ?? 0) ORDER BY id LIMIT \(max(1, batch))
+                """
+            ).decode((Int64, [UInt8], [UInt8], [UInt8]).self)
+            if rows.isEmpty { return .intact(rows: checked, head: last) }
+            for (id, prevHash, hash, content) in rows {
+                guard prevHash == previous else {
+                    return .broken(
+                        id: id, reason: last.map { "its prev_hash is not row \($0.id)'s hash" } ?? "the first row does not start from zero")
+                }
+                guard hash == Array(SHA256.hash(data: previous + content)) else {
+                    return .broken(id: id, reason: "its hash does not match its content")
+                }
+                previous = hash
+                last = AuditHead(id: id, hash: hash)
+                checked += 1
+            }
+            progress(checked)
+        }
+    }
+}
