@@ -43,6 +43,7 @@ public func buildRouter(
     RequestsController(requests: dependencies.stores.requests).addRoutes(to: v1)
     PoliciesController(policies: dependencies.stores.policies).addRoutes(to: v1)
     DutiesController(duties: dependencies.stores.duties).addRoutes(to: v1)
+    AuditController(audit: dependencies.stores.audit).addRoutes(to: v1)
     return router
 }
 
@@ -69,6 +70,7 @@ struct RouteTable: Sendable {
     static let tipwire = RouteTable([
         ("/healthz", [.get]),
         ("/metrics", [.get]),
+        ("/v1/audit", [.get]),
         ("/v1/documents", [.post]),
         ("/v1/escalations", [.get]),
         ("/v1/escalations/{id}/acknowledge", [.post]),

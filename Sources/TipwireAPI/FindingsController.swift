@@ -132,13 +132,26 @@ struct QueryReader {
         return date
     }
 
-    mutating func cursor(_ name: String) -> PageCursor? {
+    mutating func cursor(_ name: String) -> PageCursor? { cursor(name, PageCursor.init(token:)) }
+
+    /// A cursor of another kind (`SequenceCursor`), read by `parse`.
+    mutating func cursor<Cursor>(_ name: String, _ parse: (String) -> Cursor?) -> Cursor? {
         guard let text = parameters.get(name) else { return nil }
-        guard let cursor = PageCursor(token: text) else {
+        guard let cursor = parse(text) else {
             errors.append(FieldError(name, "is not a cursor this API returned (use next_cursor from the previous page)"))
             return nil
         }
         return cursor
+    }
+
+    /// A one-line text parameter of at most `maximum` characters.
+    mutating func text(_ name: String, maximum: Int) -> String? {
+        guard let text = parameters.get(name).map(TextRules.normalized) else { return nil }
+        if let problem = TextRules.problem(text, length: 1...maximum, multiline: false) {
+            errors.append(FieldError(name, problem))
+            return nil
+        }
+        return text
     }
 
     mutating func limit(_ name: String, default value: Int, maximum: Int) -> Int {

@@ -27,3 +27,19 @@ public struct PageCursor: Sendable, Hashable {
         self.id = id
     }
 }
+
+/// An opaque position in a list ordered by a growing number, newest first (the audit log): the last row a page returned.
+public struct SequenceCursor: Sendable, Hashable {
+    public var id: Int64
+
+    public init(id: Int64) { self.id = id }
+
+    public var token: String { Base64URL.encode(Array("seq/\(id)".utf8)) }
+
+    public init?(token: String) {
+        guard token.utf8.count <= 100, let bytes = Base64URL.decode(token) else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard text.hasPrefix("seq/"), let id = Int64(text.dropFirst(4)), id > 0 else { return nil }
+        self.id = id
+    }
+}

@@ -31,6 +31,48 @@ public struct AuditEntry: Sendable {
     }
 }
 
+/// One row of the audit log as an auditor reads it.
+public struct AuditRecord: Sendable, Codable, Hashable {
+    public var id: Int64
+    public var at: Date
+    public var actor: String
+    public var action: String
+    public var object: String
+    public var detail: JSONValue
+    /// The row's hash and its predecessor's, hex: the chain, checkable by anyone holding the rows.
+    public var hash: String
+    public var prevHash: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, at, actor, action, object, detail, hash
+        case prevHash = "prev_hash"
+    }
+}
+
+/// Filters for `GET /v1/audit`.
+public struct AuditFilter: Sendable {
+    public var actor: String?
+    public var action: AuditAction?
+    public var object: String?
+    public var since: Date?
+    public var until: Date?
+    public var after: SequenceCursor?
+    public var limit: Int
+
+    public init(
+        actor: String? = nil, action: AuditAction? = nil, object: String? = nil, since: Date? = nil, until: Date? = nil, after: SequenceCursor? = nil,
+        limit: Int = 50
+    ) {
+        self.actor = actor
+        self.action = action
+        self.object = object
+        self.since = since
+        self.until = until
+        self.after = after
+        self.limit = limit
+    }
+}
+
 /// The result of walking the chain.
 public enum AuditVerification: Sendable, Equatable {
     /// Every row links to the one before and matches its content; `head` is the newest row's hash (nil when empty).
@@ -68,6 +110,31 @@ public struct AuditStore: Sendable {
     /// Records an entry in a transaction of its own (an action that wrote nothing else: a download).
     public func record(_ entry: AuditEntry) async throws {
         try await client.withTransaction { try await Self.record([entry], on: $0) }
+    }
+
+    /// A page of rows, newest first. `actor` matches the principal with or without the officer's name
+    /// (`agency:so-nnmt` finds `agency:so-nnmt (Trần Thị B)`).
+    public func list(_ filter: AuditFilter) async throws -> Page<AuditRecord> {
+        let limit = min(max(filter.limit, 1), 200)
+        let rows = try await client.query(
+            """
+            SELECT id, at, actor, action, object, detail::text, encode(hash, 'hex'), encode(prev_hash, 'hex') FROM audit_log
+            WHERE (\(filter.actor)::text IS NULL OR actor = \(filter.actor) OR starts_with(actor, \(filter.actor) || ' ('))
+              AND (\(filter.action?.rawValue)::text IS NULL OR action = \(filter.action?.rawValue))
+              AND (\(filter.object)::text IS NULL OR object = \(filter.object))
+              AND (\(filter.since)::timestamptz IS NULL OR at >= \(filter.since))
+              AND (\(filter.until)::timestamptz IS NULL OR at < \(filter.until))
+              AND (\(filter.after?.id)::bigint IS NULL OR id < \(filter.after?.id))
+            ORDER BY id DESC LIMIT \(limit + 1)
+            """
+        ).decode((Int64, Date, String, String, String, String, String, String).self)
+        let records = try rows.prefix(limit).map { id, at, actor, action, object, detail, hash, prevHash in
+            AuditRecord(
+                id: id, at: at, actor: actor, action: action, object: object,
+                detail: try JSONDecoder().decode(JSONValue.self, from: Data(detail.utf8)),
+                hash: hash, prevHash: prevHash)
+        }
+        return Page(items: records, nextCursor: rows.count > limit ? records.last.map { SequenceCursor(id: $0.id).token } : nil)
     }
 
     /// The newest row, or nil while the log is empty.

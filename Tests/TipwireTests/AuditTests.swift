@@ -151,4 +151,46 @@ struct AuditTests {
             #expect(reason.contains("prev_hash"))
         }
     }
+
+    @Test func auditorsReadTheLogByActorActionObjectAndTimeInPagesAndNobodyElseCan() async throws {
+        try await Fixture.with { fixture in
+            let ids = try await Self.recordOneOfEach(fixture)
+            try await fixture.app().test(.router) { client in
+                let auditor = fixture.token("auditor")
+                for other in [fixture.token("coordinator", "thanh-tra-tp"), fixture.token("liaison", "tuoitre"), fixture.token("admin")] {
+                    #expect(try await client.send(.get("/v1/audit", token: other)).status == .forbidden)
+                }
+                let all = try await client.send(.get("/v1/audit?limit=200", token: auditor)).json()
+                let items = try #require(all["items"] as? [[String: Any]])
+                let ids64 = items.compactMap { $0["id"] as? Int }
+                #expect(ids64 == ids64.sorted(by: >), "newest first")
+                #expect(all["next_cursor"] is NSNull)
+                // Each row shows its hash and its predecessor's, so the chain can be checked from the rows alone.
+                for (newer, older) in zip(items, items.dropFirst()) {
+                    #expect(newer["prev_hash"] as? String == older["hash"] as? String)
+                }
+
+                let downloads = try await client.send(.get("/v1/audit?actor=liaison:tuoitre&action=document.read", token: auditor)).json()
+                #expect((downloads["items"] as? [[String: Any]])?.map { $0["object"] as? String } == ["documents/\(ids.document)"])
+                let task = try await client.send(.get("/v1/audit?object=tasks/\(ids.task)", token: auditor)).json()
+                #expect((task["items"] as? [[String: Any]])?.map { $0["action"] as? String } == ["task.reassigned"])
+                let future = try await client.send(.get("/v1/audit?since=2999-01-01T00:00:00Z", token: auditor)).json()
+                #expect((future["items"] as? [Any])?.isEmpty == true)
+
+                // Two at a time, following next_cursor, gives every row once.
+                var seen: [Int] = []
+                var cursor: String?
+                repeat {
+                    let page = try await client.send(.get("/v1/audit?limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), token: auditor)).json()
+                    seen += (page["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int }
+                    cursor = page["next_cursor"] as? String
+                } while cursor != nil
+                #expect(seen == ids64)
+
+                let bad = try await client.send(.get("/v1/audit?action=token.stolen&cursor=nope", token: auditor))
+                #expect(bad.status == .badRequest)
+                #expect(Set(try bad.problemFields()) == ["action", "cursor"])
+            }
+        }
+    }
 }

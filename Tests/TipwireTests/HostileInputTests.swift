@@ -80,10 +80,14 @@ struct HostileInputTests {
                 let reported = "OTIyMzM3MjAzNjg1NDc3NTgwNy8wMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA"
                 let minimum = Base64URL.encode(Array("-9223372036854775808/00000000-0000-0000-0000-000000000000".utf8))
                 let cases = [("cursor", reported), ("cursor", minimum), ("limit", "9223372036854775808"), ("limit", "-1")]
-                for path in ["/v1/findings", "/v1/tasks", "/v1/requests", "/v1/escalations", "/v1/overdue"] {
-                    // The overdue board is one page per group: it takes a limit, no cursor.
-                    for (parameter, value) in cases where path != "/v1/overdue" || parameter == "limit" {
-                        let reply = try await client.send(.get("\(path)?\(parameter)=\(value)", token: coordinator))
+                let auditor = fixture.token("auditor")
+                let sequence = [
+                    ("cursor", Base64URL.encode(Array("seq/9223372036854775808".utf8))), ("cursor", Base64URL.encode(Array("seq/0".utf8))),
+                ]
+                for path in ["/v1/findings", "/v1/tasks", "/v1/requests", "/v1/escalations", "/v1/overdue", "/v1/audit"] {
+                    // The overdue board is one page per group: it takes a limit, no cursor. The audit log pages by sequence number.
+                    for (parameter, value) in cases + (path == "/v1/audit" ? sequence : []) where path != "/v1/overdue" || parameter == "limit" {
+                        let reply = try await client.send(.get("\(path)?\(parameter)=\(value)", token: path == "/v1/audit" ? auditor : coordinator))
                         #expect(reply.status == .badRequest, "\(path) \(parameter)=\(value): \(reply.status) \(reply.text.prefix(200))")
                         #expect(try reply.problemFields().contains(parameter), "\(path)")
                     }
@@ -91,6 +95,8 @@ struct HostileInputTests {
                 for value in ["%2B275760-09-13T00:00:00Z", "99999-01-01T00:00:00Z", "0000-12-31T00:00:00Z", "NaN", "1e400"] {
                     let reply = try await client.send(.get("/v1/findings?received_after=\(value)", token: coordinator))
                     #expect(reply.status == .badRequest, "\(value): \(reply.text.prefix(200))")
+                    let audit = try await client.send(.get("/v1/audit?since=\(value)", token: auditor))
+                    #expect(audit.status == .badRequest, "audit since=\(value): \(audit.text.prefix(200))")
                 }
                 #expect(try await client.send(.get("/v1/findings", token: coordinator)).status == .ok)
             }

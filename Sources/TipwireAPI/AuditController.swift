@@ -1,0 +1,25 @@
+import Foundation
+import Hummingbird
+import TipwireCore
+import TipwireStore
+
+/// `GET /v1/audit`: the audit log, for auditors only. Rows name who did what to which object; they hold no
+/// document, summary or source content.
+struct AuditController {
+    let audit: AuditStore
+
+    func addRoutes(to group: RouterGroup<TipwireRequestContext>) {
+        group.get("audit", use: list)
+    }
+
+    @Sendable func list(_ request: Request, context: TipwireRequestContext) async throws -> Response {
+        _ = try context.require(.auditor)
+        var query = QueryReader(request.uri.queryParameters)
+        let filter = AuditFilter(
+            actor: query.text("actor", maximum: 300), action: query.oneOf("action", AuditAction.allCases.map(\.rawValue)).flatMap(AuditAction.init),
+            object: query.text("object", maximum: 300), since: query.timestamp("since"), until: query.timestamp("until"),
+            after: query.cursor("cursor", SequenceCursor.init(token:)), limit: query.limit("limit", default: 50, maximum: 200))
+        try query.check()
+        return try HTTP.json(.ok, try await audit.list(filter))
+    }
+}
