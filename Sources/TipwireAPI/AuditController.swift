@@ -15,10 +15,14 @@ struct AuditController {
     @Sendable func list(_ request: Request, context: TipwireRequestContext) async throws -> Response {
         _ = try context.require(.auditor)
         var query = QueryReader(request.uri.queryParameters)
-        let filter = AuditFilter(
-            actor: query.text("actor", maximum: 300), action: query.oneOf("action", AuditAction.allCases.map(\.rawValue)).flatMap(AuditAction.init),
-            object: query.text("object", maximum: 300), since: query.timestamp("since"), until: query.timestamp("until"),
-            after: query.cursor("cursor", SequenceCursor.init(token:)), limit: query.limit("limit", default: 50, maximum: 200))
+        var filter = AuditFilter()
+        filter.actor = query.text("actor", maximum: 300)
+        filter.action = query.oneOf("action", AuditAction.allCases.map(\.rawValue)).flatMap(AuditAction.init)
+        filter.object = query.text("object", maximum: 300)
+        filter.since = query.timestamp("since")
+        filter.until = query.timestamp("until")
+        filter.after = query.cursor("cursor", SequenceCursor.init(token:))
+        filter.limit = query.limit("limit", default: 50, maximum: 200)
         try query.check()
         return try HTTP.json(.ok, try await audit.list(filter))
     }

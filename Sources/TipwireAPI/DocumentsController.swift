@@ -73,10 +73,7 @@ struct DocumentsController {
             }
         }
         // Every download that hands out bytes is on the record, before the bytes leave.
-        try await audit.record(
-            AuditEntry(
-                actor: principal.actor, action: .documentRead, object: "documents/\(document.id)",
-                detail: ["from": .number(Double(range.lowerBound)), "bytes": .number(Double(range.count))]))
+        try await audit.record(.documentRead(document.id, bytes: range, by: principal.actor))
         let bytes = range.isEmpty ? [] : try await documents.content(sha256: document.sha256, offset: range.lowerBound, length: range.count)
         headers[.contentLength] = String(bytes.count)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -21,13 +21,13 @@ public struct AuditEntry: Sendable {
     public var action: AuditAction
     /// `kind/id`: `tokens/…`, `documents/…`, `policies/…`, `tasks/…`.
     public var object: String
-    public var detail: [String: JSONValue]
+    public var detail: [String: JSONValue] = [:]
 
-    public init(actor: String, action: AuditAction, object: String, detail: [String: JSONValue] = [:]) {
-        self.actor = actor
-        self.action = action
-        self.object = object
-        self.detail = detail
+    /// A download that handed out `bytes` of document `id` (lower-case UUID) to `actor`.
+    public static func documentRead(_ id: String, bytes: Range<Int>, by actor: String) -> AuditEntry {
+        AuditEntry(
+            actor: actor, action: .documentRead, object: "documents/\(id)",
+            detail: ["from": .number(Double(bytes.lowerBound)), "bytes": .number(Double(bytes.count))])
     }
 }
 
@@ -49,7 +49,7 @@ public struct AuditRecord: Sendable, Codable, Hashable {
     }
 }
 
-/// Filters for `GET /v1/audit`.
+/// Filters for `GET /v1/audit`; every one is optional.
 public struct AuditFilter: Sendable {
     public var actor: String?
     public var action: AuditAction?
@@ -57,20 +57,9 @@ public struct AuditFilter: Sendable {
     public var since: Date?
     public var until: Date?
     public var after: SequenceCursor?
-    public var limit: Int
+    public var limit = 50
 
-    public init(
-        actor: String? = nil, action: AuditAction? = nil, object: String? = nil, since: Date? = nil, until: Date? = nil, after: SequenceCursor? = nil,
-        limit: Int = 50
-    ) {
-        self.actor = actor
-        self.action = action
-        self.object = object
-        self.since = since
-        self.until = until
-        self.after = after
-        self.limit = limit
-    }
+    public init() {}
 }
 
 /// The result of walking the chain.

@@ -77,7 +77,7 @@ struct AuditTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<60 {
                     group.addTask {
-                        try await fixture.stores.audit.record(AuditEntry(actor: "test:\(index)", action: .documentRead, object: "documents/\(index)"))
+                        try await fixture.stores.audit.record(.documentRead("\(index)", bytes: 0..<1, by: "test:\(index)"))
                     }
                 }
                 try await group.waitForAll()
