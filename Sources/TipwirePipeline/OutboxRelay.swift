@@ -87,6 +87,12 @@ public final class OutboxRelay: Service, Sendable {
             // Recordings in flight finish even when stopping: each one saves duplicates later.
             for recording in recordings { Task { _ = await recording.task.result } }
         }
+        /// Waits for every recording in flight, throwing the first failure.
+        func finishRecordings() async throws {
+            let finished = recordings
+            recordings = []
+            for recording in finished { try await recording.task.value }
+        }
         while !Task.isCancelled {
             let fetchStarted = ContinuousClock.now
             let batch = try await session.pendingOutbox(limit: configuration.batchSize, excluding: recordings.flatMap(\.ids))
@@ -95,9 +101,7 @@ public final class OutboxRelay: Service, Sendable {
                 if recordings.isEmpty {
                     await wakeup.wait(timeout: configuration.idlePoll)
                 } else {
-                    let finished = recordings
-                    recordings = []
-                    for recording in finished { try await recording.task.value }
+                    try await finishRecordings()
                 }
                 continue
             }
@@ -119,16 +123,12 @@ public final class OutboxRelay: Service, Sendable {
             }
             recordings.append((recording, batch.map(\.id)))
             if let error = round.error {
-                let finished = recordings
-                recordings = []
-                for recording in finished { try await recording.task.value }
+                try await finishRecordings()
                 failed.increment(by: batch.count - round.deliveries.count)
                 throw RelayRoundFailed(undelivered: batch.count - round.deliveries.count, error: error)
             }
         }
-        let finished = recordings
-        recordings = []
-        for recording in finished { try await recording.task.value }
+        try await finishRecordings()
     }
 
     private struct Round: Sendable {

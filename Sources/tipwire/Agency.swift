@@ -57,8 +57,9 @@ struct Agency: AsyncParsableCommand {
             var seen = Set<String>()
             let stop = Task {
                 for try await message in consumer.messages {
-                    let id = message.cloudEvent?.id ?? "\(message.partition)/\(message.offset)"
-                    if seen.insert(id).inserted { try show(message, id: id) }
+                    let event = message.cloudEvent
+                    let id = event?.id ?? "\(message.partition)/\(message.offset)"
+                    if seen.insert(id).inserted { try show(message, id: id, type: event?.type ?? "?") }
                     try consumer.storeOffset(message)
                 }
             }
@@ -70,8 +71,7 @@ struct Agency: AsyncParsableCommand {
             await consumer.close()
         }
 
-        func show(_ message: KafkaMessage, id: String) throws {
-            let type = message.cloudEvent?.type ?? "?"
+        func show(_ message: KafkaMessage, id: String, type: String) throws {
             if json {
                 let data = (try? JSONSerialization.jsonObject(with: Data(message.value))) ?? message.valueString
                 let line: [String: Any] = [
