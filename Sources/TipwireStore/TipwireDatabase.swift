@@ -26,6 +26,25 @@ public struct TipwireDatabase: Service, Sendable {
         try await PostgresMigrator(client: client, table: "schema_migrations", logger: logger).migrate(directory: directory)
     }
 
+    /// Grants `role` what the service may do in this schema (migration 0011): the working tables, and
+    /// only SELECT and INSERT on the audit log. Run by the owner after `migrate`.
+    public func grantService(role: String) async throws {
+        try await client.query("SELECT grant_service_role(\(role)::name)")
+    }
+
+    /// The role this pool connects as.
+    public func role() async throws -> String {
+        try await client.query("SELECT current_user::text")[0].decode(column: 0, as: String.self)
+    }
+
+    /// Whether the pool's role owns the audit log, so no privilege could stop it rewriting history (only
+    /// the append-only triggers would).
+    public func ownsAuditLog() async throws -> Bool {
+        try await client.query(
+            "SELECT pg_has_role(current_user, tableowner, 'USAGE') FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'audit_log'"
+        ).first?.decode(column: 0, as: Bool.self) ?? false
+    }
+
     public func run() async throws { try await client.run() }
 
     /// Closes the pool; for commands that use it once and end.

@@ -20,6 +20,14 @@ struct Migrate: AsyncParsableCommand {
     @Option(help: "Directory of migration files (env TIPWIRE_MIGRATIONS_DIR, default ./schemas/sql).")
     var migrations: String?
 
+    @Option(
+        name: .customLong("service-role"),
+        help: """
+            Then grant this existing role what the service needs, and no UPDATE, DELETE or TRUNCATE on the audit \
+            log (env TIPWIRE_SERVICE_ROLE). Run as the schema owner; the service then connects as this role.
+            """)
+    var serviceRoleFlag: String?
+
     func run() async throws {
         try logging.bootstrap()
         let logger = Logger(label: "tipwire.migrate")
@@ -28,6 +36,10 @@ struct Migrate: AsyncParsableCommand {
             let report = try await stores.database.migrate(directory: directory, logger: logger)
             print("migrations: \(report.applied.count) applied, \(report.alreadyApplied.count) already applied (\(directory.path))")
             for name in report.applied { print("  applied \(name)") }
+            if let role = serviceRoleFlag ?? Environment.value("TIPWIRE_SERVICE_ROLE") {
+                try await stores.database.grantService(role: role)
+                print("granted the service's privileges to \(role)")
+            }
         }
     }
 }

@@ -102,6 +102,14 @@ struct Dev: AsyncParsableCommand {
     @Option(help: "Directory of migration files (env TIPWIRE_MIGRATIONS_DIR, default ./schemas/sql).")
     var migrations: String?
 
+    @Option(
+        name: .customLong("migrate-database-url"),
+        help: """
+            Run migrations as this URL's role, the schema owner, and grant the --database-url role only what the \
+            service needs (env TIPWIRE_MIGRATE_DATABASE_URL; default: migrate as the --database-url role).
+            """)
+    var migrateDatabaseURLFlag: String?
+
     @Option(help: "Write TIPWIRE_URL and TIPWIRE_KAFKA_BROKERS to this file once serving.")
     var runtimeFile: String?
 
@@ -120,14 +128,45 @@ struct Dev: AsyncParsableCommand {
         }
         try await runStack(
             database: database, server: server, pipeline: pipeline, kafka: endpoint, embedded: embedded,
-            migrations: migrationsDirectory(migrations), runtimeFile: runtimeFile)
+            migrations: Migrations(
+                directory: migrationsDirectory(migrations), ownerURL: migrateDatabaseURLFlag ?? Environment.value("TIPWIRE_MIGRATE_DATABASE_URL")),
+            runtimeFile: runtimeFile)
+    }
+}
+
+/// The migrations `dev` applies at start, and as whom.
+struct Migrations {
+    var directory: URL
+    /// The owner's URL; nil when the service's own role migrates (and so owns everything).
+    var ownerURL: String?
+
+    /// Applies them to the schema `service` uses. With an owner URL, the owner migrates and grants the
+    /// service's role its privileges (migration 0011).
+    func apply(to service: TipwireDatabase, logger: Logger) async throws {
+        guard let ownerURL else {
+            let report = try await service.migrate(directory: directory)
+            logger.info("database migrated", metadata: ["applied": "\(report.applied.count)", "already_applied": "\(report.alreadyApplied.count)"])
+            return
+        }
+        let owner = TipwireDatabase(url: ownerURL, poolSize: 1, logger: logger)
+        defer { owner.close() }
+        let report = try await owner.migrate(directory: directory)
+        let role = try await service.role()
+        try await owner.grantService(role: role)
+        let ownerRole = try await owner.role()
+        logger.info(
+            "database migrated",
+            metadata: [
+                "applied": "\(report.applied.count)", "already_applied": "\(report.alreadyApplied.count)", "owner": "\(ownerRole)",
+                "service_role": "\(role)",
+            ])
     }
 }
 
 /// Wires the services and runs them until SIGTERM/SIGINT.
 func runStack(
     database: DatabaseOptions, server: ServerOptions, pipeline: PipelineOptions, kafka: KafkaEndpoint, embedded: EmbeddedBroker?,
-    migrations: URL?,
+    migrations: Migrations?,
     runtimeFile: String?
 ) async throws {
     let logger = Logger(label: "tipwire")
@@ -135,9 +174,11 @@ func runStack(
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
     let db = try database.database()
-    if let migrations {
-        let report = try await db.migrate(directory: migrations)
-        logger.info("database migrated", metadata: ["applied": "\(report.applied.count)", "already_applied": "\(report.alreadyApplied.count)"])
+    try await migrations?.apply(to: db, logger: logger)
+    if try await db.ownsAuditLog() {
+        logger.warning(
+            "the service connects as the schema owner, so only triggers keep the audit log append-only; connect as a role granted by `tipwire migrate --service-role` (README, Database roles)"
+        )
     }
     let kafkaHealth = try KafkaHealth(bootstrapServers: kafka.brokers, settings: kafka.settings)
     let checks = [

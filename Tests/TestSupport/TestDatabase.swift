@@ -41,6 +41,29 @@ public enum TestDatabase {
             throw error
         }
     }
+
+    /// The role tests connect as when they play the service: granted by migration 0011's
+    /// `grant_service_role`, so it may not UPDATE, DELETE or TRUNCATE the audit log.
+    public static let serviceRole = "tipwire_test_service"
+
+    /// A pool over `owner`'s schema (migrated) connecting as `serviceRole`, granted what the service may do.
+    public static func serviceClient(like owner: PostgresClient, grant: (String) async throws -> Void) async throws -> PostgresClient {
+        // Tests run in parallel: a role another test just created is fine.
+        try await owner.execute(
+            """
+            DO $$ BEGIN CREATE ROLE \(identifier: serviceRole) LOGIN;
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$
+            """)
+        try await grant(serviceRole)
+        var configuration = owner.configuration
+        guard var components = URLComponents(string: configuration.connection.url) else {
+            throw TestSetupError("the test database URL is not a postgres:// URL: \(configuration.connection.redactedURL)")
+        }
+        components.user = serviceRole
+        components.password = nil
+        configuration.connection.url = components.string ?? configuration.connection.url
+        return PostgresClient(configuration: configuration)
+    }
 }
 
 public struct TestSetupError: Error, CustomStringConvertible {

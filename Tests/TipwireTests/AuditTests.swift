@@ -90,15 +90,21 @@ struct AuditTests {
         }
     }
 
-    @Test func theLogRefusesUpdateDeleteAndTruncateFromTheService() async throws {
+    /// PostgreSQL refuses the service's role by privilege ("permission denied"); the owner, who holds every
+    /// privilege, is still stopped by the append-only triggers.
+    @Test func theLogRefusesUpdateDeleteAndTruncateFromTheServiceByPrivilegeAndFromTheOwnerByTrigger() async throws {
         try await Fixture.with { fixture in
             _ = try await Self.recordOneOfEach(fixture)
             for statement: PostgresQuery in [
                 "UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log WHERE action = 'document.read'", "TRUNCATE audit_log",
             ] {
+                let denied = try await #require(throws: PostgresError.self) { try await fixture.service.execute(statement) }
+                #expect(denied.sqlState == "42501" && denied.message.contains("permission denied for table audit_log"), "\(denied)")
                 let refused = try await #require(throws: PostgresError.self) { try await fixture.client.execute(statement) }
-                #expect(refused.sqlState == "42501", "\(refused)")
+                #expect(refused.sqlState == "42501" && refused.message.contains("append-only"), "\(refused)")
             }
+            #expect(try await fixture.stores.database.ownsAuditLog() == false)
+            #expect(try await TipwireDatabase(client: fixture.client).ownsAuditLog())
             guard case .intact = try await fixture.stores.audit.verify() else {
                 Issue.record("a refused change still broke the chain")
                 return

@@ -15,7 +15,10 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
 /// A migrated schema with the demo parties and a token per principal, and the API over it.
 struct Fixture: Sendable {
+    /// The schema owner's pool, for checks and set-up behind the service's back.
     let client: PostgresClient
+    /// The pool the stores use: connected as the service's role, with only its privileges.
+    let service: PostgresClient
     let tokens: [String: BearerToken]
     let stores: TipwireStores
     let dependencies: APIDependencies
@@ -28,6 +31,7 @@ struct Fixture: Sendable {
     ) async throws -> T {
         try await TestDatabase.withSchema(maxConnections: maxConnections) { client async throws in
             let fixture = try await make(client: client, maxDocumentSize: maxDocumentSize, rateLimit: rateLimit)
+            defer { fixture.service.close() }
             return try await body(fixture)
         }
     }
@@ -35,13 +39,17 @@ struct Fixture: Sendable {
     static func make(
         client: PostgresClient, maxDocumentSize: Int = APIDependencies.defaultMaxDocumentSize, rateLimit: RateLimit? = .default
     ) async throws -> Fixture {
-        try await TipwireDatabase(client: client).migrate(directory: repositoryRoot.appendingPathComponent("schemas/sql"), logger: quietLogger)
+        let owner = TipwireDatabase(client: client)
+        try await owner.migrate(directory: repositoryRoot.appendingPathComponent("schemas/sql"), logger: quietLogger)
         try await DemoData.seedParties(client)
-        let stores = TipwireStores(database: TipwireDatabase(client: client), links: DocumentLinks(publicURL: publicURL), findingsLogger: quietLogger)
+        let service = try await TestDatabase.serviceClient(like: client) { try await owner.grantService(role: $0) }
+        let stores = TipwireStores(
+            database: TipwireDatabase(client: service), links: DocumentLinks(publicURL: publicURL), findingsLogger: quietLogger)
         let created = try await DemoData.createTokens(stores.tokens)
         let dependencies = APIDependencies(stores: stores, maxDocumentSize: maxDocumentSize, rateLimit: rateLimit)
         return Fixture(
-            client: client, tokens: Dictionary(uniqueKeysWithValues: created.map { ($0.name, $0.token) }), stores: stores, dependencies: dependencies)
+            client: client, service: service, tokens: Dictionary(uniqueKeysWithValues: created.map { ($0.name, $0.token) }), stores: stores,
+            dependencies: dependencies)
     }
 
     /// `token("liaison", "tuoitre")` → the demo token `TIPWIRE_TOKEN_LIAISON_TUOITRE`.

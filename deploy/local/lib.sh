@@ -93,3 +93,12 @@ stop_cluster() {
     [ -f "$dir/data/postmaster.pid" ] && as_owner "$(pg_bin)/pg_ctl" -D "$dir/data" -w -m fast stop >/dev/null 2>&1
     return 0
 }
+
+# service_url OWNER_URL: creates the login role the service connects as (once per cluster; trust
+# authentication on 127.0.0.1 here) and prints OWNER_URL with that role in place of the owner.
+service_url() {
+    psql "$1" -qc "DO \$\$ BEGIN CREATE ROLE tipwire_service LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END \$\$" \
+        || die "cannot create the role tipwire_service"
+    local rest=${1#postgres://}
+    echo "postgres://tipwire_service@${rest#*@}"
+}
