@@ -44,6 +44,7 @@ public func buildRouter(
     PoliciesController(policies: dependencies.stores.policies).addRoutes(to: v1)
     DutiesController(duties: dependencies.stores.duties).addRoutes(to: v1)
     AuditController(audit: dependencies.stores.audit).addRoutes(to: v1)
+    SourcesController(sources: dependencies.stores.sources).addRoutes(to: v1)
     return router
 }
 
@@ -78,6 +79,7 @@ struct RouteTable: Sendable {
         ("/v1/findings", [.get, .post]),
         ("/v1/findings/{id}", [.get]),
         ("/v1/findings/{id}/questions", [.post]),
+        ("/v1/newsrooms/{code}/source-keys", [.get, .put]),
         ("/v1/overdue", [.get]),
         ("/v1/policies", [.get]),
         ("/v1/policies/{stage}", [.put]),
@@ -85,6 +87,7 @@ struct RouteTable: Sendable {
         ("/v1/requests/{id}", [.get]),
         ("/v1/requests/{id}/answer", [.post]),
         ("/v1/requests/{id}/decline", [.post]),
+        ("/v1/sources/{handle}", [.get]),
         ("/v1/tasks", [.get]),
         ("/v1/tasks/{id}", [.get]),
         ("/v1/tasks/{id}/{action}", [.post]),

@@ -101,7 +101,7 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
     public static func tooLarge(_ field: String, limit: Int) -> Problem {
         Problem(
             .contentTooLarge, "payload-too-large", title: "The request body is too large",
-            detail: "\(field): must be at most \(limit) bytes (\(limit / 1_048_576) MiB)",
+            detail: "\(field): must be at most \(limit) bytes (\(limit >= 1_048_576 ? "\(limit / 1_048_576) MiB" : "\(limit / 1024) KiB"))",
             errors: [FieldError(field, "must be at most \(limit) bytes")])
     }
 

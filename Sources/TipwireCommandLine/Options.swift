@@ -139,8 +139,8 @@ public struct KafkaOptions: ParsableArguments, Sendable {
     }
 }
 
-/// A setting that cannot work, found before anything starts: printed as `Error: …`, without the usage text
-/// a mistyped flag gets.
+/// A setting that cannot work, found before anything starts, or an input a command cannot use: printed as
+/// `Error: …`, without the usage text a mistyped flag gets.
 public struct StartupError: Error, CustomStringConvertible {
     public let description: String
 

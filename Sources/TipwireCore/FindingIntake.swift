@@ -7,11 +7,17 @@ public struct IntakeReference: Sendable {
     /// Each jurisdiction's parent (nil at the top).
     public var jurisdictionParents: [PartyCode: PartyCode?]
     public var routing: RoutingTable
+    /// Each newsroom's current source key, for the envelopes submissions carry.
+    public var currentSourceKeys: [PartyCode: SourceKeyID]
 
-    public init(categories: Set<String>, jurisdictionParents: [PartyCode: PartyCode?], routing: RoutingTable) {
+    public init(
+        categories: Set<String>, jurisdictionParents: [PartyCode: PartyCode?], routing: RoutingTable,
+        currentSourceKeys: [PartyCode: SourceKeyID] = [:]
+    ) {
         self.categories = categories
         self.jurisdictionParents = jurisdictionParents
         self.routing = routing
+        self.currentSourceKeys = currentSourceKeys
     }
 
     /// The jurisdiction and its ancestors, nearest first.
@@ -35,7 +41,7 @@ public struct AcceptedFinding: Sendable, Hashable {
 public enum FindingIntake {
     /// Decides a checked submission against what the database knows: every reference it makes must exist,
     /// its documents must be the sending newsroom's own, and some agency independent of its subject must
-    /// be able to take it. `documents` are the uploads the submission names that exist: who uploaded each,
+    /// be able to take it; a sealed source envelope must be to its newsroom's current key. `documents` are the uploads the submission names that exist: who uploaded each,
     /// and its claim-check. Names every bad field. Throws only when the routing data itself is broken (no
     /// coordinator), which no submission can fix.
     public static func decide(
@@ -59,6 +65,20 @@ public enum FindingIntake {
                 continue
             }
             checks.append(document.check)
+        }
+        if let envelope = submission.sourceEnvelope {
+            if envelope.newsroom != newsroom {
+                problems.append(FieldError("source_envelope.newsroom", "must be your newsroom, \(newsroom): seal to your own newsroom's key"))
+            } else if let current = reference.currentSourceKeys[newsroom] {
+                if envelope.keyID != current {
+                    problems.append(
+                        FieldError("source_envelope.key_id", "is not \(newsroom)'s current source key (\(current)); seal again to the current key"))
+                }
+            } else {
+                problems.append(
+                    FieldError(
+                        "source_envelope.key_id", "\(newsroom) has no source key yet: register one at PUT /v1/newsrooms/\(newsroom)/source-keys"))
+            }
         }
         if !problems.isEmpty { return .failure(ValidationFailure(problems)) }
         do {

@@ -13,9 +13,11 @@ public struct FindingSubmission: Sendable, Hashable {
     public var jurisdiction: PartyCode
     public var subjectAgency: PartyCode?
     public var documentIDs: [UUID]
+    /// The source's details, sealed on the liaison's machine; stored apart, under a handle.
+    public var sourceEnvelope: SourceEnvelope?
 
     public static let fields: Set<String> = [
-        "article_url", "title", "published_at", "summary", "category", "jurisdiction", "subject_agency", "document_ids",
+        "article_url", "title", "published_at", "summary", "category", "jurisdiction", "subject_agency", "document_ids", "source_envelope",
     ]
     public static let maximumDocuments = 100
     /// Clocks differ: a publication time up to this far ahead of ours is accepted.
@@ -23,7 +25,7 @@ public struct FindingSubmission: Sendable, Hashable {
 
     public init(
         articleURL: String, title: String, publishedAt: Date, summary: String, category: String, jurisdiction: PartyCode,
-        subjectAgency: PartyCode? = nil, documentIDs: [UUID] = []
+        subjectAgency: PartyCode? = nil, documentIDs: [UUID] = [], sourceEnvelope: SourceEnvelope? = nil
     ) {
         self.articleURL = articleURL
         self.title = title
@@ -33,6 +35,7 @@ public struct FindingSubmission: Sendable, Hashable {
         self.jurisdiction = jurisdiction
         self.subjectAgency = subjectAgency
         self.documentIDs = documentIDs
+        self.sourceEnvelope = sourceEnvelope
     }
 
     /// Parses and checks a request body. Throws `ValidationFailure` listing every bad field.
@@ -89,12 +92,20 @@ public struct FindingSubmission: Sendable, Hashable {
                 }
             }
         }
+        var envelope: SourceEnvelope?
+        if let sealed = reader.object("source_envelope") {
+            do {
+                envelope = try SourceEnvelope.parse(sealed, path: "source_envelope")
+            } catch {
+                for problem in error.errors { reader.fail(problem.field, problem.reason) }
+            }
+        }
         guard reader.errors.isEmpty, let url, let title, let summary, let publishedAt, let category, let jurisdiction else {
             throw ValidationFailure(reader.errors)
         }
         return FindingSubmission(
             articleURL: url, title: title, publishedAt: publishedAt, summary: summary, category: category,
-            jurisdiction: jurisdiction, subjectAgency: subject, documentIDs: documents)
+            jurisdiction: jurisdiction, subjectAgency: subject, documentIDs: documents, sourceEnvelope: envelope)
     }
 
     private static func checkArticleURL(_ text: String, _ reader: inout FieldReader) -> String? {

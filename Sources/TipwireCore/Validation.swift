@@ -150,6 +150,17 @@ public struct FieldReader {
         return code
     }
 
+    /// An object field, whole, for a reader of its own; nil when absent or null.
+    public mutating func object(_ name: String) -> JSONValue? {
+        switch fields[name] {
+        case nil, .null?: return nil
+        case .object(let value)?: return .object(value)
+        case let other?:
+            fail(name, "must be an object, not \(other.typeName)")
+            return nil
+        }
+    }
+
     public mutating func array(_ name: String) -> [JSONValue]? {
         switch fields[name] {
         case nil, .null?: return nil

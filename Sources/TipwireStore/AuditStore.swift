@@ -12,6 +12,8 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case policyChanged = "policy.changed"
     case taskReassigned = "task.reassigned"
     case taskClosed = "task.closed"
+    case sourceKeyRegistered = "source.key_registered"
+    case sourceRead = "source.read"
 }
 
 /// One thing that happened, for the audit log: who, what, to which object, and what else matters (never
@@ -19,7 +21,7 @@ public enum AuditAction: String, Sendable, CaseIterable {
 public struct AuditEntry: Sendable {
     public var actor: String
     public var action: AuditAction
-    /// `kind/id`: `tokens/…`, `documents/…`, `policies/…`, `tasks/…`.
+    /// `kind/id`: `tokens/…`, `documents/…`, `policies/…`, `tasks/…`, `sources/…`, `newsrooms/…/source-keys/…`.
     public var object: String
     public var detail: [String: JSONValue] = [:]
 

@@ -101,12 +101,14 @@ extension FindingStore {
         let query = PostgresQuery.prefixing(
             """
             SELECT f.id, f.newsroom_code, f.article_url, f.title, f.published_at, f.summary, f.category_code, f.jurisdiction_code,
-                   f.subject_agency_code, f.created_at
+                   f.subject_agency_code, f.created_at, f.source_handle
             FROM findings f WHERE
             """, to: condition)
+        var handles: [String: String] = [:]
         let findings = try await connection.query(query).map { row -> FindingData in
-            let (id, newsroom, url, title, publishedAt, summary, category, jurisdiction, subject, receivedAt) =
-                try row.decode((UUID, String, String, String, Date, String, String, String, String?, Date).self)
+            let (id, newsroom, url, title, publishedAt, summary, category, jurisdiction, subject, receivedAt, handle) =
+                try row.decode((UUID, String, String, String, Date, String, String, String, String?, Date, String?).self)
+            handles[id.lowercased] = handle
             return FindingData(
                 id: id, newsroom: try code(newsroom), articleURL: url, title: title, publishedAt: publishedAt, summary: summary,
                 category: category, jurisdiction: try code(jurisdiction), subjectAgency: try subject.map(code), receivedAt: receivedAt)
@@ -138,7 +140,9 @@ extension FindingStore {
             let task = try TaskView(row: row)
             tasks[task.findingID, default: []].append(task)
         }
-        return findings.map { FindingView(finding: $0, documents: documents[$0.id] ?? [], tasks: tasks[$0.id] ?? []) }
+        return findings.map {
+            FindingView(finding: $0, documents: documents[$0.id] ?? [], tasks: tasks[$0.id] ?? [], sourceHandle: handles[$0.id])
+        }
     }
 }
 

@@ -149,7 +149,8 @@ public final class FindingStore: Sendable {
 
     /// The rows a batch writes.
     private struct Writes {
-        var findings: [(id: UUID, data: FindingData, documentIDs: [UUID])] = []
+        var findings: [(id: UUID, data: FindingData, documentIDs: [UUID], sourceHandle: SourceHandle?)] = []
+        var envelopes: [(handle: SourceHandle, envelope: SourceEnvelope)] = []
         var tasks: [TaskRow] = []
         var events: [TaskEventRow] = []
         var outbox: [OutboundEvent] = []
@@ -239,10 +240,16 @@ public final class FindingStore: Sendable {
         }
         writes.outbox.append(try .findingReceived(data, documents: accepted.documents, tasks: findingTasks))
         writes.tasks += findingTasks
-        let view = FindingView(finding: data, documents: accepted.documents, tasks: findingTasks.map(\.view))
+        // The envelope is stored apart; the finding, its events and its stored answer carry only the handle.
+        let handle = submission.sourceEnvelope.map { envelope in
+            let handle = SourceHandle()
+            writes.envelopes.append((handle, envelope))
+            return handle
+        }
+        let view = FindingView(finding: data, documents: accepted.documents, tasks: findingTasks.map(\.view), sourceHandle: handle?.rawValue)
         let body = try TipwireJSON.encode(view)
         writes.keys.append((request.idempotencyScope, request.idempotencyKey, request.requestSHA256, body))
-        writes.findings.append((findingID, data, submission.documentIDs))
+        writes.findings.append((findingID, data, submission.documentIDs, handle))
         return .created(view, body: body)
     }
 
@@ -252,16 +259,23 @@ public final class FindingStore: Sendable {
         let links = findings.flatMap { finding in
             finding.documentIDs.enumerated().map { (finding.id, $0.element, $0.offset) }
         }
+        let envelopes = writes.envelopes
         _ = try await connection.pipeline(
             [
                 """
+                INSERT INTO source_envelopes (handle, newsroom_code, key_id, enc, ciphertext)
+                SELECT * FROM unnest(\(envelopes.map(\.handle.rawValue))::text[], \(envelopes.map(\.envelope.newsroom.rawValue))::text[],
+                    \(envelopes.map(\.envelope.keyID.rawValue))::text[], \(envelopes.map(\.envelope.encapsulatedKey))::bytea[],
+                    \(envelopes.map(\.envelope.ciphertext))::bytea[])
+                """,
+                """
                 INSERT INTO findings (id, newsroom_code, article_url, title, published_at, summary, category_code, jurisdiction_code,
-                                      subject_agency_code, created_at)
+                                      subject_agency_code, created_at, source_handle)
                 SELECT * FROM unnest(\(findings.map(\.id))::uuid[], \(findings.map(\.data.newsroom.rawValue))::text[],
                     \(findings.map(\.data.articleURL))::text[], \(findings.map(\.data.title))::text[], \(findings.map(\.data.publishedAt))::timestamptz[],
                     \(findings.map(\.data.summary))::text[], \(findings.map(\.data.category))::text[],
                     \(findings.map(\.data.jurisdiction.rawValue))::text[], \(findings.map(\.data.subjectAgency?.rawValue))::text[],
-                    \(findings.map(\.data.receivedAt))::timestamptz[])
+                    \(findings.map(\.data.receivedAt))::timestamptz[], \(findings.map(\.sourceHandle?.rawValue))::text[])
                 """,
                 """
                 INSERT INTO finding_documents (finding_id, document_id, position)

@@ -1,7 +1,8 @@
 import Postgres
 import TipwireCore
 
-/// The small tables routing and validation read: categories, jurisdictions, agencies and rules.
+/// The small tables routing and validation read: categories, jurisdictions, agencies, rules and the
+/// newsrooms' current source keys.
 /// Loaded inside the transaction that uses them, so a commit never routes by stale rules.
 enum ReferenceData {
     static let queries: [PostgresQuery] = [
@@ -9,6 +10,7 @@ enum ReferenceData {
         "SELECT code, parent_code FROM jurisdictions",
         "SELECT code, parent_code, is_coordinator FROM agencies",
         "SELECT category_code, jurisdiction_code, target, agency_code FROM routing_rules ORDER BY id",
+        "SELECT newsroom_code, key_id FROM source_keys WHERE retired_at IS NULL",
     ]
 
     /// What intake needs, from the rows of `queries`.
@@ -33,7 +35,13 @@ enum ReferenceData {
             }
             return RoutingRule(category: category, jurisdiction: jurisdiction.flatMap(PartyCode.init), target: ruleTarget)
         }
-        return IntakeReference(categories: categories, jurisdictionParents: parents, routing: RoutingTable(rules: rules, agencies: agencies))
+        var sourceKeys: [PartyCode: SourceKeyID] = [:]
+        for (newsroom, keyID) in try results[4].decode((String, String).self) {
+            if let newsroom = PartyCode(rawValue: newsroom), let keyID = SourceKeyID(rawValue: keyID) { sourceKeys[newsroom] = keyID }
+        }
+        return IntakeReference(
+            categories: categories, jurisdictionParents: parents, routing: RoutingTable(rules: rules, agencies: agencies),
+            currentSourceKeys: sourceKeys)
     }
 }
 

@@ -37,6 +37,7 @@ public struct TipwireStores: Sendable {
     public let calendar: CalendarStore
     public let outbox: OutboxStore
     public let audit: AuditStore
+    public let sources: SourceStore
 
     public init(database: TipwireDatabase, links: DocumentLinks, findingsLogger: Logger = Logger(label: "tipwire.findings")) {
         let client = database.client
@@ -51,5 +52,6 @@ public struct TipwireStores: Sendable {
         calendar = CalendarStore(client: client)
         outbox = OutboxStore(client: client)
         audit = AuditStore(client: client)
+        sources = SourceStore(client: client)
     }
 }

@@ -66,6 +66,8 @@ public struct FindingView: Sendable, Hashable, Codable {
     public var finding: FindingData
     public var documents: [DocumentClaimCheck]
     public var tasks: [TaskView]
+    /// The handle of the finding's sealed source envelope, if it has one; never the envelope.
+    public var sourceHandle: String?
 
     /// Every task terminal: the finding is accounted for (docs/adr/0003).
     public var accountedFor: Bool { !tasks.isEmpty && tasks.allSatisfy { TaskView.terminalStates.contains($0.state) } }
@@ -73,12 +75,14 @@ public struct FindingView: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case documents, tasks
         case accountedFor = "accounted_for"
+        case sourceHandle = "source_handle"
     }
 
-    public init(finding: FindingData, documents: [DocumentClaimCheck], tasks: [TaskView]) {
+    public init(finding: FindingData, documents: [DocumentClaimCheck], tasks: [TaskView], sourceHandle: String?) {
         self.finding = finding
         self.documents = documents
         self.tasks = tasks
+        self.sourceHandle = sourceHandle
     }
 
     public init(from decoder: any Decoder) throws {
@@ -86,12 +90,15 @@ public struct FindingView: Sendable, Hashable, Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         documents = try container.decode([DocumentClaimCheck].self, forKey: .documents)
         tasks = try container.decode([TaskView].self, forKey: .tasks)
+        sourceHandle = try container.decodeIfPresent(String.self, forKey: .sourceHandle)
     }
 
-    /// The finding's fields, flattened, then documents, tasks and `accounted_for`.
+    /// The finding's fields, flattened, then `source_handle` (null without an envelope), documents, tasks
+    /// and `accounted_for`.
     public func encode(to encoder: any Encoder) throws {
         try finding.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(sourceHandle, forKey: .sourceHandle)
         try container.encode(documents, forKey: .documents)
         try container.encode(tasks, forKey: .tasks)
         try container.encode(accountedFor, forKey: .accountedFor)

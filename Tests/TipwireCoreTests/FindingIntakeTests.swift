@@ -56,6 +56,39 @@ struct FindingIntakeTests {
         #expect(failure.errors.map(\.field) == [field])
     }
 
+    /// tuoitre's current source key, registered; vnexpress has none.
+    static let currentKey = SourcePrivateKey(newsroom: tuoitre)
+
+    static func decide(envelopeTo key: SourcePublicKey) throws -> Result<AcceptedFinding, ValidationFailure> {
+        var submission = submission()
+        submission.sourceEnvelope = try SourceEnvelope.seal(Array("a source".utf8), to: key)
+        var reference = reference
+        reference.currentSourceKeys = [tuoitre: currentKey.publicKey.id]
+        return try FindingIntake.decide(submission, from: tuoitre, reference: reference, documents: documents)
+    }
+
+    @Test func anEnvelopeMustBeSealedToTheSendersCurrentKey() throws {
+        #expect(try Self.decide(envelopeTo: Self.currentKey.publicKey).get().routed.isEmpty == false)
+        let cases: [(SourcePublicKey, String, String)] = [
+            (SourcePrivateKey(newsroom: Self.tuoitre).publicKey, "source_envelope.key_id", "current source key"),
+            (SourcePrivateKey(newsroom: Self.code("vnexpress")).publicKey, "source_envelope.newsroom", "must be your newsroom"),
+        ]
+        for (key, field, reason) in cases {
+            guard case .failure(let failure) = try Self.decide(envelopeTo: key) else {
+                Issue.record("accepted an envelope sealed to \(key.id)")
+                continue
+            }
+            #expect(failure.errors.map(\.field) == [field] && failure.errors[0].reason.contains(reason), "\(failure)")
+        }
+        var submission = Self.submission()
+        submission.sourceEnvelope = try SourceEnvelope.seal(Array("a source".utf8), to: Self.currentKey.publicKey)
+        guard case .failure(let failure) = try Self.decide(submission) else {
+            Issue.record("accepted an envelope from a newsroom without a key")
+            return
+        }
+        #expect(failure.errors.map(\.field) == ["source_envelope.key_id"] && failure.errors[0].reason.contains("no source key yet"))
+    }
+
     @Test func everyBadFieldIsNamedAtOnce() throws {
         guard
             case .failure(let failure) = try Self.decide(

@@ -89,6 +89,10 @@ struct Call {
         Call(method: .get, path: path, token: token, body: nil, contentType: nil, headers: headers)
     }
 
+    static func put(_ path: String, token: String?, json: String) -> Call {
+        Call(method: .put, path: path, token: token, body: Array(json.utf8))
+    }
+
     static func post(_ path: String, token: String?, json: String, key: String? = UUID().uuidString, headers: HTTPFields = [:]) -> Call {
         var headers = headers
         if let key { headers[HTTPField.Name("Idempotency-Key")!] = key }
@@ -129,12 +133,12 @@ extension TestClientProtocol {
 /// A valid finding body for the demo world.
 func findingJSON(
     category: String = "land", jurisdiction: String = "cau-giay", documents: [String] = [], title: String = "Đất công bị chiếm dụng ở Cầu Giấy",
-    subject: String? = nil
+    subject: String? = nil, sourceEnvelope: String? = nil
 ) -> String {
     let documentList = documents.map { "\"\($0)\"" }.joined(separator: ",")
     return """
         {"article_url": "https://tuoitre.vn/dat-cong-cau-giay-2026.htm", "title": "\(title)",
          "published_at": "2026-11-20T08:30:00+07:00", "summary": "Khu đất công 2.000 m² bị sử dụng sai mục đích.",
-         "category": "\(category)", "jurisdiction": "\(jurisdiction)", "document_ids": [\(documentList)]\(subject.map { ", \"subject_agency\": \"\($0)\"" } ?? "")}
+         "category": "\(category)", "jurisdiction": "\(jurisdiction)", "document_ids": [\(documentList)]\(subject.map { ", \"subject_agency\": \"\($0)\"" } ?? "")\(sourceEnvelope.map { ", \"source_envelope\": \($0)" } ?? "")}
         """
 }

@@ -7,7 +7,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # Debian packages tipwire needs to build, run and test.
 TIPWIRE_APT_PACKAGES=(libpq-dev librdkafka-dev postgresql postgresql-contrib kcat curl python3 python3-pip ca-certificates)
 # Python packages used by the tests as independent checkers: a Kafka client, JSON Schema, an OpenAPI fuzzer.
-TIPWIRE_PIP_PACKAGES=(aiokafka jsonschema schemathesis)
+TIPWIRE_PIP_PACKAGES=(aiokafka jsonschema schemathesis pyhpke)
 
 ensure_packages() {
     local missing=()
