@@ -45,6 +45,7 @@ public func buildRouter(
     DutiesController(duties: dependencies.stores.duties).addRoutes(to: v1)
     AuditController(audit: dependencies.stores.audit).addRoutes(to: v1)
     SourcesController(sources: dependencies.stores.sources).addRoutes(to: v1)
+    DisclosuresController(disclosures: dependencies.stores.disclosures).addRoutes(to: v1)
     return router
 }
 
@@ -72,6 +73,10 @@ struct RouteTable: Sendable {
         ("/healthz", [.get]),
         ("/metrics", [.get]),
         ("/v1/audit", [.get]),
+        ("/v1/disclosure-requests", [.get, .post]),
+        ("/v1/disclosure-requests/{id}", [.get]),
+        ("/v1/disclosure-requests/{id}/decision", [.post]),
+        ("/v1/disclosure-requests/{id}/written-request", [.get]),
         ("/v1/documents", [.post]),
         ("/v1/escalations", [.get]),
         ("/v1/escalations/{id}/acknowledge", [.post]),

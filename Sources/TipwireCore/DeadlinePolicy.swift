@@ -11,6 +11,8 @@ public enum DeadlineStage: String, Sendable, Hashable, Codable, CaseIterable {
     case newsroomAnswer = "newsroom_answer"
     /// An agency answers a newsroom's question.
     case agencyAnswer = "agency_answer"
+    /// A newsroom decides on a disclosure request.
+    case disclosureDecision = "disclosure_decision"
 }
 
 public enum DeadlineUnit: String, Sendable, Hashable, Codable, CaseIterable {
@@ -91,6 +93,7 @@ public struct DeadlinePolicy: Sendable, Hashable, Codable {
         case .extension: DeadlinePolicy(stage: .extension, amount: 30, unit: .days)
         case .newsroomAnswer: DeadlinePolicy(stage: .newsroomAnswer, amount: 5, unit: .workingDays)
         case .agencyAnswer: DeadlinePolicy(stage: .agencyAnswer, amount: 10, unit: .days)
+        case .disclosureDecision: DeadlinePolicy(stage: .disclosureDecision, amount: 5, unit: .workingDays)
         }
     }
 

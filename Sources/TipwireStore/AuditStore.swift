@@ -14,6 +14,8 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case taskClosed = "task.closed"
     case sourceKeyRegistered = "source.key_registered"
     case sourceRead = "source.read"
+    case disclosureRequested = "disclosure.requested"
+    case disclosureDecided = "disclosure.decided"
 }
 
 /// One thing that happened, for the audit log: who, what, to which object, and what else matters (never

@@ -59,8 +59,10 @@ public enum DemoData {
             for agency in agencies {
                 try await connection.execute(
                     """
-                    INSERT INTO agencies (code, name, kind, parent_code, jurisdiction_code, is_coordinator, joined_at)
-                    VALUES (\(agency.code), \(agency.name), \(agency.kind), \(agency.parent), \(agency.jurisdiction), \(agency.coordinator), '2025-07-01T00:00:00+07:00')
+                    INSERT INTO agencies (code, name, kind, parent_code, jurisdiction_code, is_coordinator, joined_at, level)
+                    SELECT \(agency.code), \(agency.name), \(agency.kind), \(agency.parent), \(agency.jurisdiction), \(agency.coordinator),
+                           '2025-07-01T00:00:00+07:00', CASE WHEN j.parent_code IS NULL THEN 'provincial' ELSE 'commune' END
+                    FROM jurisdictions j WHERE j.code = \(agency.jurisdiction)
                     ON CONFLICT DO NOTHING
                     """)
             }

@@ -38,6 +38,7 @@ public struct TipwireStores: Sendable {
     public let outbox: OutboxStore
     public let audit: AuditStore
     public let sources: SourceStore
+    public let disclosures: DisclosureStore
 
     public init(database: TipwireDatabase, links: DocumentLinks, findingsLogger: Logger = Logger(label: "tipwire.findings")) {
         let client = database.client
@@ -53,5 +54,6 @@ public struct TipwireStores: Sendable {
         outbox = OutboxStore(client: client)
         audit = AuditStore(client: client)
         sources = SourceStore(client: client)
+        disclosures = DisclosureStore(client: client)
     }
 }
