@@ -46,6 +46,7 @@ public func buildRouter(
     AuditController(audit: dependencies.stores.audit).addRoutes(to: v1)
     SourcesController(sources: dependencies.stores.sources).addRoutes(to: v1)
     DisclosuresController(disclosures: dependencies.stores.disclosures).addRoutes(to: v1)
+    ProtectionController(protection: dependencies.stores.protection).addRoutes(to: v1)
     return router
 }
 
@@ -87,6 +88,11 @@ struct RouteTable: Sendable {
         ("/v1/newsrooms/{code}/source-keys", [.get, .put]),
         ("/v1/overdue", [.get]),
         ("/v1/policies", [.get]),
+        ("/v1/protection-cases", [.get, .post]),
+        ("/v1/protection-cases/{id}", [.get]),
+        ("/v1/protection-cases/{id}/acknowledge", [.post]),
+        ("/v1/protection-cases/{id}/resolve", [.post]),
+        ("/v1/protection-figure", [.get]),
         ("/v1/policies/{stage}", [.put]),
         ("/v1/requests", [.get]),
         ("/v1/requests/{id}", [.get]),

@@ -13,6 +13,10 @@ public enum DeadlineStage: String, Sendable, Hashable, Codable, CaseIterable {
     case agencyAnswer = "agency_answer"
     /// A newsroom decides on a disclosure request.
     case disclosureDecision = "disclosure_decision"
+    /// The protecting agency takes up a protection case.
+    case protectionAcknowledge = "protection_acknowledge"
+    /// The protecting agency resolves it (from acknowledgement).
+    case protectionResolve = "protection_resolve"
 }
 
 public enum DeadlineUnit: String, Sendable, Hashable, Codable, CaseIterable {
@@ -94,6 +98,8 @@ public struct DeadlinePolicy: Sendable, Hashable, Codable {
         case .newsroomAnswer: DeadlinePolicy(stage: .newsroomAnswer, amount: 5, unit: .workingDays)
         case .agencyAnswer: DeadlinePolicy(stage: .agencyAnswer, amount: 10, unit: .days)
         case .disclosureDecision: DeadlinePolicy(stage: .disclosureDecision, amount: 5, unit: .workingDays)
+        case .protectionAcknowledge: DeadlinePolicy(stage: .protectionAcknowledge, amount: 24, unit: .hours, ladderStepWorkingDays: 1)
+        case .protectionResolve: DeadlinePolicy(stage: .protectionResolve, amount: 7, unit: .days, ladderStepWorkingDays: 1)
         }
     }
 

@@ -66,19 +66,10 @@ public enum FindingIntake {
             }
             checks.append(document.check)
         }
-        if let envelope = submission.sourceEnvelope {
-            if envelope.newsroom != newsroom {
-                problems.append(FieldError("source_envelope.newsroom", "must be your newsroom, \(newsroom): seal to your own newsroom's key"))
-            } else if let current = reference.currentSourceKeys[newsroom] {
-                if envelope.keyID != current {
-                    problems.append(
-                        FieldError("source_envelope.key_id", "is not \(newsroom)'s current source key (\(current)); seal again to the current key"))
-                }
-            } else {
-                problems.append(
-                    FieldError(
-                        "source_envelope.key_id", "\(newsroom) has no source key yet: register one at PUT /v1/newsrooms/\(newsroom)/source-keys"))
-            }
+        if let envelope = submission.sourceEnvelope,
+            let problem = envelope.problem(from: newsroom, currentKey: reference.currentSourceKeys[newsroom], field: "source_envelope")
+        {
+            problems.append(problem)
         }
         if !problems.isEmpty { return .failure(ValidationFailure(problems)) }
         do {

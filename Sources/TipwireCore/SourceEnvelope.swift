@@ -29,6 +29,21 @@ public struct SourceEnvelope: Sendable, Hashable {
         self.ciphertext = ciphertext
     }
 
+    /// Why a server holding `newsroom`'s current key id (nil: none registered) refuses this envelope from
+    /// that newsroom, naming `field`; nil when it is sealed to that key.
+    public func problem(from newsroom: PartyCode, currentKey: SourceKeyID?, field: String) -> FieldError? {
+        if self.newsroom != newsroom {
+            return FieldError("\(field).newsroom", "must be \(newsroom): seal to that newsroom's own key")
+        }
+        guard let currentKey else {
+            return FieldError("\(field).key_id", "\(newsroom) has no source key yet: register one at PUT /v1/newsrooms/\(newsroom)/source-keys")
+        }
+        if keyID != currentKey {
+            return FieldError("\(field).key_id", "is not \(newsroom)'s current source key (\(currentKey)); seal again to the current key")
+        }
+        return nil
+    }
+
     /// HPKE's additional authenticated data: binds the ciphertext to its newsroom and key, so an envelope
     /// relabelled for another newsroom or key does not open.
     public static func associatedData(newsroom: PartyCode, keyID: SourceKeyID) -> [UInt8] {

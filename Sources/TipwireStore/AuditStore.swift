@@ -16,6 +16,9 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case sourceRead = "source.read"
     case disclosureRequested = "disclosure.requested"
     case disclosureDecided = "disclosure.decided"
+    case protectionOpened = "protection.opened"
+    case protectionAcknowledged = "protection.acknowledged"
+    case protectionResolved = "protection.resolved"
 }
 
 /// One thing that happened, for the audit log: who, what, to which object, and what else matters (never

@@ -74,6 +74,9 @@ public enum DemoData {
                     ON CONFLICT DO NOTHING
                     """)
             }
+            // The City Police protect sources and journalists across the city.
+            try await connection.execute(
+                "INSERT INTO protection_rules (jurisdiction_code, agency_code) VALUES ('ha-noi', 'cong-an-tp') ON CONFLICT DO NOTHING")
         }
     }
 

@@ -288,8 +288,9 @@ public struct DisclosureStore: Sendable {
         let decidedAt = try row.decode(column: 20, as: Date?.self)
         // The ladder climbs only while the newsroom has not decided.
         let until = decidedAt ?? now
-        let decision = zip3(reason, decidedBy, decidedAt).map { reason, by, at in
-            DisclosureRequestView.Decision(decision: Self.decisionName(state), reason: reason, decidedBy: by, decidedAt: at)
+        var decision: DisclosureRequestView.Decision?
+        if let reason, let decidedBy, let decidedAt {
+            decision = DisclosureRequestView.Decision(decision: Self.decisionName(state), reason: reason, decidedBy: decidedBy, decidedAt: decidedAt)
         }
         return DisclosureRequestView(
             id: id.lowercased, sourceHandle: handle, newsroom: newsroom, agency: agency, requestedBy: requestedBy, legalBasis: basis,
@@ -314,11 +315,6 @@ public struct DisclosureStore: Sendable {
                     type: type, subject: "disclosure-requests/\(view.id)", time: now, topic: topic, key: view.id, data: try TipwireJSON.encode(view))
             ]))
     }
-}
-
-private func zip3<A, B, C>(_ a: A?, _ b: B?, _ c: C?) -> (A, B, C)? {
-    guard let a, let b, let c else { return nil }
-    return (a, b, c)
 }
 
 extension EventType {

@@ -259,15 +259,9 @@ public final class FindingStore: Sendable {
         let links = findings.flatMap { finding in
             finding.documentIDs.enumerated().map { (finding.id, $0.element, $0.offset) }
         }
-        let envelopes = writes.envelopes
         _ = try await connection.pipeline(
             [
-                """
-                INSERT INTO source_envelopes (handle, newsroom_code, key_id, enc, ciphertext)
-                SELECT * FROM unnest(\(envelopes.map(\.handle.rawValue))::text[], \(envelopes.map(\.envelope.newsroom.rawValue))::text[],
-                    \(envelopes.map(\.envelope.keyID.rawValue))::text[], \(envelopes.map(\.envelope.encapsulatedKey))::bytea[],
-                    \(envelopes.map(\.envelope.ciphertext))::bytea[])
-                """,
+                Inserts.sourceEnvelopes(writes.envelopes),
                 """
                 INSERT INTO findings (id, newsroom_code, article_url, title, published_at, summary, category_code, jurisdiction_code,
                                       subject_agency_code, created_at, source_handle)

@@ -30,6 +30,15 @@ struct TaskEventRow: Sendable {
 }
 
 enum Inserts {
+    /// Sealed envelopes under their handles (migration 0012): the one way one enters the database.
+    static func sourceEnvelopes(_ rows: [(handle: SourceHandle, envelope: SourceEnvelope)]) -> PostgresQuery {
+        """
+        INSERT INTO source_envelopes (handle, newsroom_code, key_id, enc, ciphertext)
+        SELECT * FROM unnest(\(rows.map(\.handle.rawValue))::text[], \(rows.map(\.envelope.newsroom.rawValue))::text[],
+            \(rows.map(\.envelope.keyID.rawValue))::text[], \(rows.map(\.envelope.encapsulatedKey))::bytea[], \(rows.map(\.envelope.ciphertext))::bytea[])
+        """
+    }
+
     static func tasks(_ rows: [TaskRow]) -> PostgresQuery {
         """
         INSERT INTO tasks (id, finding_id, agency_code, state, routed_by, previous_task_id, assigned_at, deliver_by, updated_at)

@@ -39,6 +39,7 @@ public struct TipwireStores: Sendable {
     public let audit: AuditStore
     public let sources: SourceStore
     public let disclosures: DisclosureStore
+    public let protection: ProtectionStore
 
     public init(database: TipwireDatabase, links: DocumentLinks, findingsLogger: Logger = Logger(label: "tipwire.findings")) {
         let client = database.client
@@ -55,5 +56,6 @@ public struct TipwireStores: Sendable {
         audit = AuditStore(client: client)
         sources = SourceStore(client: client)
         disclosures = DisclosureStore(client: client)
+        protection = ProtectionStore(client: client)
     }
 }

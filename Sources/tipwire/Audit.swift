@@ -8,8 +8,9 @@ struct Audit: AsyncParsableCommand {
         abstract: "The tamper-evident audit log: check its chain, or print its head for publication.",
         discussion: """
             Every token created, rotated or revoked, document downloaded, deadline policy changed, task
-            reassigned or closed, source key registered, source envelope read, and disclosure request filed
-            or decided is a row of audit_log, written in the same transaction as the action. Each row's
+            reassigned or closed, source key registered, source envelope read, disclosure request filed or
+            decided, and protection case opened, acknowledged or resolved is a row of audit_log, written in
+            the same transaction as the action. Each row's
             hash covers the previous row's hash and the row's own content, so a changed, removed or
             inserted row breaks the chain from there on. Publish `tipwire audit head` out of band (e.g. daily):
             a rewritten chain then no longer ends in a head you published.

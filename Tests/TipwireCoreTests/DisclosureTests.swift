@@ -111,3 +111,43 @@ struct DisclosureTests {
         #expect(clock.dueAt > start.addingTimeInterval(5 * 86_400), "5 working days from a Monday end on the next Monday or later")
     }
 }
+
+@Suite("Protection cases: routing, parsing, figures")
+struct ProtectionTests {
+    static func code(_ text: String) -> PartyCode { PartyCode(rawValue: text)! }
+
+    @Test func theNearestJurisdictionsRuleChoosesTheProtectorAndTheCoordinatorTakesTheRest() {
+        let rules = [Self.code("ha-noi"): Self.code("cong-an-tp"), Self.code("dong-da"): Self.code("cong-an-dong-da")]
+        let coordinator = Self.code("thanh-tra-tp")
+        #expect(
+            ProtectionRouting.protector(lineage: [Self.code("cau-giay"), Self.code("ha-noi")], rules: rules, fallback: coordinator)
+                == Self.code("cong-an-tp"))
+        #expect(
+            ProtectionRouting.protector(lineage: [Self.code("dong-da"), Self.code("ha-noi")], rules: rules, fallback: coordinator)
+                == Self.code("cong-an-dong-da"))
+        #expect(ProtectionRouting.protector(lineage: [Self.code("hue")], rules: rules, fallback: coordinator) == coordinator)
+    }
+
+    @Test func anOpeningNamesEveryBadField() throws {
+        let value = JSONValue.object([
+            "person": .string("witness"), "retaliation": .string("fired"), "jurisdiction": .string("Cầu Giấy"), "finding_id": .string("x"),
+            "details_envelope": .object(["version": .number(1)]), "name": .string("Nguyễn Văn A"),
+        ])
+        let failure = try #require(throws: ValidationFailure.self) { try ProtectionSubmission.parse(value) }
+        let fields = Set(failure.errors.map(\.field))
+        #expect(fields.isSuperset(of: ["person", "retaliation", "jurisdiction", "finding_id", "details_envelope.newsroom", "name"]), "\(failure)")
+        let (outcome, note) = try ProtectionSubmission.parseResolution(
+            .object(["outcome": .string("not-protected"), "note": .string("Không liên lạc được")]))
+        #expect(outcome == .notProtected && note == "Không liên lạc được")
+        #expect(throws: ValidationFailure.self) { try ProtectionSubmission.parseResolution(.object(["outcome": .string("protected")])) }
+    }
+
+    @Test func theFigureCountsProtectedInTimeAgainstEveryCaseOpened() throws {
+        #expect(
+            ProtectionFigure(opened: 0, open: 0, acknowledgedInTime: 0, protected: 0, protectedInTime: 0, overdue: 0).protectedInTimePercent == 100)
+        let figure = ProtectionFigure(opened: 3, open: 1, acknowledgedInTime: 2, protected: 2, protectedInTime: 1, overdue: 1)
+        #expect(figure.protectedInTimePercent == 33.3)
+        let json = String(decoding: try TipwireJSON.encode(figure), as: UTF8.self)
+        #expect(json.contains(#""protected_in_time_percent":33.3"#), "\(json)")
+    }
+}

@@ -71,7 +71,7 @@ struct FindingIntakeTests {
         #expect(try Self.decide(envelopeTo: Self.currentKey.publicKey).get().routed.isEmpty == false)
         let cases: [(SourcePublicKey, String, String)] = [
             (SourcePrivateKey(newsroom: Self.tuoitre).publicKey, "source_envelope.key_id", "current source key"),
-            (SourcePrivateKey(newsroom: Self.code("vnexpress")).publicKey, "source_envelope.newsroom", "must be your newsroom"),
+            (SourcePrivateKey(newsroom: Self.code("vnexpress")).publicKey, "source_envelope.newsroom", "seal to that newsroom's own key"),
         ]
         for (key, field, reason) in cases {
             guard case .failure(let failure) = try Self.decide(envelopeTo: key) else {

@@ -1,0 +1,118 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Postgres
+import TestSupport
+import Testing
+import TipwireCore
+import TipwireStore
+
+@Suite("Protection cases over HTTP")
+struct ProtectionHTTPTests {
+    static let tuoitre = PartyCode(rawValue: "tuoitre")!
+
+    @Test func aCaseIsRoutedToThePoliceAcknowledgedResolvedAndCountedAsProtectedInTime() async throws {
+        try await Fixture.with { fixture in
+            try await fixture.app().test(.router) { http in
+                let liaison = fixture.token("liaison", "tuoitre")
+                let key = SourcePrivateKey(newsroom: Self.tuoitre)
+                #expect(
+                    try await http.send(.put("/v1/newsrooms/tuoitre/source-keys", token: liaison, json: SourceEnvelopeHTTPTests.keyJSON(key))).status
+                        == .created)
+                let details = try SourceEnvelope.seal(Array("Phóng viên Lê Văn D bị đe doạ qua điện thoại".utf8), to: key.publicKey)
+                let opened = try await http.send(
+                    .post(
+                        "/v1/protection-cases", token: liaison,
+                        json:
+                            #"{"person":"journalist","retaliation":"threat","jurisdiction":"cau-giay","details_envelope":\#(try SourceEnvelopeHTTPTests.envelopeJSON(details))}"#
+                    ))
+                #expect(opened.status == .created, "\(opened.text)")
+                let body = try opened.json()
+                let id = try #require(body["id"] as? String)
+                #expect(body["protecting_agency"] as? String == "cong-an-tp" && body["state"] as? String == "open")
+                let handle = try #require(body["details_handle"] as? String)
+                #expect(!opened.text.contains(Base64URL.encode(details.ciphertext)))
+                // The details open for the newsroom alone, like a source envelope.
+                #expect(try await http.send(.get("/v1/sources/\(handle)", token: liaison)).status == .ok)
+                #expect(try await http.send(.get("/v1/sources/\(handle)", token: fixture.token("agency", "cong-an-tp"))).status == .notFound)
+                let announced = try await fixture.client.query(
+                    "SELECT topic FROM outbox WHERE ce_type = \(EventType.protectionOpened)"
+                ).decodeColumn(String.self)
+                #expect(announced == ["tipwire.tasks.cong-an-tp"])
+
+                let police = fixture.token("agency", "cong-an-tp")
+                let early = try await http.send(
+                    .post("/v1/protection-cases/\(id)/resolve", token: police, json: #"{"outcome":"protected","note":"x"}"#))
+                #expect(early.status == .conflict && early.text.contains("acknowledge the case first"), "\(early.text)")
+                #expect(
+                    try await http.send(.post("/v1/protection-cases/\(id)/acknowledge", token: fixture.token("agency", "so-nnmt"), json: "{}")).status
+                        == .notFound)
+                let acknowledged = try await http.send(.post("/v1/protection-cases/\(id)/acknowledge", token: police, json: "{}"))
+                #expect(
+                    try acknowledged.status == .ok && acknowledged.json()["state"] as? String == "acknowledged"
+                        && acknowledged.json()["resolve_due_at"] is String)
+                #expect(try await http.send(.post("/v1/protection-cases/\(id)/acknowledge", token: police, json: "{}")).status == .conflict)
+                let resolved = try await http.send(
+                    .post("/v1/protection-cases/\(id)/resolve", token: police, json: #"{"outcome":"protected","note":"Bố trí lực lượng bảo vệ"}"#))
+                #expect(try resolved.status == .ok && resolved.json()["protected_in_time"] as? Bool == true, "\(resolved.text)")
+                #expect(
+                    try await http.send(.post("/v1/protection-cases/\(id)/resolve", token: police, json: #"{"outcome":"withdrawn","note":"x"}"#))
+                        .status == .conflict)
+
+                let figure = try await http.send(.get("/v1/protection-figure", token: fixture.token("coordinator", "thanh-tra-tp"))).json()
+                #expect(figure["opened"] as? Int == 1 && figure["protected_in_time"] as? Int == 1 && figure["overdue"] as? Int == 0)
+                #expect(figure["protected_in_time_percent"] as? Double == 100)
+                let newsroomEvents = try await fixture.client.query(
+                    "SELECT ce_type FROM outbox WHERE topic = 'tipwire.requests.tuoitre' AND ce_type LIKE 'vn.tipwire.protection.%' ORDER BY ce_type"
+                ).decodeColumn(String.self)
+                #expect(newsroomEvents == [EventType.protectionAcknowledged, EventType.protectionResolved])
+                let audited = try await fixture.stores.audit.list(AuditFilter()).items.map(\.action).filter { $0.hasPrefix("protection.") }
+                #expect(audited == ["protection.resolved", "protection.acknowledged", "protection.opened"])
+                #expect(try await http.send(.get("/v1/protection-cases/\(id)", token: fixture.token("liaison", "vnexpress"))).status == .notFound)
+            }
+        }
+    }
+
+    @Test func anAgencyOpensACaseForANewsroomAndAnUnacknowledgedOneGoesOverdue() async throws {
+        try await Fixture.with { fixture in
+            try await fixture.app().test(.router) { http in
+                let ward = fixture.token("agency", "ubnd-cau-giay")
+                let unnamed = try await http.send(
+                    .post("/v1/protection-cases", token: ward, json: #"{"person":"source","retaliation":"dismissal","jurisdiction":"cau-giay"}"#))
+                #expect(try unnamed.status == .unprocessableContent && unnamed.problemFields() == ["newsroom"])
+                let opened = try await http.send(
+                    .post(
+                        "/v1/protection-cases", token: ward,
+                        json: #"{"person":"source","retaliation":"dismissal","jurisdiction":"cau-giay","newsroom":"tuoitre"}"#))
+                #expect(opened.status == .created, "\(opened.text)")
+                let id = try #require(try opened.json()["id"] as? String)
+                // The opening agency follows its case; the newsroom sees it too.
+                #expect(try await http.send(.get("/v1/protection-cases/\(id)", token: ward)).status == .ok)
+                #expect(try await http.send(.get("/v1/protection-cases/\(id)", token: fixture.token("liaison", "tuoitre"))).status == .ok)
+                // Three days unacknowledged: overdue, its ladder climbed.
+                try await fixture.client.execute(
+                    "UPDATE protection_cases SET opened_at = opened_at - interval '3 days', acknowledge_due_at = acknowledge_due_at - interval '3 days'"
+                )
+                let late = try await http.send(.get("/v1/protection-cases/\(id)", token: ward)).json()
+                #expect((late["ladder"] as? [[String: Any]])?.map { $0["kind"] as? String }.prefix(2) == ["reminder", "overdue"])
+                let figure = try await http.send(.get("/v1/protection-figure", token: fixture.token("coordinator", "thanh-tra-tp"))).json()
+                #expect(figure["opened"] as? Int == 1 && figure["overdue"] as? Int == 1 && figure["protected_in_time_percent"] as? Double == 0)
+
+                let sealedElsewhere = try SourceEnvelope.seal([1], to: SourcePrivateKey(newsroom: PartyCode(rawValue: "vnexpress")!).publicKey)
+                let wrong = try await http.send(
+                    .post(
+                        "/v1/protection-cases", token: fixture.token("liaison", "tuoitre"),
+                        json:
+                            #"{"person":"source","retaliation":"threat","jurisdiction":"cau-giay","details_envelope":\#(try SourceEnvelopeHTTPTests.envelopeJSON(sealedElsewhere))}"#
+                    ))
+                #expect(try wrong.status == .unprocessableContent && wrong.problemFields() == ["details_envelope.newsroom"], "\(wrong.text)")
+                let foreign = try await http.send(
+                    .post(
+                        "/v1/protection-cases", token: fixture.token("liaison", "tuoitre"),
+                        json: #"{"person":"source","retaliation":"threat","jurisdiction":"cau-giay","newsroom":"vnexpress"}"#))
+                #expect(try foreign.status == .unprocessableContent && foreign.problemFields() == ["newsroom"])
+            }
+        }
+    }
+}
