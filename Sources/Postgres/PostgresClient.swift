@@ -85,7 +85,10 @@ public final class PostgresClient: Service, Sendable {
     ) async throws -> T {
         let connection = try await acquire()
         do {
-            let value = try await withTaskExecutorPreference(connection.taskExecutor) { try await body(connection) }
+            let value = try await withTaskExecutorPreference(connection.taskExecutor) {
+                try await connection.applyContext(PostgresContext.settings)
+                return try await body(connection)
+            }
             await release(connection)
             return value
         } catch {
@@ -294,4 +297,12 @@ public final class PostgresClient: Service, Sendable {
         }
         waiter?.resume(with: .success(.slot))
     }
+}
+
+/// Session settings that follow the task: every connection a task leases from a pool carries them
+/// (`set_config(name, value, false)`, applied when the lease starts, and reset on the next lease that
+/// does not want them), so row-level security policies can read who is asking with `current_setting`.
+/// A connection that already carries them costs no round trip.
+public enum PostgresContext {
+    @TaskLocal public static var settings: [String: String] = [:]
 }

@@ -21,6 +21,23 @@ public final class PostgresConnection: @unchecked Sendable {
         var transactionDepth = 0
         var isClosed = false
         var isBroken = false
+        /// The `PostgresContext.settings` last applied to the session (values "" for reset ones).
+        var context: [String: String] = [:]
+    }
+
+    /// Brings the session's context settings to `wanted` in one round trip, when they differ: each name
+    /// set with `set_config(name, value, false)`, and names set before but not wanted now reset to "".
+    func applyContext(_ wanted: [String: String]) async throws {
+        let current = state.withLock { $0.context }
+        var next = wanted
+        for name in current.keys where wanted[name] == nil { next[name] = "" }
+        if next.filter({ !$0.value.isEmpty }) == current.filter({ !$0.value.isEmpty }) { return }
+        var query: PostgresQuery = "SELECT true"
+        for (name, value) in next.sorted(by: { $0.key < $1.key }) {
+            query = "\(fragment: query), set_config(\(name), \(value), false)"
+        }
+        _ = try await self.query(query)
+        state.withLock { $0.context = next }
     }
 
     private init(pg: OpaquePointer, executor: ConnectionExecutor, logger: Logger) {

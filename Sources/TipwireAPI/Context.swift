@@ -43,7 +43,13 @@ struct AuthMiddleware: RouterMiddleware {
         var context = context
         context.principal = principal
         context.logger[metadataKey: "actor"] = "\(principal.actor)"
-        return try await next(request, context)
+        // Reads run as the caller, so the database's row-level security is a second wall behind each
+        // handler's own scope check. Writes run as the pipeline: their handlers check scope, and a write
+        // may need rows outside the caller's read scope (another agency's task when one transfers).
+        if request.method == .get || request.method == .head {
+            return try await DatabaseScope.principal(principal) { try await next(request, context) }
+        }
+        return try await DatabaseScope.system { try await next(request, context) }
     }
 
     /// The token of `Authorization: Bearer tw_…`, if the header holds one.

@@ -33,10 +33,11 @@ public struct DatabaseOptions: ParsableArguments, Sendable {
     }
 
     /// Runs a one-off command's `body` with one database connection's worth of stores, closed after.
+    /// The command acts as the pipeline (`DatabaseScope.system`): an operator's tool sees every party's rows.
     public func withStores<T>(_ body: (TipwireStores) async throws -> T) async throws -> T {
         let stores = try stores(poolSize: 1, links: .idsOnly)
         defer { stores.database.close() }
-        return try await body(stores)
+        return try await DatabaseScope.system { try await body(stores) }
     }
 
     /// Every store over `database(poolSize:)`.

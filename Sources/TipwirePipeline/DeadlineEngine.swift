@@ -81,9 +81,12 @@ public final class DeadlineEngine: Service, Sendable {
     /// The clock's time at the start of the last completed pass: every rung due by then has been raised.
     public var lastPass: Date? { lastPassTime.withLock { $0 } }
 
+    /// Runs as the pipeline (`DatabaseScope.system`): it reads every party's rows.
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            await self.worker.run { session in try await self.passes(on: session) }
+        try await DatabaseScope.system {
+            try await cancelWhenGracefulShutdown {
+                await self.worker.run { session in try await self.passes(on: session) }
+            }
         }
     }
 

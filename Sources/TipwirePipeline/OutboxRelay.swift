@@ -63,7 +63,12 @@ public final class OutboxRelay: Service, Sendable {
             logger: logger)
     }
 
+    /// Runs as the pipeline (`DatabaseScope.system`): it reads every party's rows.
     public func run() async throws {
+        try await DatabaseScope.system { try await self.relayUntilShutdown() }
+    }
+
+    private func relayUntilShutdown() async throws {
         try await cancelWhenGracefulShutdown {
             let producer = ProducerSlot(configuration: self.configuration.producer, logger: self.logger)
             await self.worker.run(

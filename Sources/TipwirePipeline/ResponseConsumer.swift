@@ -65,9 +65,10 @@ public final class ResponseConsumer: Service, Sendable {
         self.logger = logger
     }
 
+    /// Runs as the pipeline (`DatabaseScope.system`): responses from every agency share its transactions.
     public func run() async throws {
         do {
-            try await cancelWhenGracefulShutdown { try await self.consume() }
+            try await DatabaseScope.system { try await cancelWhenGracefulShutdown { try await self.consume() } }
         } catch is CancellationError {}
     }
 

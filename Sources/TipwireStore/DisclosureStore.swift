@@ -117,7 +117,8 @@ public struct DisclosureStore: Sendable {
                 SELECT code, citation, requester_kinds, minimum_level, crime_classes, in_force_from::text, in_force_until::text
                 FROM legal_bases ORDER BY code
                 """,
-                "SELECT newsroom_code FROM source_envelopes WHERE handle = \(submission.sourceHandle)",
+                // The agency cannot read the envelope (row-level security); it learns only whose it is.
+                "SELECT source_envelope_newsroom(\(submission.sourceHandle)) WHERE source_envelope_newsroom(\(submission.sourceHandle)) IS NOT NULL",
             ])
             guard let agencyRow = results[0].firstRow else { return .notQualified("agency \(agency) is not known") }
             let (agencyCode, kind, level) = try agencyRow.decode((String, String, String).self)

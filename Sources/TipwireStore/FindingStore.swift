@@ -94,7 +94,8 @@ public final class FindingStore: Sendable {
             }
             if startCommitter {
                 // Unstructured on purpose: a client hanging up must not cancel a commit other requests share.
-                Task { await self.commitWhilePending() }
+                // As the pipeline: a shared commit holds several newsrooms' findings.
+                Task { await DatabaseScope.system { await self.commitWhilePending() } }
             }
         }
     }

@@ -32,7 +32,8 @@ struct Fixture: Sendable {
         try await TestDatabase.withSchema(maxConnections: maxConnections) { client async throws in
             let fixture = try await make(client: client, maxDocumentSize: maxDocumentSize, rateLimit: rateLimit)
             defer { fixture.service.close() }
-            return try await body(fixture)
+            // Tests call stores as the pipeline does; requests through the router run as their caller.
+            return try await DatabaseScope.system { try await body(fixture) }
         }
     }
 
