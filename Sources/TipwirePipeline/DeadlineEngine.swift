@@ -57,6 +57,7 @@ public final class DeadlineEngine: Service, Sendable {
     let clock: EngineClock
     let logger: Logger
     private let worker: SingleActiveWorker
+    private let database: TipwireDatabase
     private let lastPassTime = Mutex<Date?>(nil)
     private let raised = Counter(label: "tipwire_deadline_rungs_raised_total")
     private let passes = Metrics.Timer(label: "tipwire_deadline_pass_seconds")
@@ -70,6 +71,7 @@ public final class DeadlineEngine: Service, Sendable {
         var logger = logger
         logger[metadataKey: "instance"] = "\(configuration.instance)"
         self.logger = logger
+        self.database = stores.database
         self.worker = SingleActiveWorker(
             name: "deadline engine", lock: .deadlines, database: stores.database, pauses: (configuration.standbyRetry, configuration.errorBackoff),
             logger: logger)
@@ -120,6 +122,8 @@ public final class DeadlineEngine: Service, Sendable {
             // claiming until nothing is left, so every rung due by `now` is raised in this pass.
             if batch.claimed == 0 { break }
         }
+        // Disclosure requests and protection cases climb the same ladder; their rungs are few.
+        total += try await LadderStore.announceDue(at: now, calendar: calendar, on: database.client)
         if total > 0 {
             raised.increment(by: total)
             passes.record(duration: started.duration(to: .now))

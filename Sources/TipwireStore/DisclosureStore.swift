@@ -143,10 +143,12 @@ public struct DisclosureStore: Sendable {
                 """,
                 """
                 INSERT INTO disclosure_requests (id, source_handle, newsroom_code, agency_code, requested_by, legal_basis_code, crime_class,
-                    case_reference, dated, written_request_sha256, written_request_type, started_at, due_at, reminder_percent, step_working_days)
+                    case_reference, dated, written_request_sha256, written_request_type, started_at, due_at, reminder_percent, step_working_days,
+                    next_rung_at)
                 VALUES (\(id), \(submission.sourceHandle), \(newsroom.rawValue), \(agency.rawValue), \(actor), \(basis.code),
                     \(submission.crimeClass.rawValue), \(submission.caseReference), \(submission.dated.description)::date, \(digest), \(mediaType),
-                    \(clock.startedAt), \(clock.dueAt), \(clock.reminderPercent), \(clock.stepWorkingDays))
+                    \(clock.startedAt), \(clock.dueAt), \(clock.reminderPercent), \(clock.stepWorkingDays),
+                    \(clock.time(ofRung: 0, calendar: rules.calendar)))
                 """,
             ])
             let view = try await Self.load(id, now: now, calendar: rules.calendar, on: connection)
@@ -177,7 +179,8 @@ public struct DisclosureStore: Sendable {
             if state != "open" { return .alreadyDecided(try await Self.load(id, now: now, calendar: calendar, on: connection)) }
             try await connection.execute(
                 """
-                UPDATE disclosure_requests SET state = \(decision.state), decision_reason = \(reason), decided_by = \(actor), decided_at = \(now)
+                UPDATE disclosure_requests SET state = \(decision.state), decision_reason = \(reason), decided_by = \(actor), decided_at = \(now),
+                    next_rung_at = NULL
                 WHERE id = \(id)
                 """)
             let view = try await Self.load(id, now: now, calendar: calendar, on: connection)

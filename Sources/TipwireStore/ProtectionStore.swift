@@ -147,10 +147,12 @@ public struct ProtectionStore: Sendable {
             statements.append(
                 """
                 INSERT INTO protection_cases (id, opened_by, opened_by_kind, opened_by_code, newsroom_code, person, retaliation, jurisdiction_code,
-                    finding_id, details_handle, protecting_agency_code, opened_at, acknowledge_due_at, reminder_percent, step_working_days)
+                    finding_id, details_handle, protecting_agency_code, opened_at, acknowledge_due_at, reminder_percent, step_working_days,
+                    next_rung_at)
                 VALUES (\(id), \(actor), \(openedBy.kind), \(openedBy.code.rawValue), \(newsroom.rawValue), \(submission.person.rawValue),
                     \(submission.retaliation.rawValue), \(submission.jurisdiction.rawValue), \(submission.findingID), \(handle?.rawValue),
-                    \(protector.rawValue), \(now), \(clock.dueAt), \(clock.reminderPercent), \(clock.stepWorkingDays))
+                    \(protector.rawValue), \(now), \(clock.dueAt), \(clock.reminderPercent), \(clock.stepWorkingDays),
+                    \(clock.time(ofRung: 0, calendar: deadlines.calendar)))
                 """)
             _ = try await connection.pipeline(statements)
             let view = try await Self.load(id, now: now, calendar: deadlines.calendar, on: connection)
@@ -168,7 +170,8 @@ public struct ProtectionStore: Sendable {
             let clock = DutyClock(policy: rules.policy(.protectionResolve, category: "*"), start: now, calendar: rules.calendar)
             try await connection.execute(
                 """
-                UPDATE protection_cases SET state = 'acknowledged', acknowledged_at = \(now), acknowledged_by = \(actor), resolve_due_at = \(clock.dueAt)
+                UPDATE protection_cases SET state = 'acknowledged', acknowledged_at = \(now), acknowledged_by = \(actor), resolve_due_at = \(clock.dueAt),
+                    rungs_announced = 0, next_rung_at = \(clock.time(ofRung: 0, calendar: rules.calendar))
                 WHERE id = \(id)
                 """)
             return nil
@@ -193,7 +196,7 @@ public struct ProtectionStore: Sendable {
             try await connection.execute(
                 """
                 UPDATE protection_cases SET state = 'resolved', resolved_at = \(now), resolved_by = \(actor), outcome = \(outcome.rawValue),
-                    outcome_note = \(note)
+                    outcome_note = \(note), next_rung_at = NULL
                 WHERE id = \(id)
                 """)
             return nil
@@ -293,6 +296,22 @@ public struct ProtectionStore: Sendable {
             ]))
     }
 
+    /// The clock running on a case: acknowledge until acknowledged, then resolve.
+    static func runningClock(
+        openedAt: Date, acknowledgeDue: Date, acknowledgedAt: Date?, resolveDue: Date?, reminderPercent: Int, stepWorkingDays: Int
+    ) -> DutyClock {
+        if let acknowledgedAt, let resolveDue {
+            return DutyClock(startedAt: acknowledgedAt, dueAt: resolveDue, reminderPercent: reminderPercent, stepWorkingDays: stepWorkingDays)
+        }
+        return DutyClock(startedAt: openedAt, dueAt: acknowledgeDue, reminderPercent: reminderPercent, stepWorkingDays: stepWorkingDays)
+    }
+
+    static func runningClock(_ view: ProtectionCaseView, reminderPercent: Int, stepWorkingDays: Int) -> DutyClock {
+        runningClock(
+            openedAt: view.openedAt, acknowledgeDue: view.acknowledgeDueAt, acknowledgedAt: view.acknowledgedAt, resolveDue: view.resolveDueAt,
+            reminderPercent: reminderPercent, stepWorkingDays: stepWorkingDays)
+    }
+
     static func load(_ id: UUID, now: Date, calendar: WorkingCalendar, on connection: PostgresConnection) async throws -> ProtectionCaseView {
         guard
             let row = try await connection.query(
@@ -315,13 +334,9 @@ public struct ProtectionStore: Sendable {
         let note = try row.decode(column: 16, as: String?.self)
         let reminder = try row.decode(column: 17, as: Int.self)
         let step = try row.decode(column: 18, as: Int.self)
-        // The clock running now: acknowledge until acknowledged, then resolve until resolved.
-        let clock =
-            if let acknowledgedAt, let resolveDue {
-                DutyClock(startedAt: acknowledgedAt, dueAt: resolveDue, reminderPercent: reminder, stepWorkingDays: step)
-            } else {
-                DutyClock(startedAt: openedAt, dueAt: acknowledgeDue, reminderPercent: reminder, stepWorkingDays: step)
-            }
+        let clock = Self.runningClock(
+            openedAt: openedAt, acknowledgeDue: acknowledgeDue, acknowledgedAt: acknowledgedAt, resolveDue: resolveDue, reminderPercent: reminder,
+            stepWorkingDays: step)
         let until = resolvedAt ?? now
         var inTime: Bool?
         if let outcome {

@@ -15,6 +15,8 @@ struct Tipwire: AsyncParsableCommand {
               tipwire dev                      API + embedded Kafka broker, migrating first
               tipwire migrate                  apply schemas/sql to TIPWIRE_DATABASE_URL
               tipwire broker --brokers 3       a standalone embedded Kafka cluster
+              tipwire source keygen --newsroom tuoitre --out tuoitre-source.key
+                                               a newsroom's source key pair, for sealed source envelopes
             """,
         version: TipwireVersion.current,
         subcommands: [

@@ -116,3 +116,49 @@ struct ProtectionHTTPTests {
         }
     }
 }
+
+@Suite("Ladders of disclosure requests and protection cases")
+struct LadderAnnouncementTests {
+    /// The engine announces each rung once, to the holder's topic and, from the overdue notice on, to the
+    /// City Inspectorate's; a decided request or a resolved case climbs no further.
+    @Test func anUndecidedRequestAndAnUnacknowledgedCaseAreAnnouncedRungByRungOnce() async throws {
+        try await Fixture.with { fixture in
+            try await fixture.app().test(.router) { http in
+                let handle = try await DisclosureHTTPTests.sealedFinding(http, fixture)
+                let filed = try await http.send(
+                    .post(
+                        "/v1/disclosure-requests", token: fixture.token("agency", "vks-tp"),
+                        json: DisclosureHTTPTests.request(handle: handle, basis: "press-law-2025", dated: "2026-11-30")))
+                let request = try #require(try filed.json()["id"] as? String)
+                let opened = try await http.send(
+                    .post(
+                        "/v1/protection-cases", token: fixture.token("liaison", "tuoitre"),
+                        json: #"{"person":"source","retaliation":"threat","jurisdiction":"cau-giay"}"#))
+                #expect(opened.status == .created)
+                let calendar = try await CalendarStore(client: fixture.client).load()
+                #expect(try await LadderStore.announceDue(at: Date(), calendar: calendar, on: fixture.service) == 0)
+
+                // A month on, with nothing decided.
+                let later = Date().addingTimeInterval(30 * 86_400)
+                #expect(try await LadderStore.announceDue(at: later, calendar: calendar, on: fixture.service) == 8)
+                #expect(try await LadderStore.announceDue(at: later, calendar: calendar, on: fixture.service) == 0)
+                let rows = try await fixture.client.query(
+                    "SELECT topic, ce_type, count(*) FROM outbox WHERE ce_type LIKE '%.rung.v1' GROUP BY topic, ce_type ORDER BY topic"
+                ).decode((String, String, Int).self)
+                #expect(
+                    rows.map { "\($0.0) \($0.1) \($0.2)" } == [
+                        "tipwire.escalations \(EventType.disclosureRung) 3", "tipwire.escalations \(EventType.protectionRung) 3",
+                        "tipwire.requests.tuoitre \(EventType.disclosureRung) 4", "tipwire.tasks.cong-an-tp \(EventType.protectionRung) 4",
+                    ])
+                let decided = try await http.send(
+                    .post(
+                        "/v1/disclosure-requests/\(request)/decision", token: fixture.token("liaison", "tuoitre"),
+                        json: #"{"decision":"contest","reason":"x"}"#))
+                #expect(decided.status == .ok)
+                #expect(try await fixture.count("disclosure_requests") == 1)
+                let pending = try await fixture.client.query("SELECT count(*) FROM disclosure_requests WHERE next_rung_at IS NOT NULL")[0]
+                #expect(try pending.decode(column: 0, as: Int.self) == 0)
+            }
+        }
+    }
+}
