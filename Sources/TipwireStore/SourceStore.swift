@@ -70,12 +70,17 @@ public struct StoredEnvelope: Sendable, Codable, Hashable {
         case keyID = "key_id", createdAt = "created_at", findingID = "finding_id"
     }
 
-    /// The envelope itself, in the form `tipwire source open` reads.
-    public var envelope: SourceEnvelope? {
-        guard let newsroom = PartyCode(rawValue: newsroom), let keyID = SourceKeyID(rawValue: keyID), let enc = Base64URL.decode(enc),
-            let ciphertext = Base64URL.decode(ciphertext)
-        else { return nil }
-        return SourceEnvelope(newsroom: newsroom, keyID: keyID, encapsulatedKey: enc, ciphertext: ciphertext)
+    /// `finding_id` is always present, null for a protection case's details.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(handle, forKey: .handle)
+        try container.encode(version, forKey: .version)
+        try container.encode(newsroom, forKey: .newsroom)
+        try container.encode(keyID, forKey: .keyID)
+        try container.encode(enc, forKey: .enc)
+        try container.encode(ciphertext, forKey: .ciphertext)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(findingID, forKey: .findingID)
     }
 }
 

@@ -34,7 +34,8 @@ struct ProtectionHTTPTests {
                 let handle = try #require(body["details_handle"] as? String)
                 #expect(!opened.text.contains(Base64URL.encode(details.ciphertext)))
                 // The details open for the newsroom alone, like a source envelope.
-                #expect(try await http.send(.get("/v1/sources/\(handle)", token: liaison)).status == .ok)
+                let fetched = try await http.send(.get("/v1/sources/\(handle)", token: liaison))
+                #expect(try fetched.status == .ok && fetched.json()["finding_id"] is NSNull, "\(fetched.text)")
                 #expect(try await http.send(.get("/v1/sources/\(handle)", token: fixture.token("agency", "cong-an-tp"))).status == .notFound)
                 let announced = try await fixture.client.query(
                     "SELECT topic FROM outbox WHERE ce_type = \(EventType.protectionOpened)"
