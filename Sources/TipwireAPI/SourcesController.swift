@@ -5,8 +5,9 @@ import TipwireCore
 import TipwireStore
 
 /// A newsroom's source keys (`GET`/`PUT /v1/newsrooms/{code}/source-keys`) and its sealed source envelopes
-/// (`GET /v1/sources/{handle}`). Only the newsroom's own liaisons reach them; to everyone else they do not
-/// exist (404), so handles and keys cannot be probed.
+/// (`GET /v1/sources/{handle}`). Only the newsroom's own liaisons register keys and read envelopes (agencies
+/// may also read the public keys, to seal to them); to everyone else they do not exist (404), so handles
+/// cannot be probed.
 struct SourcesController {
     let sources: SourceStore
 
@@ -26,9 +27,17 @@ struct SourcesController {
         return (newsroom, principal)
     }
 
+    /// The newsroom's own liaisons list its keys; an agency reads them too, to seal a protection case's
+    /// details to the newsroom (public keys open nothing).
     @Sendable func keys(_ request: Request, context: TipwireRequestContext) async throws -> Response {
-        let (newsroom, _) = try ownNewsroom(context)
-        return try HTTP.json(.ok, try await sources.keys(of: newsroom))
+        guard let principal = context.principal else { throw Problem.unauthenticated }
+        let segment = context.parameters.get("code") ?? ""
+        guard let newsroom = PartyCode(rawValue: segment),
+            principal.role == .agency || (principal.role == .liaison && principal.newsroom == newsroom)
+        else { throw Problem.notFound("newsroom \(segment.prefix(60))") }
+        let list = try await sources.keys(of: newsroom)
+        guard principal.role == .liaison || !list.keys.isEmpty else { throw Problem.notFound("newsroom \(newsroom)'s source keys") }
+        return try HTTP.json(.ok, list)
     }
 
     @Sendable func register(_ request: Request, context: TipwireRequestContext) async throws -> Response {

@@ -121,8 +121,9 @@ struct AuthorizationMatrixTests {
         Endpoint(method: .put, path: { _ in "/v1/policies/resolve" }, body: "{}", through: [.admin], label: "PUT /v1/policies/{stage}"),
         Endpoint(method: .get, path: { _ in "/v1/audit" }, through: [.auditor], label: "GET /v1/audit"),
         Endpoint(
-            method: .get, path: { _ in "/v1/newsrooms/tuoitre/source-keys" }, through: [.ownLiaison], hiddenFrom: all.subtracting([.ownLiaison]),
-            label: "GET /v1/newsrooms/{code}/source-keys"),
+            // Agencies read the public keys to seal a protection case's details to the newsroom.
+            method: .get, path: { _ in "/v1/newsrooms/tuoitre/source-keys" }, through: agencies.union([.ownLiaison]),
+            hiddenFrom: all.subtracting(agencies).subtracting([.ownLiaison]), label: "GET /v1/newsrooms/{code}/source-keys"),
         Endpoint(
             method: .put, path: { _ in "/v1/newsrooms/tuoitre/source-keys" }, body: "{}", through: [.ownLiaison],
             hiddenFrom: all.subtracting([.ownLiaison]), label: "PUT /v1/newsrooms/{code}/source-keys"),

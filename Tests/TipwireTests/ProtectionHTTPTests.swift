@@ -100,6 +100,22 @@ struct ProtectionHTTPTests {
                 let figure = try await http.send(.get("/v1/protection-figure", token: fixture.token("coordinator", "thanh-tra-tp"))).json()
                 #expect(figure["opened"] as? Int == 1 && figure["overdue"] as? Int == 1 && figure["protected_in_time_percent"] as? Double == 0)
 
+                // An agency seals the details to the newsroom's current key, read from the API.
+                let key = SourcePrivateKey(newsroom: Self.tuoitre)
+                _ = try await http.send(
+                    .put("/v1/newsrooms/tuoitre/source-keys", token: fixture.token("liaison", "tuoitre"), json: SourceEnvelopeHTTPTests.keyJSON(key)))
+                let listed = try await http.send(.get("/v1/newsrooms/tuoitre/source-keys", token: ward)).json()
+                let published = try #require((listed["keys"] as? [[String: Any]])?.first?["public_key"] as? String)
+                let sealed = try SourceEnvelope.seal(
+                    Array("Kế toán viên bị điều chuyển".utf8), to: try #require(SourcePublicKey(newsroom: Self.tuoitre, base64URL: published)))
+                let withDetails = try await http.send(
+                    .post(
+                        "/v1/protection-cases", token: ward,
+                        json:
+                            #"{"person":"source","retaliation":"dismissal","jurisdiction":"cau-giay","newsroom":"tuoitre","details_envelope":\#(try SourceEnvelopeHTTPTests.envelopeJSON(sealed))}"#
+                    ))
+                #expect(try withDetails.status == .created && withDetails.json()["details_handle"] is String, "\(withDetails.text)")
+
                 let sealedElsewhere = try SourceEnvelope.seal([1], to: SourcePrivateKey(newsroom: PartyCode(rawValue: "vnexpress")!).publicKey)
                 let wrong = try await http.send(
                     .post(

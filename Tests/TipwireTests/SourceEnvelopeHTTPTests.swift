@@ -47,9 +47,19 @@ struct SourceEnvelopeHTTPTests {
                     .put("/v1/newsrooms/vnexpress/source-keys", token: fixture.token("liaison", "vnexpress"), json: Self.keyJSON(second)))
                 #expect(stolen.status == .conflict, "\(stolen.text)")
 
+                // An agency reads the public keys (to seal a protection case's details) but registers none.
+                let agencyRead = try await http.send(.get(path, token: fixture.token("agency", "so-nnmt")))
+                #expect(try agencyRead.status == .ok && agencyRead.json()["current_key_id"] as? String == second.publicKey.id.rawValue)
+                #expect(
+                    try await http.send(.get("/v1/newsrooms/vnexpress/source-keys", token: fixture.token("agency", "so-nnmt"))).status == .notFound)
+                #expect(
+                    try await http.send(
+                        .put(path, token: fixture.token("agency", "so-nnmt"), json: Self.keyJSON(SourcePrivateKey(newsroom: Self.tuoitre)))
+                    )
+                    .status == .notFound)
                 for other in [
-                    fixture.token("liaison", "vnexpress"), fixture.token("agency", "so-nnmt"), fixture.token("coordinator", "thanh-tra-tp"),
-                    fixture.token("auditor"), fixture.token("admin"),
+                    fixture.token("liaison", "vnexpress"), fixture.token("coordinator", "thanh-tra-tp"), fixture.token("auditor"),
+                    fixture.token("admin"),
                 ] {
                     #expect(try await http.send(.get(path, token: other)).status == .notFound)
                     #expect(
