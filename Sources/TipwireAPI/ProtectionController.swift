@@ -21,13 +21,10 @@ struct ProtectionController {
         group.get("protection-figure", use: figure)
     }
 
-    static func actor(_ principal: Principal) throws -> ProtectionActor {
-        switch (principal.role, principal.newsroom, principal.agency) {
-        case (.liaison, let newsroom?, _): .newsroom(newsroom)
-        case (.agency, _, let agency?): .agency(agency)
-        case (.coordinator, _, _): .coordinator
-        default: throw Problem.unauthenticated
-        }
+    /// Whose cases the caller acts on: its newsroom's, its agency's, or (the coordinator) every one.
+    static func actor(_ principal: Principal) throws -> FindingScope {
+        guard let scope = FindingScope(principal) else { throw Problem.unauthenticated }
+        return scope
     }
 
     @Sendable func open(_ request: Request, context: TipwireRequestContext) async throws -> Response {

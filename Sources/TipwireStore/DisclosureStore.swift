@@ -118,7 +118,7 @@ public struct DisclosureStore: Sendable {
                 FROM legal_bases ORDER BY code
                 """,
                 // The agency cannot read the envelope (row-level security); it learns only whose it is.
-                "SELECT source_envelope_newsroom(\(submission.sourceHandle)) WHERE source_envelope_newsroom(\(submission.sourceHandle)) IS NOT NULL",
+                "SELECT newsroom FROM source_envelope_newsroom(\(submission.sourceHandle)) AS newsroom WHERE newsroom IS NOT NULL",
             ])
             guard let agencyRow = results[0].firstRow else { return .notQualified("agency \(agency) is not known") }
             let (agencyCode, kind, level) = try agencyRow.decode((String, String, String).self)

@@ -67,13 +67,6 @@ public enum ProtectionOutcomeResult: Sendable {
     case conflict(String)
 }
 
-/// Who acts on a case.
-public enum ProtectionActor: Sendable {
-    case newsroom(PartyCode)
-    case agency(PartyCode)
-    case coordinator
-}
-
 /// Protection cases (migration 0014): opened by a liaison or an agency, routed to a protecting agency by
 /// rule, timed on two clocks (acknowledge, then resolve), every step audited and announced.
 public struct ProtectionStore: Sendable {
@@ -82,7 +75,7 @@ public struct ProtectionStore: Sendable {
     public init(client: PostgresClient) { self.client = client }
 
     public func open(
-        _ submission: ProtectionSubmission, by opener: ProtectionActor, actor: String, idempotency: Idempotency<ProtectionOutcomeResult>,
+        _ submission: ProtectionSubmission, by opener: FindingScope, actor: String, idempotency: Idempotency<ProtectionOutcomeResult>,
         now: Date = Date()
     ) async throws -> Idempotent<ProtectionOutcomeResult> {
         try await client.withTransaction(idempotency) { connection in
@@ -99,43 +92,42 @@ public struct ProtectionStore: Sendable {
                     return .rejected(ValidationFailure("newsroom", "is required when an agency opens a case: whose source or journalist is it?"))
                 }
                 (newsroom, openedBy) = (named, ("agency", agency))
-            case .coordinator:
+            case .everything:
                 return .rejected(ValidationFailure("body", "a coordinator does not open protection cases"))
             }
-            let results = try await connection.pipeline([
-                "SELECT code, parent_code FROM jurisdictions",
-                "SELECT jurisdiction_code, agency_code FROM protection_rules",
-                "SELECT code FROM agencies WHERE is_coordinator",
-                "SELECT key_id FROM source_keys WHERE newsroom_code = \(newsroom.rawValue) AND retired_at IS NULL",
-                "SELECT 1 FROM newsrooms WHERE code = \(newsroom.rawValue)",
-                "SELECT 1 FROM findings WHERE id = \(submission.findingID) AND newsroom_code = \(newsroom.rawValue)",
-            ])
+            let shared = ReferenceData.queries.count
+            let results = try await connection.pipeline(
+                ReferenceData.queries + [
+                    "SELECT jurisdiction_code, agency_code FROM protection_rules",
+                    "SELECT 1 FROM newsrooms WHERE code = \(newsroom.rawValue)",
+                    "SELECT 1 FROM findings WHERE id = \(submission.findingID) AND newsroom_code = \(newsroom.rawValue)",
+                ])
+            let reference = try ReferenceData.intake(results[0..<shared])
             var problems: [FieldError] = []
-            var parents: [PartyCode: PartyCode?] = [:]
-            for (code, parent) in try results[0].decode((String, String?).self) {
-                if let code = PartyCode(rawValue: code) { parents[code] = parent.flatMap(PartyCode.init) }
+            if reference.jurisdictionParents[submission.jurisdiction] == nil {
+                problems.append(FieldError("jurisdiction", "is not a known jurisdiction code"))
             }
-            if parents[submission.jurisdiction] == nil { problems.append(FieldError("jurisdiction", "is not a known jurisdiction code")) }
-            if results[4].isEmpty { problems.append(FieldError("newsroom", "is not a known newsroom code")) }
-            if submission.findingID != nil && results[5].isEmpty {
+            if results[shared + 1].isEmpty { problems.append(FieldError("newsroom", "is not a known newsroom code")) }
+            if submission.findingID != nil && results[shared + 2].isEmpty {
                 problems.append(FieldError("finding_id", "is not a finding of newsroom \(newsroom)"))
             }
-            let currentKey = try results[3].firstRow.flatMap { SourceKeyID(rawValue: try $0.decode(column: 0, as: String.self)) }
-            if let problem = submission.details?.problem(from: newsroom, currentKey: currentKey, field: "details_envelope") {
+            if let problem = submission.details?.problem(
+                from: newsroom, currentKey: reference.currentSourceKeys[newsroom], field: "details_envelope")
+            {
                 problems.append(problem)
             }
             if !problems.isEmpty { return .rejected(ValidationFailure(problems)) }
 
             var protectionRules: [PartyCode: PartyCode] = [:]
-            for (jurisdiction, agency) in try results[1].decode((String, String).self) {
+            for (jurisdiction, agency) in try results[shared].decode((String, String).self) {
                 if let jurisdiction = PartyCode(rawValue: jurisdiction), let agency = PartyCode(rawValue: agency) {
                     protectionRules[jurisdiction] = agency
                 }
             }
-            let lineage = IntakeReference(categories: [], jurisdictionParents: parents, routing: RoutingTable(rules: [], agencies: []))
-                .lineage(of: submission.jurisdiction)
-            let fallback = try results[2].firstRow.flatMap { PartyCode(rawValue: try $0.decode(column: 0, as: String.self)) }
-            guard let protector = ProtectionRouting.protector(lineage: lineage, rules: protectionRules, fallback: fallback) else {
+            guard
+                let protector = ProtectionRouting.protector(
+                    lineage: reference.lineage(of: submission.jurisdiction), rules: protectionRules, fallback: reference.routing.coordinator)
+            else {
                 throw CorruptRow(description: "no protection rule and no coordinator")
             }
             let deadlines = try await DeadlineRules.load(on: connection)
@@ -226,7 +218,7 @@ public struct ProtectionStore: Sendable {
     }
 
     /// The cases `actor` may see, newest first: the newsroom's own, the protecting or opening agency's, or all.
-    public func list(for actor: ProtectionActor, after: PageCursor?, limit: Int, now: Date = Date()) async throws -> Page<ProtectionCaseView> {
+    public func list(for actor: FindingScope, after: PageCursor?, limit: Int, now: Date = Date()) async throws -> Page<ProtectionCaseView> {
         try await client.withConnection { connection in
             let calendar = try await DeadlineRules.load(on: connection).calendar
             let ids = try await connection.query(
@@ -242,7 +234,7 @@ public struct ProtectionStore: Sendable {
         }
     }
 
-    public func view(_ id: UUID, for actor: ProtectionActor, now: Date = Date()) async throws -> ProtectionCaseView? {
+    public func view(_ id: UUID, for actor: FindingScope, now: Date = Date()) async throws -> ProtectionCaseView? {
         try await client.withConnection { connection in
             if try await connection.query("SELECT 1 FROM protection_cases c WHERE id = \(id) AND \(fragment: Self.visible(to: actor))").isEmpty {
                 return nil
@@ -267,12 +259,12 @@ public struct ProtectionStore: Sendable {
             opened: opened, open: open, acknowledgedInTime: acknowledged, protected: protected, protectedInTime: protectedInTime, overdue: overdue)
     }
 
-    static func visible(to actor: ProtectionActor) -> PostgresQuery {
+    static func visible(to actor: FindingScope) -> PostgresQuery {
         switch actor {
         case .newsroom(let newsroom): "c.newsroom_code = \(newsroom.rawValue)"
         case .agency(let agency):
             "(c.protecting_agency_code = \(agency.rawValue) OR (c.opened_by_kind = 'agency' AND c.opened_by_code = \(agency.rawValue)))"
-        case .coordinator: "true"
+        case .everything: "true"
         }
     }
 
