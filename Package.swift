@@ -173,7 +173,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["check_events.py", "agency_client.py"],
+            exclude: ["check_events.py", "agency_client.py", "check_latency.py"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -30,7 +30,9 @@ public func buildRouter(
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: ProblemMiddleware(routes: RouteTable.tipwire))
     let tokens = dependencies.stores.tokens
-    HealthController<TipwireRequestContext>(checks: checks, registry: registry, version: version) { request in
+    let dutyMetrics = DutyMetrics(stats: dependencies.stores.stats)
+    HealthController<TipwireRequestContext>(checks: checks, registry: registry, version: version, moreMetrics: { await dutyMetrics.text() }) {
+        request in
         guard let token = AuthMiddleware.bearerToken(request), case .valid = try? await tokens.authenticate(token) else { return false }
         return true
     }.addRoutes(to: router)
@@ -47,6 +49,7 @@ public func buildRouter(
     SourcesController(sources: dependencies.stores.sources).addRoutes(to: v1)
     DisclosuresController(disclosures: dependencies.stores.disclosures).addRoutes(to: v1)
     ProtectionController(protection: dependencies.stores.protection).addRoutes(to: v1)
+    StatsController(stats: dependencies.stores.stats).addRoutes(to: v1)
     return router
 }
 
@@ -99,6 +102,7 @@ struct RouteTable: Sendable {
         ("/v1/requests/{id}/answer", [.post]),
         ("/v1/requests/{id}/decline", [.post]),
         ("/v1/sources/{handle}", [.get]),
+        ("/v1/stats/latency", [.get]),
         ("/v1/tasks", [.get]),
         ("/v1/tasks/{id}", [.get]),
         ("/v1/tasks/{id}/{action}", [.post]),

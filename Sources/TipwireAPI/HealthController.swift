@@ -24,13 +24,17 @@ public struct HealthController<Context: RequestContext>: Sendable {
     let registry: PrometheusCollectorRegistry
     let version: String
     let showsDetails: @Sendable (Request) async -> Bool
+    /// Exposition text appended to the registry's: families read from elsewhere (the database).
+    let moreMetrics: @Sendable () async -> String
 
     public init(
-        checks: [HealthCheck], registry: PrometheusCollectorRegistry, version: String, showsDetails: @escaping @Sendable (Request) async -> Bool
+        checks: [HealthCheck], registry: PrometheusCollectorRegistry, version: String, moreMetrics: @escaping @Sendable () async -> String = { "" },
+        showsDetails: @escaping @Sendable (Request) async -> Bool
     ) {
         self.checks = checks
         self.registry = registry
         self.version = version
+        self.moreMetrics = moreMetrics
         self.showsDetails = showsDetails
     }
 
@@ -65,7 +69,8 @@ public struct HealthController<Context: RequestContext>: Sendable {
         router.get("/metrics") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            let more = await moreMetrics()
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer() + Array(more.utf8))))
         }
     }
 

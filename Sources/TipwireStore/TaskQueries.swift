@@ -44,12 +44,17 @@ public struct TaskFilter: Sendable {
     public var agency: PartyCode?
     public var state: TaskState?
     public var category: String?
+    /// Only tasks still waiting on their agency (not resolved, declined, transferred or closed).
+    public var openOnly: Bool
     public var after: PageCursor?
     public var limit: Int
 
-    public init(agency: PartyCode? = nil, state: TaskState? = nil, category: String? = nil, after: PageCursor? = nil, limit: Int = 20) {
+    public init(
+        agency: PartyCode? = nil, state: TaskState? = nil, category: String? = nil, openOnly: Bool = false, after: PageCursor? = nil, limit: Int = 20
+    ) {
         self.agency = agency
         self.state = state
+        self.openOnly = openOnly
         self.category = category
         self.after = after
         self.limit = limit
@@ -123,6 +128,7 @@ extension TaskStore {
                 WHERE (\(agency)::text IS NULL OR t.agency_code = \(agency))
                   AND (\(filter.state?.rawValue)::text IS NULL OR t.state = \(filter.state?.rawValue))
                   AND (\(filter.category)::text IS NULL OR f.category_code = \(filter.category))
+                  AND (NOT \(filter.openOnly)::boolean OR t.state NOT IN ('resolved', 'declined', 'transferred', 'closed'))
                   AND (\(filter.after?.time)::timestamptz IS NULL OR (t.assigned_at, t.id) < (\(filter.after?.time), \(filter.after?.id)))
                 ORDER BY t.assigned_at DESC, t.id DESC LIMIT \(limit + 1)
                 """)

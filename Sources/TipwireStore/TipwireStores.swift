@@ -40,6 +40,8 @@ public struct TipwireStores: Sendable {
     public let sources: SourceStore
     public let disclosures: DisclosureStore
     public let protection: ProtectionStore
+    public let stats: StatsStore
+    public let sessions: SessionStore
 
     public init(database: TipwireDatabase, links: DocumentLinks, findingsLogger: Logger = Logger(label: "tipwire.findings")) {
         let client = database.client
@@ -57,5 +59,7 @@ public struct TipwireStores: Sendable {
         sources = SourceStore(client: client)
         disclosures = DisclosureStore(client: client)
         protection = ProtectionStore(client: client)
+        stats = StatsStore(client: client)
+        sessions = SessionStore(client: client)
     }
 }

@@ -117,6 +117,9 @@ struct AuthorizationMatrixTests {
             method: .post, path: { "/v1/protection-cases/\($0.protection)/resolve" }, body: #"{"outcome":"protected","note":"Đã bảo vệ"}"#,
             through: [.protector], hiddenFrom: [.ownAgency, .otherAgency, .requester], label: "POST /v1/protection-cases/{id}/resolve"),
         Endpoint(method: .get, path: { _ in "/v1/protection-figure" }, through: [.coordinator], label: "GET /v1/protection-figure"),
+        Endpoint(
+            // An agency sees its own rows, a liaison its newsroom's answer times (StatsScope).
+            method: .get, path: { _ in "/v1/stats/latency" }, through: agencies.union(liaisons).union([.coordinator]), label: "GET /v1/stats/latency"),
         Endpoint(method: .get, path: { _ in "/v1/policies" }, through: all, label: "GET /v1/policies"),
         Endpoint(method: .put, path: { _ in "/v1/policies/resolve" }, body: "{}", through: [.admin], label: "PUT /v1/policies/{stage}"),
         Endpoint(method: .get, path: { _ in "/v1/audit" }, through: [.auditor], label: "GET /v1/audit"),

@@ -1,0 +1,471 @@
+import ChildProcesses
+import Foundation
+import Fuzzing
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Postgres
+import Prometheus
+import TestSupport
+import Testing
+import TipwireAPI
+import TipwireCore
+import TipwireStore
+
+/// Writes a task history with exact instants, as rows (the events are what the analytics read; the
+/// timelines follow them by trigger).
+struct History {
+    let client: PostgresClient
+
+    /// An instant in Hanoi time: `hanoi("2026-02-13 10:00")`.
+    static func hanoi(_ text: String) -> Date {
+        let parts = text.split(separator: " ")
+        let day = CalendarDay(String(parts[0]))!
+        let clock = parts[1].split(separator: ":").compactMap { Double($0) }
+        return day.start.addingTimeInterval(clock[0] * 3600 + clock[1] * 60)
+    }
+
+    func finding(newsroom: String = "tuoitre", category: String = "land", jurisdiction: String = "ha-noi", at: Date) async throws -> UUID {
+        let id = UUID()
+        try await client.execute(
+            """
+            INSERT INTO findings (id, newsroom_code, article_url, title, published_at, summary, category_code, jurisdiction_code, created_at)
+            VALUES (\(id), \(newsroom), 'https://tuoitre.vn/bai-viet.htm', 'Phát hiện', \(at), 'Tóm tắt', \(category), \(jurisdiction), \(at))
+            """)
+        return id
+    }
+
+    /// A task assigned at `assigned` and, if `delivered` is given, delivered then with its acknowledge clock
+    /// due `acknowledgeDue`.
+    func task(finding: UUID, agency: String, assigned: Date, delivered: Date?, acknowledgeDue: Date? = nil) async throws -> UUID {
+        let id = UUID()
+        try await client.execute(
+            """
+            INSERT INTO tasks (id, finding_id, agency_code, state, routed_by, assigned_at, deliver_by, delivered_at, updated_at)
+            VALUES (\(id), \(finding), \(agency), 'delivered', 'rule', \(assigned), \(assigned.addingTimeInterval(3600)), \(delivered), \(assigned))
+            """)
+        try await event(id, "assigned", at: assigned)
+        if let delivered {
+            try await event(id, "delivered", at: delivered)
+            if let acknowledgeDue { try await clock(id, "acknowledge", started: delivered, due: acknowledgeDue) }
+        }
+        return id
+    }
+
+    func event(_ task: UUID, _ kind: String, at: Date, detail: String = "{}") async throws {
+        try await client.execute(
+            "INSERT INTO task_events (task_id, kind, actor, at, detail) VALUES (\(task), \(kind), 'history', \(at), \(detail)::jsonb)")
+    }
+
+    /// A duty clock, running until `stopped` says when it was met.
+    @discardableResult
+    func clock(_ task: UUID, _ stage: String, started: Date, due: Date, stopped: Date? = nil) async throws -> Int64 {
+        try await client.query(
+            """
+            INSERT INTO deadlines (task_id, stage, holder_kind, holder_code, finding_id, agency_code, newsroom_code, category_code, state,
+                                   started_at, due_at, reminder_percent, step_working_days, stopped_at)
+            SELECT t.id, \(stage), 'agency', t.agency_code, t.finding_id, t.agency_code, f.newsroom_code, f.category_code,
+                   CASE WHEN \(stopped)::timestamptz IS NULL THEN 'running' ELSE 'met' END, \(started), \(due), 80, 2, \(stopped)
+            FROM tasks t JOIN findings f ON f.id = t.finding_id WHERE t.id = \(task)
+            RETURNING id
+            """)[0].decode(column: 0, as: Int64.self)
+    }
+
+    /// Stops the task's open clock of `stage` at `at` (the stage was met).
+    func meet(_ task: UUID, _ stage: String, at: Date) async throws {
+        try await client.execute(
+            "UPDATE deadlines SET state = 'met', stopped_at = \(at) WHERE task_id = \(task) AND stage = \(stage) AND state = 'running'")
+    }
+
+    func rung(_ clock: Int64, _ rung: Int, _ kind: String, at: Date) async throws {
+        try await client.execute(
+            """
+            INSERT INTO deadline_rungs (id, deadline_id, rung, kind, audience, rung_at, raised_at, raised_by)
+            VALUES (\(UUID()), \(clock), \(rung), \(kind), 'thanh-tra-tp', \(at), \(at), 'history')
+            """)
+    }
+
+    /// An agency's information request to the finding's newsroom.
+    func infoRequest(task: UUID, asked: Date, due: Date, answered: Date?) async throws {
+        try await client.execute(
+            """
+            INSERT INTO info_requests (id, task_id, finding_id, newsroom_code, agency_code, direction, questions, state, due_at, asked_by,
+                                       created_at, answered_at, answered_by, answer)
+            SELECT \(UUID()), t.id, t.finding_id, f.newsroom_code, t.agency_code, 'to-newsroom', 'Xin bản gốc?',
+                   CASE WHEN \(answered)::timestamptz IS NULL THEN 'open' ELSE 'answered' END, \(due), 'agency', \(asked), \(answered),
+                   CASE WHEN \(answered)::timestamptz IS NULL THEN NULL ELSE 'liaison' END,
+                   CASE WHEN \(answered)::timestamptz IS NULL THEN NULL ELSE 'Đây' END
+            FROM tasks t JOIN findings f ON f.id = t.finding_id WHERE t.id = \(task)
+            """)
+    }
+}
+
+@Suite("Latency analytics")
+struct LatencyTests {
+    static let period = StatsPeriod(from: CalendarDay(year: 2026, month: 1, day: 1), to: CalendarDay(year: 2026, month: 3, day: 31))
+
+    /// so-nnmt's ten tasks: delivered, then acknowledged (Hanoi time). Hours and working days by hand,
+    /// on the 2026 calendar: Tết is 14–22 February (a Saturday to the next Sunday).
+    static let acknowledged: [(delivered: String, acknowledged: String, hours: Double, workingDays: Double)] = [
+        ("2026-02-13 10:00", "2026-02-23 09:00", 239, 1),  // Friday before Tết → the Monday after: only the 23rd counts
+        ("2026-01-09 16:00", "2026-01-12 08:00", 64, 1),  // across a weekend
+        ("2026-01-12 09:00", "2026-01-12 15:00", 6, 0),  // the same day
+        ("2026-01-13 09:00", "2026-01-15 09:00", 48, 2),
+        ("2026-01-14 09:00", "2026-01-21 09:00", 168, 5),
+        ("2026-02-12 09:00", "2026-02-24 09:00", 288, 3),  // 13th, 23rd, 24th
+        ("2026-03-02 09:00", "2026-03-02 09:30", 0.5, 0),
+        ("2026-03-02 10:00", "2026-03-03 10:00", 24, 1),
+        ("2026-03-04 09:00", "2026-03-13 17:00", 224, 7),
+        ("2026-03-05 09:00", "2026-03-19 09:00", 336, 10),  // past the 7 working days: late
+    ]
+    /// Minutes from assignment to delivery, task by task.
+    static let deliveryMinutes: [Double] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 60]
+
+    /// Writes the known history; returns the so-nnmt tasks.
+    static func writeKnownHistory(_ fixture: Fixture) async throws -> [UUID] {
+        let history = History(client: fixture.client)
+        let calendar = try await CalendarStore(client: fixture.client).load()
+        var tasks: [UUID] = []
+        var findings: [UUID] = []
+        for (index, row) in acknowledged.enumerated() {
+            let delivered = History.hanoi(row.delivered)
+            let assigned = delivered.addingTimeInterval(-deliveryMinutes[index] * 60)
+            let finding = try await history.finding(at: assigned)
+            let task = try await history.task(
+                finding: finding, agency: "so-nnmt", assigned: assigned, delivered: delivered,
+                acknowledgeDue: calendar.adding(workingDays: 7, to: delivered))
+            let acknowledgedAt = History.hanoi(row.acknowledged)
+            try await history.event(task, "acknowledged", at: acknowledgedAt)
+            try await history.meet(task, "acknowledge", at: acknowledgedAt)
+            tasks.append(task)
+            findings.append(finding)
+        }
+        // The first four are resolved (too few for figures); the first was extended once.
+        for (index, task) in tasks.prefix(4).enumerated() {
+            let acknowledgedAt = History.hanoi(acknowledged[index].acknowledged)
+            try await history.clock(task, "resolve", started: acknowledgedAt, due: acknowledgedAt.addingTimeInterval(30 * 86_400))
+            if index == 0 { try await history.event(task, "extended", at: acknowledgedAt.addingTimeInterval(3600), detail: #"{"days": 10}"#) }
+            let resolvedAt = acknowledgedAt.addingTimeInterval(Double(index + 1) * 86_400)
+            try await history.event(task, "resolved", at: resolvedAt)
+            try await history.meet(task, "resolve", at: resolvedAt)
+        }
+        // An overdue notice on the late one.
+        let late = try await fixture.client.query("SELECT id FROM deadlines WHERE task_id = \(tasks[9]) AND stage = 'acknowledge'")[0]
+            .decode(column: 0, as: Int64.self)
+        try await history.rung(late, 1, "overdue", at: History.hanoi("2026-03-14 00:00"))
+        // ubnd-cau-giay holds two of the same findings: it declines one and leaves the other.
+        let declined = try await history.task(
+            finding: findings[0], agency: "ubnd-cau-giay", assigned: History.hanoi("2026-02-13 09:59"), delivered: History.hanoi("2026-02-13 10:00"))
+        try await history.event(declined, "declined", at: History.hanoi("2026-02-16 10:00"))
+        _ = try await history.task(
+            finding: findings[1], agency: "ubnd-cau-giay", assigned: History.hanoi("2026-01-09 15:59"), delivered: History.hanoi("2026-01-09 16:00"))
+        // The City Police joined on 1 March: its task from February is left out, and so is its finding.
+        try await fixture.client.execute("UPDATE agencies SET joined_at = \(History.hanoi("2026-03-01 00:00")) WHERE code = 'cong-an-tp'")
+        let early = try await history.finding(at: History.hanoi("2026-02-02 09:00"))
+        _ = try await history.task(
+            finding: early, agency: "cong-an-tp", assigned: History.hanoi("2026-02-02 09:00"), delivered: History.hanoi("2026-02-02 09:01"))
+        // tuoitre answered so-nnmt's question from Friday afternoon on Tuesday morning: 90 hours, 2 working days.
+        try await history.infoRequest(
+            task: tasks[6], asked: History.hanoi("2026-03-06 16:00"), due: calendar.adding(workingDays: 5, to: History.hanoi("2026-03-06 16:00")),
+            answered: History.hanoi("2026-03-10 10:00"))
+        return tasks
+    }
+
+    @Test func everyFigureOfAKnownHistoryMatchesTheHandComputedValue() async throws {
+        try await Fixture.with { fixture in
+            _ = try await Self.writeKnownHistory(fixture)
+            let now = History.hanoi("2026-03-20 12:00")
+            let report = try await fixture.stores.stats.latency(StatsFilter(period: Self.period), scope: .everything, now: now)
+            #expect(report.groups.map(\.key) == ["so-nnmt", "ubnd-cau-giay"], "cong-an-tp's task came before it joined")
+            let nnmt = try #require(report.groups.first)
+            #expect(nnmt.tasks == 10)
+            #expect(!nnmt.insufficientData)
+
+            let deliver = try #require(nnmt[.deliver])
+            #expect(deliver.count == 10)
+            // Nearest rank over ten: p50 is the 5th value, p90 the 9th, p99 the 10th.
+            #expect(deliver.hours == Quantiles(p50: 5.0 / 60, p90: 9.0 / 60, p99: 1))
+            #expect(deliver.workingDays == Quantiles(p50: 0, p90: 0, p99: 0))
+            #expect(deliver.judged == 10 && deliver.onTime == 10 && deliver.onTimeShare == 1)
+
+            // Hours sorted: 0.5 6 24 48 64 168 224 239 288 336; working days sorted: 0 0 1 1 1 2 3 5 7 10.
+            let acknowledge = try #require(nnmt[.acknowledge])
+            #expect(acknowledge.count == 10)
+            #expect(acknowledge.hours == Quantiles(p50: 64, p90: 288, p99: 336))
+            #expect(acknowledge.workingDays == Quantiles(p50: 1, p90: 7, p99: 10))
+            #expect(acknowledge.judged == 10 && acknowledge.onTime == 9 && acknowledge.onTimeShare == 0.9)
+            #expect(!acknowledge.insufficientData)
+            #expect(nnmt[.firstResponse]?.hours == acknowledge.hours)
+            #expect(nnmt[.firstResponse]?.workingDays == acknowledge.workingDays)
+
+            // Four resolved: fewer than ten, so the numbers are withheld.
+            let resolve = try #require(nnmt[.resolve])
+            #expect(
+                resolve.count == 4 && resolve.insufficientData && resolve.hours == nil && resolve.workingDays == nil && resolve.onTimeShare == nil)
+            #expect(resolve.judged == 4 && resolve.onTime == 4)
+
+            // Open: tasks 5 to 10, assigned 14 Jan (65 days before 20 March), 12 Feb (36), 2 Mar (18, twice), 4 Mar (16), 5 Mar (15).
+            #expect(nnmt.backlog == [.upTo7Days: 0, .upTo30Days: 4, .upTo90Days: 2, .over90Days: 0])
+            #expect(nnmt.extensions == 1 && nnmt.transfers == 0 && nnmt.declines == 0 && nnmt.escalations == 1)
+            #expect(nnmt.accountedFor == 4 && nnmt.accountedShare == 0.4)
+
+            let ward = report.groups[1]
+            #expect(ward.tasks == 2 && ward.insufficientData && ward.accountedShare == nil)
+            #expect(ward.declines == 1 && ward.accountedFor == 1 && ward.openTasks == 1)
+
+            // Ten findings; all tasks ended on findings 1, 3 and 4 (finding 2's ward task is open).
+            #expect(report.findings == FindingsAccounted(received: 10, accountedFor: 3))
+
+            let answers = try #require(report.newsroomAnswers.first)
+            #expect(report.newsroomAnswers.count == 1 && answers.newsroom.rawValue == "tuoitre" && answers.asked == 1)
+            #expect(answers.answer.count == 1 && answers.answer.judged == 1 && answers.answer.onTime == 1 && answers.answer.insufficientData)
+            // With a sample of one allowed, the figures show: 90 hours, 2 working days.
+            var one = StatsFilter(period: Self.period)
+            one.minimumSample = 1
+            let shown = try await fixture.stores.stats.latency(one, scope: .everything, now: now)
+            #expect(shown.newsroomAnswers.first?.answer.hours == Quantiles(p50: 90, p90: 90, p99: 90))
+            #expect(shown.newsroomAnswers.first?.answer.workingDays == Quantiles(p50: 2, p90: 2, p99: 2))
+            // Resolved one to four days after acknowledgement.
+            let resolved = try #require(shown.groups.first?[.resolve])
+            let resolveHours = (0..<4).map { Self.acknowledged[$0].hours + Double($0 + 1) * 24 }.sorted()
+            #expect(resolved.hours == Quantiles(p50: resolveHours[1], p90: resolveHours[3], p99: resolveHours[3]))
+
+            // By month of assignment: January 4 tasks, February 2, March 4 for so-nnmt; the ward's two in January and February.
+            var monthly = StatsFilter(period: Self.period, grouping: .month)
+            monthly.agency = PartyCode(rawValue: "so-nnmt")
+            let months = try await fixture.stores.stats.latency(monthly, scope: .everything, now: now)
+            #expect(months.groups.map(\.key) == ["2026-01", "2026-02", "2026-03"])
+            #expect(months.groups.map(\.tasks) == [4, 2, 4])
+
+            // An agency sees only its own row; asking for another is refused; a liaison sees only its answer times.
+            let own = try await fixture.stores.stats.latency(
+                StatsFilter(period: Self.period), scope: .agency(PartyCode(rawValue: "ubnd-cau-giay")!), now: now)
+            #expect(own.groups.map(\.key) == ["ubnd-cau-giay"])
+            await #expect(throws: StatsRefusal.unknown(field: "agency", code: "so-nnmt")) {
+                _ = try await fixture.stores.stats.latency(
+                    StatsFilter(period: Self.period, agency: PartyCode(rawValue: "so-nnmt")), scope: .agency(PartyCode(rawValue: "ubnd-cau-giay")!),
+                    now: now)
+            }
+            let liaison = try await fixture.stores.stats.latency(
+                StatsFilter(period: Self.period), scope: .newsroom(PartyCode(rawValue: "vnexpress")!), now: now)
+            #expect(liaison.groups.isEmpty && liaison.findings == nil && liaison.newsroomAnswers.isEmpty)
+        }
+    }
+
+    @Test func timelinesRebuiltFromTheEventsAreTheOnesTheTriggerKept() async throws {
+        try await Fixture.with { fixture in
+            _ = try await Self.writeKnownHistory(fixture)
+            let columns =
+                "task_id, agency_code, assigned_at, deliver_by, delivered_at, acknowledged_at, first_response_at, resolved_at, declined_at, transferred_at, ended_at, ended_as, extensions, acknowledge_due_at, resolve_due_at"
+            let before = try await fixture.client.query(
+                "SELECT md5(string_agg(t::text, ',' ORDER BY task_id)) FROM (SELECT \(unescaped: columns) FROM task_timelines) t")[0]
+                .decode(column: 0, as: String.self)
+            let rebuilt = try await fixture.client.query("SELECT task_timelines_rebuild()")[0].decode(column: 0, as: Int.self)
+            let after = try await fixture.client.query(
+                "SELECT md5(string_agg(t::text, ',' ORDER BY task_id)) FROM (SELECT \(unescaped: columns) FROM task_timelines) t")[0]
+                .decode(column: 0, as: String.self)
+            #expect(rebuilt == 13)
+            #expect(before == after)
+        }
+    }
+
+    /// A seeded random history over half a year: every lifecycle path (delivered or not, acknowledged,
+    /// extended, transferred, declined then closed, resolved, reopened and resolved again), duty clocks,
+    /// overdue notices and information requests, across five agencies (one of which joined late).
+    static func writeRandomHistory(_ fixture: Fixture, seed: UInt64, tasks count: Int) async throws {
+        var random = SeededGenerator(seed: seed)
+        let history = History(client: fixture.client)
+        try await fixture.client.execute("UPDATE agencies SET joined_at = \(History.hanoi("2026-03-01 00:00")) WHERE code = 'cong-an-tp'")
+        let agencies = ["so-nnmt", "so-xay-dung", "ubnd-cau-giay", "ubnd-dong-da", "cong-an-tp"]
+        let start = History.hanoi("2025-12-20 00:00")
+        for _ in 0..<count {
+            var at = start.addingTimeInterval(Double.random(in: 0...(200 * 86_400), using: &random))
+            func later(_ hours: ClosedRange<Double>) -> Date {
+                at = at.addingTimeInterval(Double.random(in: hours, using: &random) * 3600)
+                return at
+            }
+            let finding = try await history.finding(
+                newsroom: Bool.random(using: &random) ? "tuoitre" : "vnexpress",
+                category: ["land", "construction", "budget"].randomElement(using: &random)!,
+                at: at)
+            let assigned = at
+            let delivered: Date? = Double.random(in: 0..<1, using: &random) < 0.95 ? later(0...2) : nil
+            let task = try await history.task(
+                finding: finding, agency: agencies.randomElement(using: &random)!, assigned: assigned, delivered: delivered,
+                acknowledgeDue: delivered.map { $0.addingTimeInterval(Double.random(in: 24...300, using: &random) * 3600) })
+            guard delivered != nil else { continue }
+            let roll = Double.random(in: 0..<1, using: &random)
+            if roll < 0.05 {
+                try await history.event(task, "declined", at: later(1...200))
+                if Bool.random(using: &random) { try await history.event(task, "closed", at: later(1...100)) }
+                continue
+            }
+            if roll < 0.1 {
+                try await history.event(task, "transferred", at: later(1...200))
+                continue
+            }
+            if roll < 0.25 { continue }  // never acknowledged
+            let acknowledged = later(0...400)
+            try await history.event(task, "acknowledged", at: acknowledged)
+            try await history.meet(task, "acknowledge", at: acknowledged)
+            let resolveClock = try await history.clock(
+                task, "resolve", started: acknowledged, due: acknowledged.addingTimeInterval(Double.random(in: 100...900, using: &random) * 3600))
+            if Bool.random(using: &random) { try await history.event(task, "started", at: later(1...48)) }
+            if Double.random(in: 0..<1, using: &random) < 0.3 {
+                try await history.event(task, "extended", at: later(1...100), detail: #"{"days": 10}"#)
+            }
+            if Double.random(in: 0..<1, using: &random) < 0.2 {
+                try await history.rung(resolveClock, 1, Bool.random(using: &random) ? "overdue" : "escalation", at: later(1...10))
+            }
+            if Double.random(in: 0..<1, using: &random) < 0.2 {
+                let asked = later(1...100)
+                let answered: Date? = Double.random(in: 0..<1, using: &random) < 0.8 ? later(1...200) : nil
+                try await history.infoRequest(task: task, asked: asked, due: asked.addingTimeInterval(7 * 86_400), answered: answered)
+            }
+            guard Double.random(in: 0..<1, using: &random) < 0.6 else { continue }
+            let resolved = later(1...900)
+            try await history.event(task, "resolved", at: resolved)
+            try await history.meet(task, "resolve", at: resolved)
+            if Double.random(in: 0..<1, using: &random) < 0.1 {
+                try await history.event(task, "reopened", at: later(1...100))
+                if Bool.random(using: &random) { try await history.event(task, "resolved", at: later(1...100)) }
+            }
+        }
+    }
+
+    @Test func theEndpointAgreesWithAPythonScriptReadingTheTaskEvents() async throws {
+        try await Fixture.with { fixture in
+            try await Self.writeRandomHistory(fixture, seed: 14, tasks: 400)
+            let schema = try await fixture.client.query("SELECT current_schema()")[0].decode(column: 0, as: String.self)
+            try await fixture.app().test(.router) { client in
+                let reply = try await client.send(
+                    .get("/v1/stats/latency?from=2026-01-01&to=2026-06-30&min_sample=1", token: fixture.token("coordinator", "thanh-tra-tp")))
+                #expect(reply.status == .ok, "\(reply.text.prefix(500))")
+                let api = try reply.json()
+                let asOf = try #require(api["as_of"] as? String)
+                let script = repositoryRoot.appendingPathComponent("Tests/TipwireTests/check_latency.py").path
+                let result = try await runProgram(
+                    "/usr/bin/env", ["python3", script, try TestDatabase.url(), schema, "2026-01-01", "2026-06-30", asOf])
+                try #require(result.status == 0, "check_latency.py: \(result.errors)")
+                let python = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+                let expectedGroups = try #require(python["groups"] as? [String: [String: Any]])
+                let groups = try #require(api["groups"] as? [[String: Any]])
+                #expect(Set(groups.compactMap { $0["key"] as? String }) == Set(expectedGroups.keys))
+                #expect(expectedGroups.count == 5)
+                var compared = 0
+                for group in groups {
+                    let key = try #require(group["key"] as? String)
+                    let expected = try #require(expectedGroups[key])
+                    for field in ["tasks", "extensions", "transfers", "declines", "escalations"] {
+                        #expect(group[field] as? Int == expected[field] as? Int, "\(key) \(field)")
+                    }
+                    #expect(group["accounted_for"] as? Int == expected["accounted"] as? Int, "\(key) accounted_for")
+                    #expect(group["backlog"] as? [String: Int] == expected["backlog"] as? [String: Int], "\(key) backlog")
+                    let stages = try #require(expected["stages"] as? [String: [String: Any]])
+                    for stage in try #require(group["stages"] as? [[String: Any]]) {
+                        let name = try #require(stage["stage"] as? String)
+                        compared += try Self.compare(stage, try #require(stages[name]), "\(key) \(name)")
+                    }
+                }
+                let expectedFindings = try #require(python["findings"] as? [String: Int])
+                let findings = try #require(api["findings"] as? [String: Any])
+                #expect(findings["received"] as? Int == expectedFindings["received"])
+                #expect(findings["accounted_for"] as? Int == expectedFindings["accounted_for"])
+                let expectedAnswers = try #require(python["newsroom_answers"] as? [String: [String: Any]])
+                let answers = try #require(api["newsroom_answers"] as? [[String: Any]])
+                #expect(answers.count == expectedAnswers.count && !answers.isEmpty)
+                for answer in answers {
+                    let code = try #require(answer["newsroom"] as? String)
+                    let expected = try #require(expectedAnswers[code])
+                    #expect(answer["asked"] as? Int == expected["asked"] as? Int)
+                    compared += try Self.compare(
+                        try #require(answer["answer"] as? [String: Any]), try #require(expected["answer"] as? [String: Any]), "\(code) answers")
+                }
+                #expect(compared >= 20, "too few figures compared")
+            }
+        }
+    }
+
+    /// One stage's figures from the API against the script's; returns 1 when quantiles were compared.
+    static func compare(_ stage: [String: Any], _ expected: [String: Any], _ label: String) throws -> Int {
+        for field in ["count", "judged", "on_time"] {
+            #expect(stage[field] as? Int == expected[field] as? Int, "\(label) \(field)")
+        }
+        var compared = 0
+        for field in ["hours", "working_days"] {
+            let values = stage[field] as? [String: Double]
+            let reference = expected[field] as? [Double]
+            #expect((values == nil) == (reference == nil), "\(label) \(field)")
+            guard let values, let reference else { continue }
+            for (name, value) in zip(["p50", "p90", "p99"], reference) {
+                #expect(abs((values[name] ?? .nan) - value) < 1e-6, "\(label) \(field) \(name): \(values[name] ?? .nan) vs \(value)")
+            }
+            compared = 1
+        }
+        return compared
+    }
+
+    @Test func badQueriesAnswerProblemsNamingTheField() async throws {
+        try await Fixture.with { fixture in
+            try await fixture.app().test(.router) { client in
+                let coordinator = fixture.token("coordinator", "thanh-tra-tp")
+                let cases: [(String, String, [String])] = [
+                    ("from=2026-03-01&to=2026-02-01", coordinator, ["to"]),
+                    ("from=1999-12-31", coordinator, ["from"]),
+                    ("to=2026-02-30", coordinator, ["to"]),
+                    ("from=2000-01-01&to=2026-01-01", coordinator, ["to"]),
+                    ("lang=fr", coordinator, ["lang"]),
+                    ("group_by=mood", coordinator, ["group_by"]),
+                    ("min_sample=0", coordinator, ["min_sample"]),
+                    ("agency=no-such-agency", coordinator, ["agency"]),
+                    ("agency=NOT%20A%20CODE", coordinator, ["agency"]),
+                    ("category=weather", coordinator, ["category"]),
+                    ("jurisdiction=sai-gon", coordinator, ["jurisdiction"]),
+                    ("agency=so-nnmt", fixture.token("agency", "so-xay-dung"), ["agency"]),
+                    ("from=%00", coordinator, ["from"]),
+                ]
+                for (query, token, fields) in cases {
+                    let reply = try await client.send(.get("/v1/stats/latency?\(query)", token: token))
+                    #expect(reply.status == .badRequest, "\(query): \(reply.status) \(reply.text.prefix(300))")
+                    #expect(try reply.problemFields() == fields, "\(query)")
+                }
+                let admin = try await client.send(.get("/v1/stats/latency", token: fixture.token("admin")))
+                #expect(admin.status == .forbidden)
+            }
+        }
+    }
+
+    @Test func metricsShowOpenAndOverdueDutiesAndLatencyHistogramsByAgency() async throws {
+        try await Fixture.with { fixture in
+            _ = try await Self.writeKnownHistory(fixture)
+            try await fixture.app().test(.router) { client in
+                let text = try await client.send(.get("/metrics", token: nil)).text
+                // so-nnmt's ten acknowledgements: 6 hours and 30 minutes are within 8 hours, 24 within a day, ...
+                #expect(text.contains("# TYPE tipwire_task_acknowledge_latency_seconds histogram"))
+                #expect(text.contains(#"tipwire_task_acknowledge_latency_seconds_bucket{agency="so-nnmt",le="3600"} 1"#))
+                #expect(text.contains(#"tipwire_task_acknowledge_latency_seconds_bucket{agency="so-nnmt",le="28800"} 2"#))
+                #expect(text.contains(#"tipwire_task_acknowledge_latency_seconds_bucket{agency="so-nnmt",le="86400"} 3"#))
+                #expect(text.contains(#"tipwire_task_acknowledge_latency_seconds_bucket{agency="so-nnmt",le="+Inf"} 10"#))
+                #expect(text.contains(#"tipwire_task_acknowledge_latency_seconds_count{agency="so-nnmt"} 10"#))
+                #expect(text.contains(#"tipwire_task_resolve_latency_seconds_count{agency="so-nnmt"} 4"#))
+                // No clock of the history is still open but the ward's and the police's (which have none): nothing open.
+                #expect(text.contains("# TYPE tipwire_duties_open gauge"))
+                #expect(text.contains("# TYPE tipwire_duties_overdue gauge"))
+            }
+            // A running clock past due shows as open and overdue.
+            let history = History(client: fixture.client)
+            let finding = try await history.finding(at: History.hanoi("2026-01-05 09:00"))
+            _ = try await history.task(
+                finding: finding, agency: "so-xay-dung", assigned: History.hanoi("2026-01-05 09:00"), delivered: History.hanoi("2026-01-05 09:01"),
+                acknowledgeDue: History.hanoi("2026-01-14 00:00"))
+            let fresh = fixture.dependencies
+            try await Application(router: buildRouter(dependencies: fresh, checks: [], registry: PrometheusCollectorRegistry(), version: "test"))
+                .test(.router) {
+                    client in
+                    let text = try await client.send(.get("/metrics", token: nil)).text
+                    #expect(text.contains(#"tipwire_duties_open{holder_kind="agency",stage="acknowledge"} 1"#))
+                    #expect(text.contains(#"tipwire_duties_overdue{holder_kind="agency",stage="acknowledge"} 1"#))
+                }
+        }
+    }
+}
