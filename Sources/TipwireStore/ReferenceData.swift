@@ -19,7 +19,8 @@ enum ReferenceData {
         let categories = Set(try results[0].decodeColumn(String.self))
         var parents: [PartyCode: PartyCode?] = [:]
         for (code, parent) in try results[1].decode((String, String?).self) {
-            if let code = PartyCode(rawValue: code) { parents[code] = parent.flatMap(PartyCode.init) }
+            // updateValue, not a subscript: assigning a nil parent through the subscript would remove the city itself.
+            if let code = PartyCode(rawValue: code) { parents.updateValue(parent.flatMap(PartyCode.init), forKey: code) }
         }
         let agencies = try results[2].decode((String, String?, Bool).self).compactMap { code, parent, coordinator in
             PartyCode(rawValue: code).map { AgencyNode(code: $0, parent: parent.flatMap(PartyCode.init), isCoordinator: coordinator) }

@@ -64,6 +64,19 @@ struct IngestTests {
         }
     }
 
+    /// The city itself has no parent jurisdiction; intake once lost it from its reference data and answered 422.
+    @Test func aFindingAboutTheCityItselfIsAcceptedAndRoutedByTheCityWideRule() async throws {
+        try await Fixture.with { fixture in
+            try await fixture.app().test(.router) { client in
+                let reply = try await client.send(
+                    .post("/v1/findings", token: fixture.token("liaison", "tuoitre"), json: findingJSON(jurisdiction: "ha-noi")))
+                #expect(reply.status == .created, "\(reply.text)")
+                let tasks = try #require(try reply.json()["tasks"] as? [[String: Any]])
+                #expect(tasks.compactMap { $0["agency"] as? String } == ["so-nnmt"])
+            }
+        }
+    }
+
     @Test func documentsAreStoredOnceAndServedWithETagAndRanges() async throws {
         try await Fixture.with { fixture in
             try await fixture.app().test(.router) { client in
