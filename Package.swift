@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -74,10 +75,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The dashboard's and the scorecard's HTML: Mustache templates, wording in Vietnamese and English, SVG charts.
+        .target(
+            name: "TipwirePages",
+            dependencies: ["TipwireStore", "TipwireCore", .product(name: "Mustache", package: "swift-mustache")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TipwireAPI",
             dependencies: [
-                "TipwireStore", "TipwireCore",
+                "TipwireStore", "TipwireCore", "TipwirePages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Prometheus
+import TipwirePages
 import TipwireStore
 
 /// What the API needs from the rest of tipwire.
@@ -10,6 +11,8 @@ public struct APIDependencies: Sendable {
     public var maxDocumentSize: Int
     /// Per-token request rate; nil for none (benchmarks measuring capacity).
     public var rateLimit: RateLimit?
+    /// The dashboard's and the scorecard's page templates, compiled once.
+    public var pages: Pages
 
     public static let defaultMaxDocumentSize = 25 * 1_048_576
 
@@ -17,6 +20,8 @@ public struct APIDependencies: Sendable {
         self.stores = stores
         self.maxDocumentSize = maxDocumentSize
         self.rateLimit = rateLimit
+        // The templates are constants compiled into the binary; a test renders every one of them.
+        pages = try! Pages()
     }
 }
 
@@ -49,7 +54,8 @@ public func buildRouter(
     SourcesController(sources: dependencies.stores.sources).addRoutes(to: v1)
     DisclosuresController(disclosures: dependencies.stores.disclosures).addRoutes(to: v1)
     ProtectionController(protection: dependencies.stores.protection).addRoutes(to: v1)
-    StatsController(stats: dependencies.stores.stats).addRoutes(to: v1)
+    StatsController(stats: dependencies.stores.stats, pages: dependencies.pages).addRoutes(to: v1)
+    DashboardController(stores: dependencies.stores, pages: dependencies.pages).addRoutes(to: router)
     return router
 }
 
@@ -74,6 +80,17 @@ struct RouteTable: Sendable {
     }
 
     static let tipwire = RouteTable([
+        ("/dashboard", [.get]),
+        ("/dashboard/agencies", [.get]),
+        ("/dashboard/agencies/{code}", [.get]),
+        ("/dashboard/escalations", [.get]),
+        ("/dashboard/escalations/{id}/acknowledge", [.post]),
+        ("/dashboard/overdue", [.get]),
+        ("/dashboard/scorecard", [.get]),
+        ("/dashboard/scorecard.csv", [.get]),
+        ("/dashboard/sign-in", [.get, .post]),
+        ("/dashboard/sign-out", [.post]),
+        ("/dashboard/tasks", [.get]),
         ("/healthz", [.get]),
         ("/metrics", [.get]),
         ("/v1/audit", [.get]),
@@ -101,6 +118,7 @@ struct RouteTable: Sendable {
         ("/v1/requests/{id}", [.get]),
         ("/v1/requests/{id}/answer", [.post]),
         ("/v1/requests/{id}/decline", [.post]),
+        ("/v1/scorecards/{year}", [.get]),
         ("/v1/sources/{handle}", [.get]),
         ("/v1/stats/latency", [.get]),
         ("/v1/tasks", [.get]),

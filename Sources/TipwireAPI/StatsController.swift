@@ -1,14 +1,35 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import TipwireCore
+import TipwirePages
 import TipwireStore
 
 /// Response-latency analytics: `GET /v1/stats/latency` (docs/analytics.md).
 struct StatsController {
     let stats: StatsStore
+    let pages: Pages
 
     func addRoutes(to group: RouterGroup<TipwireRequestContext>) {
         group.get("stats/latency", use: latency)
+        group.get("scorecards/{year}", use: scorecard)
+    }
+
+    /// `GET /v1/scorecards/{year}`: JSON, CSV or a printable HTML page (`format`, else `Accept`).
+    @Sendable func scorecard(_ request: Request, context: TipwireRequestContext) async throws -> Response {
+        let principal = try context.require(.coordinator, .agency)
+        let text = try context.parameters.require("year")
+        var query = QueryReader(request.uri.queryParameters)
+        let format = query.oneOf("format", ScorecardFormat.allCases.map(\.rawValue)).flatMap(ScorecardFormat.init) ?? ScorecardFormat(accept: request)
+        let language = query.oneOf("lang", Language.allCases.map(\.rawValue)).flatMap(Language.init) ?? .vietnamese
+        let minimumSample = query.limit("min_sample", default: StatsFilter.defaultMinimumSample, maximum: 1000)
+        try query.check()
+        guard let year = Int(text), StatsPeriod.years.contains(year) else {
+            throw Problem.malformed("year", "must be a year from \(StatsPeriod.years.lowerBound) to \(StatsPeriod.years.upperBound)")
+        }
+        let scorecard = try await stats.scorecard(year: year, scope: try Self.scope(of: principal), minimumSample: minimumSample)
+        let reader = Reader(language: language, label: nil, csrf: "", agency: nil, path: request.uri.path + "?format=html")
+        return format.response(scorecard, pages: pages, reader: reader)
     }
 
     @Sendable func latency(_ request: Request, context: TipwireRequestContext) async throws -> Response {
@@ -59,5 +80,34 @@ extension QueryReader {
             errors.append(contentsOf: error.errors)
             return nil
         }
+    }
+}
+
+/// The scorecard's three forms.
+enum ScorecardFormat: String, CaseIterable {
+    case json, csv, html
+
+    /// What `Accept` prefers: CSV or HTML when named, JSON otherwise.
+    init(accept request: Request) {
+        let accept = request.headers[.accept]?.lowercased() ?? ""
+        self = accept.contains("text/csv") ? .csv : accept.contains("text/html") ? .html : .json
+    }
+
+    func response(_ scorecard: Scorecard, pages: Pages, reader: Reader) -> Response {
+        var headers = HTTPFields()
+        let body: String
+        switch self {
+        case .json:
+            headers[.contentType] = "application/json"
+            body = (try? TipwireJSON.encode(scorecard)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        case .csv:
+            headers[.contentType] = "text/csv; charset=utf-8; header=present"
+            headers[.contentDisposition] = "attachment; filename=\"tipwire-scorecard-\(scorecard.year).csv\""
+            body = scorecard.csv(reader.language)
+        case .html:
+            headers[.contentType] = "text/html; charset=utf-8"
+            body = pages.scorecard(reader: reader, scorecard: scorecard)
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }

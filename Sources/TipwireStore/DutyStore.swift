@@ -225,9 +225,9 @@ public struct DutyStore: Sendable {
         return Page(rows: try rows.map(Self.escalation), limit: limit) { ($0.raisedAt, $0.id) }
     }
 
-    /// The coordinator acknowledges an escalation with a note; once only.
+    /// The coordinator acknowledges an escalation with a note; once only. `at` is now but for `tipwire demo history`.
     public func acknowledge(
-        _ id: UUID, note: String, by actorName: String, idempotency: Idempotency<EscalationAcknowledgement>
+        _ id: UUID, note: String, by actorName: String, idempotency: Idempotency<EscalationAcknowledgement>, at time: Date = Date()
     ) async throws -> Idempotent<EscalationAcknowledgement> {
         try await client.withTransaction(idempotency) { connection in
             let current = try await connection.query(
@@ -237,7 +237,7 @@ public struct DutyStore: Sendable {
                 return .alreadyAcknowledged(by: by, at: at)
             }
             try await connection.execute(
-                "UPDATE deadline_rungs SET acknowledged_at = now(), acknowledged_by = \(actorName), note = \(note) WHERE id = \(id)")
+                "UPDATE deadline_rungs SET acknowledged_at = \(time), acknowledged_by = \(actorName), note = \(note) WHERE id = \(id)")
             guard let view = try await connection.query("SELECT \(unescaped: Self.escalationColumns) WHERE r.id = \(id)").firstRow else {
                 return .notFound
             }

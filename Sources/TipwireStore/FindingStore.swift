@@ -11,13 +11,18 @@ public struct FindingRequest: Sendable {
     public var idempotencyKey: String
     public var requestSHA256: [UInt8]
     public var submission: FindingSubmission
+    /// When the finding was received; nil is now. Only `tipwire demo history` writes a past.
+    public var receivedAt: Date?
 
-    public init(newsroom: PartyCode, actor: String, idempotencyKey: String, requestSHA256: [UInt8], submission: FindingSubmission) {
+    public init(
+        newsroom: PartyCode, actor: String, idempotencyKey: String, requestSHA256: [UInt8], submission: FindingSubmission, receivedAt: Date? = nil
+    ) {
         self.newsroom = newsroom
         self.actor = actor
         self.idempotencyKey = idempotencyKey
         self.requestSHA256 = requestSHA256
         self.submission = submission
+        self.receivedAt = receivedAt
     }
 
     var idempotencyScope: String { "findings:\(newsroom)" }
@@ -185,7 +190,7 @@ public final class FindingStore: Sendable {
             }
             switch decision {
             case .failure(let failure): outcomes[index] = .rejected(failure)
-            case .success(let accepted): outcomes[index] = try plan(request, accepted, at: now, into: &writes)
+            case .success(let accepted): outcomes[index] = try plan(request, accepted, at: request.receivedAt ?? now, into: &writes)
             }
         }
         if !writes.findings.isEmpty { try await write(writes, on: connection) }

@@ -116,12 +116,13 @@ public struct RequestStore: Sendable {
 
     /// Answers (or declines) a request: the newsroom answers an agency's request, which moves its task
     /// back to in_progress; an agency answers a newsroom's question.
+    /// `at` is when: now, but for `tipwire demo history`, which writes a past.
     public func answer(
-        _ id: UUID, answer: String, documentIDs: [UUID], declined: Bool, by actor: TaskActor, actorName: String
+        _ id: UUID, answer: String, documentIDs: [UUID], declined: Bool, by actor: TaskActor, actorName: String, at time: Date = Date()
     ) async throws -> RequestOutcome {
         try await client.withTransaction { connection in
             try await self.answer(
-                id, answer: answer, documentIDs: documentIDs, declined: declined, by: actor, actorName: actorName, on: connection)
+                id, answer: answer, documentIDs: documentIDs, declined: declined, by: actor, actorName: actorName, at: time, on: connection)
         }
     }
 
@@ -172,7 +173,7 @@ public struct RequestStore: Sendable {
     }
 
     func answer(
-        _ id: UUID, answer: String, documentIDs: [UUID], declined: Bool, by actor: TaskActor, actorName: String,
+        _ id: UUID, answer: String, documentIDs: [UUID], declined: Bool, by actor: TaskActor, actorName: String, at now: Date = Date(),
         on connection: PostgresConnection
     ) async throws -> RequestOutcome {
         // Scope first: only a request the actor may answer is locked (a newsroom's to it, an agency's question to it).
@@ -207,10 +208,9 @@ public struct RequestStore: Sendable {
                 ValidationFailure(
                     foreign.map { FieldError("document_ids[\($0.offset)]", "no document \($0.element.lowercased) was uploaded by your newsroom") }))
         }
-        let now = Date()
         if direction == .toNewsroom {
             let outcome = try await tasks.perform(
-                .answerInfo(answer: answer), on: task, by: actor, actorName: actorName, eventKind: declined ? "info_declined" : nil,
+                .answerInfo(answer: answer), on: task, by: actor, actorName: actorName, eventKind: declined ? "info_declined" : nil, at: now,
                 connection: connection)
             switch outcome {
             case .success: break

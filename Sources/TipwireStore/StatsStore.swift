@@ -50,19 +50,8 @@ public struct StatsStore: Sendable {
             newsroom = code
             seesTasks = false
         }
-        let (start, end) = filter.period.interval
-        let scoped = Self.scoped(filter)
-        let days = Self.days(from: filter.period.from, through: max(filter.period.to, WorkingCalendar.dayOf(now)))
-        let results = try await connection.pipeline([
-            seesTasks
-                ? stageFigures(scoped: scoped, days: days)
-                : "SELECT NULL::text, NULL::text, 0, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8, 0, 0 WHERE false",
-            seesTasks ? groupCounts(scoped: scoped, now: now) : "SELECT NULL::text, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 WHERE false",
-            seesTasks ? escalations(scoped: scoped) : "SELECT NULL::text, 0 WHERE false",
-            seesTasks ? findingsAccounted(scoped: scoped) : "SELECT 0, 0",
-            newsroomAnswers(start: start, end: end, agency: filter.agency, newsroom: newsroom, days: days),
-            groupNames(filter.grouping, language: language),
-        ])
+        let results = try await connection.pipeline(
+            reportStatements(filter, seesTasks: seesTasks, newsroom: newsroom, language: language, now: now))
         var stages: [String: [StageFigures]] = [:]
         for row in results[0] {
             let (key, stage, count, h50, h90, h99, d50, d90, d99, judged, onTime) = try row.decode(
@@ -109,6 +98,26 @@ public struct StatsStore: Sendable {
         return LatencyReport(
             period: filter.period, groupBy: filter.grouping, minimumSample: filter.minimumSample, asOf: now, groups: groups,
             findings: seesTasks ? FindingsAccounted(received: received, accountedFor: accounted) : nil, newsroomAnswers: answers)
+    }
+
+    /// The statements a report sends, in order: stage figures, group counts, escalations, findings accounted
+    /// for, newsroom answers and group names. `tipwire-bench dashboard` runs the very same SQL with pgbench.
+    public static func reportStatements(
+        _ filter: StatsFilter, seesTasks: Bool = true, newsroom: PartyCode? = nil, language: Language = .vietnamese, now: Date = Date()
+    ) -> [PostgresQuery] {
+        let (start, end) = filter.period.interval
+        let scoped = Self.scoped(filter)
+        let days = Self.days(from: filter.period.from, through: max(filter.period.to, WorkingCalendar.dayOf(now)))
+        return [
+            seesTasks
+                ? stageFigures(scoped: scoped, days: days)
+                : "SELECT NULL::text, NULL::text, 0, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8, 0, 0 WHERE false",
+            seesTasks ? groupCounts(scoped: scoped, now: now) : "SELECT NULL::text, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 WHERE false",
+            seesTasks ? escalations(scoped: scoped) : "SELECT NULL::text, 0 WHERE false",
+            seesTasks ? findingsAccounted(scoped: scoped) : "SELECT 0, 0",
+            newsroomAnswers(start: start, end: end, agency: filter.agency, newsroom: newsroom, days: days),
+            groupNames(filter.grouping, language: language),
+        ]
     }
 
     /// Filters must name things that exist.
@@ -364,15 +373,20 @@ extension StatsStore {
     /// How many of the filter's tasks took each number of working days to be acknowledged (the agency
     /// page's distribution), in order of working days.
     public func acknowledgeDistribution(_ filter: StatsFilter, now: Date = Date()) async throws -> [(workingDays: Int, tasks: Int)] {
+        let rows = try await client.query(Self.acknowledgeDistributionStatement(filter, now: now))
+        return try rows.decode((Int, Int).self).map { (workingDays: $0.0, tasks: $0.1) }
+    }
+
+    /// `acknowledgeDistribution`'s SQL (run by `tipwire-bench dashboard`'s baseline too).
+    public static func acknowledgeDistributionStatement(_ filter: StatsFilter, now: Date = Date()) -> PostgresQuery {
         let days = Self.days(from: filter.period.from, through: max(filter.period.to, WorkingCalendar.dayOf(now)))
-        let rows = try await client.query(
+        return
             """
             WITH \(fragment: Self.scoped(filter)), \(fragment: days),
             spans AS (SELECT delivered_at AS started, acknowledged_at AS finished FROM scoped WHERE delivered_at IS NOT NULL AND acknowledged_at IS NOT NULL),
             measured AS (SELECT \(unescaped: Self.measures) FROM spans \(unescaped: Self.daysJoin))
             SELECT working_days::int, count(*)::int FROM measured WHERE working_days IS NOT NULL GROUP BY 1 ORDER BY 1
-            """)
-        return try rows.decode((Int, Int).self).map { (workingDays: $0.0, tasks: $0.1) }
+            """
     }
 
     /// The annual scorecard of `year`: every agency that had joined by the year's end, in code order;
@@ -402,5 +416,12 @@ extension StatsStore {
         case .newsroom: "-"  // no agency has this code: a newsroom has no row
         case .everything: nil
         }
+    }
+}
+
+extension StatsStore {
+    /// The agency's name, or nil when no agency has the code.
+    public func agencyName(_ agency: PartyCode) async throws -> String? {
+        try await client.query("SELECT name FROM agencies WHERE code = \(agency.rawValue)").firstRow?.decode(column: 0, as: String.self)
     }
 }

@@ -24,8 +24,11 @@ public struct TaskStore: Sendable {
 
     /// Applies an action in one transaction: the task's new state, its event, for a transfer the new
     /// task and its `task.assigned`, and for an outcome the newsroom's `finding.update`.
-    public func perform(_ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String) async throws -> TaskCommandOutcome {
-        switch try await perform(action, on: taskID, by: actor, actorName: actorName, idempotency: .unclaimed) {
+    /// `at` is when it happens: now, but for `tipwire demo history`, which writes a past.
+    public func perform(_ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, at time: Date = Date()) async throws
+        -> TaskCommandOutcome
+    {
+        switch try await perform(action, on: taskID, by: actor, actorName: actorName, idempotency: .unclaimed, at: time) {
         case .answered(_, let outcome), .refused(let outcome): return outcome
         // Without a claim nothing is replayed; a caller passing one uses the form below.
         case .replayed, .keyReused: return .notFound
@@ -35,11 +38,12 @@ public struct TaskStore: Sendable {
     /// `perform` for a request that may carry an `Idempotency-Key`: a retry gets the stored answer and
     /// spends nothing twice (a second extension, a second transfer).
     public func perform(
-        _ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, idempotency: Idempotency<TaskCommandOutcome>
+        _ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, idempotency: Idempotency<TaskCommandOutcome>,
+        at time: Date = Date()
     ) async throws -> Idempotent<TaskCommandOutcome> {
         do {
             return try await client.withTransaction(idempotency) { connection in
-                try await command(action, on: taskID, by: actor, actorName: actorName, connection: connection)
+                try await command(action, on: taskID, by: actor, actorName: actorName, at: time, connection: connection)
             }
         } catch let error as PostgresError where error.violates(Constraint.oneOpenTaskPerAgency) {
             return .refused(.conflict(Self.oneOpenTaskPerAgencyConflict))
@@ -49,10 +53,10 @@ public struct TaskStore: Sendable {
     static let oneOpenTaskPerAgencyConflict = "that agency already holds an open task on this finding"
 
     /// An action and the task as it stands after it, on `connection`.
-    private func command(_ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, connection: PostgresConnection) async throws
-        -> TaskCommandOutcome
-    {
-        switch try await perform(action, on: taskID, by: actor, actorName: actorName, eventKind: nil, connection: connection) {
+    private func command(
+        _ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, at time: Date, connection: PostgresConnection
+    ) async throws -> TaskCommandOutcome {
+        switch try await perform(action, on: taskID, by: actor, actorName: actorName, eventKind: nil, at: time, connection: connection) {
         case .success(let opened):
             guard let view = try await detail(taskID, for: actor, on: connection) else { return .notFound }
             return .applied(view, opened: opened?.view)
@@ -98,14 +102,15 @@ public struct TaskStore: Sendable {
     /// Applies an action on `connection` (in the caller's transaction). `eventKind` names the task event
     /// differently from the lifecycle's default (a declined information request).
     func perform(
-        _ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, eventKind: String?, connection: PostgresConnection
+        _ action: TaskAction, on taskID: UUID, by actor: TaskActor, actorName: String, eventKind: String?, at time: Date = Date(),
+        connection: PostgresConnection
     ) async throws -> Result<TaskRow?, PlanFailure> {
         // Scope first: a task the actor may not see is neither locked nor read further.
         guard let task = try await Self.lock([taskID], visibleTo: actor, on: connection)[taskID] else { return .failure(.notFound) }
         let agencies = try await Self.knownAgencies(for: [action], on: connection)
         let rules = try await DeadlineRules.load(on: connection)
         let planned = Self.plan(
-            action, on: task, by: actor, actorName: actorName, policies: rules.policies, eventKind: eventKind, agencies: agencies, at: Date())
+            action, on: task, by: actor, actorName: actorName, policies: rules.policies, eventKind: eventKind, agencies: agencies, at: time)
         guard case .success(let change) = planned else { return planned.map(\.opened) }
         try await write([change], rules: rules, on: connection)
         return .success(change.opened)

@@ -156,29 +156,3 @@ struct Token: AsyncParsableCommand {
         }
     }
 }
-
-struct Demo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Demo data.", subcommands: [Seed.self])
-
-    struct Seed: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Create the demo newsrooms, agencies, routing rules and one token per principal.",
-            discussion: """
-                Newsrooms tuoitre and vnexpress; agencies thanh-tra-tp (the coordinator), so-nnmt, so-xay-dung,
-                ubnd-cau-giay, ubnd-dong-da, cong-an-tp and vks-tp; jurisdictions ha-noi, cau-giay and dong-da.
-                Prints the tokens as TIPWIRE_TOKEN_<ROLE>_<CODE>=… lines (deploy/local/up keeps them in
-                .tipwire/env). Parties that exist are kept; each run creates new tokens.
-                """)
-        @OptionGroup var database: DatabaseOptions
-
-        func run() async throws {
-            try await database.withStores { stores in
-                try await DemoData.seedParties(stores.database.client)
-                for (name, token) in try await DemoData.createTokens(stores.tokens) {
-                    print("\(name)=\(token.text)")
-                }
-            }
-        }
-    }
-}

@@ -120,6 +120,7 @@ struct AuthorizationMatrixTests {
         Endpoint(
             // An agency sees its own rows, a liaison its newsroom's answer times (StatsScope).
             method: .get, path: { _ in "/v1/stats/latency" }, through: agencies.union(liaisons).union([.coordinator]), label: "GET /v1/stats/latency"),
+        Endpoint(method: .get, path: { _ in "/v1/scorecards/2026" }, through: agencies.union([.coordinator]), label: "GET /v1/scorecards/{year}"),
         Endpoint(method: .get, path: { _ in "/v1/policies" }, through: all, label: "GET /v1/policies"),
         Endpoint(method: .put, path: { _ in "/v1/policies/resolve" }, body: "{}", through: [.admin], label: "PUT /v1/policies/{stage}"),
         Endpoint(method: .get, path: { _ in "/v1/audit" }, through: [.auditor], label: "GET /v1/audit"),

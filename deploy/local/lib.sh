@@ -6,12 +6,16 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Debian packages tipwire needs to build, run and test.
 TIPWIRE_APT_PACKAGES=(libpq-dev librdkafka-dev postgresql postgresql-contrib kcat curl python3 python3-pip ca-certificates)
-# Python packages used by the tests as independent checkers: a Kafka client, JSON Schema, an OpenAPI fuzzer.
-TIPWIRE_PIP_PACKAGES=(aiokafka jsonschema schemathesis pyhpke)
+# Debian packages only the tests need: a real browser for the dashboard check.
+TIPWIRE_TEST_APT_PACKAGES=(chromium chromium-driver)
+# Python packages used by the tests as independent checkers: a Kafka client, JSON Schema, an OpenAPI fuzzer,
+# HPKE, and a browser driver with axe-core for the dashboard. Each is checked by its import name (- becomes _).
+TIPWIRE_PIP_PACKAGES=(aiokafka jsonschema schemathesis pyhpke selenium axe-selenium-python)
 
+# ensure_packages [EXTRA_PACKAGE...]: installs TIPWIRE_APT_PACKAGES and any extra ones that are missing.
 ensure_packages() {
     local missing=()
-    for package in "${TIPWIRE_APT_PACKAGES[@]}"; do
+    for package in "${TIPWIRE_APT_PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
     done
     if ((${#missing[@]})); then
@@ -27,7 +31,7 @@ ensure_packages() {
 ensure_python_packages() {
     local missing=()
     for package in "${TIPWIRE_PIP_PACKAGES[@]}"; do
-        python3 -c "import $package" 2>/dev/null || missing+=("$package")
+        python3 -c "import ${package//-/_}" 2>/dev/null || missing+=("$package")
     done
     if ((${#missing[@]})); then
         log "installing Python packages ${missing[*]}"

@@ -1,0 +1,201 @@
+import Foundation
+import TipwireCore
+
+/// The pages' words and how numbers and dates are written, in Vietnamese (the default) or English.
+public struct Wording: Sendable {
+    public let language: Language
+
+    public init(_ language: Language) { self.language = language }
+
+    /// The text for `key` in this language; the key itself if it has none (a test checks every key has both).
+    public subscript(_ key: String) -> String {
+        guard let pair = Self.texts[key] else { return key }
+        return language == .vietnamese ? pair.vi : pair.en
+    }
+
+    /// Every key with its Vietnamese and English text.
+    public static let texts: [String: (vi: String, en: String)] = [
+        "app": ("tipwire — Theo dõi phản hồi tin báo chí", "tipwire — press-tip response tracker"),
+        "skip": ("Bỏ qua, tới nội dung chính", "Skip to the main content"),
+        "nav": ("Điều hướng chính", "Main navigation"),
+        "overview": ("Tổng quan", "Overview"),
+        "agencies": ("Các cơ quan", "Agencies"),
+        "agency": ("Cơ quan", "Agency"),
+        "tasks": ("Nhiệm vụ", "Tasks"),
+        "overdue": ("Quá hạn", "Overdue"),
+        "escalations": ("Cảnh báo leo thang", "Escalations"),
+        "scorecard": ("Bảng đánh giá năm", "Annual scorecard"),
+        "sign-in": ("Đăng nhập", "Sign in"),
+        "sign-out": ("Đăng xuất", "Sign out"),
+        "token": ("Mã truy cập (token)", "Access token"),
+        "token-help": (
+            "Dán mã truy cập của điều phối viên hoặc cơ quan (bắt đầu bằng tw_). Phiên đăng nhập kéo dài 8 giờ.",
+            "Paste a coordinator's or an agency's access token (it starts with tw_). The session lasts 8 hours."
+        ),
+        "bad-token": (
+            "Mã truy cập không hợp lệ, đã hết hạn hoặc không dành cho bảng điều khiển.",
+            "The token is invalid, expired, or not one the dashboard accepts."
+        ),
+        "signed-in-as": ("Đăng nhập với vai trò", "Signed in as"),
+        "language": ("Ngôn ngữ", "Language"),
+        "period": ("Kỳ", "Period"),
+        "from": ("Từ ngày", "From"),
+        "to": ("Đến ngày", "To"),
+        "show": ("Xem", "Show"),
+        "findings-received": ("Tin báo nhận được", "Findings received"),
+        "findings-accounted": ("Tin báo đã xử lý xong", "Findings accounted for"),
+        "tasks-assigned": ("Nhiệm vụ được giao", "Tasks assigned"),
+        "ack-median": ("Thời gian tiếp nhận (trung vị)", "Time to acknowledge (median)"),
+        "ack-on-time": ("Tiếp nhận đúng hạn", "Acknowledged on time"),
+        "resolve-median": ("Thời gian giải quyết (trung vị)", "Time to resolve (median)"),
+        "resolve-on-time": ("Giải quyết đúng hạn", "Resolved on time"),
+        "open-tasks": ("Nhiệm vụ đang mở", "Open tasks"),
+        "overdue-duties": ("Nghĩa vụ quá hạn", "Overdue duties"),
+        "open-escalations": ("Cảnh báo chưa xử lý", "Open escalations"),
+        "trend": ("Xu hướng theo tháng", "Monthly trend"),
+        "trend-caption": (
+            "Số nhiệm vụ được giao mỗi tháng và tỉ lệ tiếp nhận đúng hạn.", "Tasks assigned each month and the share acknowledged on time."
+        ),
+        "month": ("Tháng", "Month"),
+        "share-on-time": ("Tỉ lệ đúng hạn", "Share on time"),
+        "insufficient": ("không đủ dữ liệu", "insufficient data"),
+        "insufficient-note": ("“không đủ dữ liệu”: ít hơn %d nhiệm vụ.", "\"insufficient data\": fewer than %d tasks."),
+        "code": ("Mã", "Code"),
+        "name": ("Tên", "Name"),
+        "ack-p50": ("Tiếp nhận p50", "Acknowledge p50"),
+        "ack-p90": ("Tiếp nhận p90", "Acknowledge p90"),
+        "resolve-p50": ("Giải quyết p50", "Resolve p50"),
+        "accounted": ("Đã xử lý xong", "Accounted for"),
+        "sort-by": ("Sắp xếp theo", "Sort by"),
+        "ascending": ("tăng dần", "ascending"),
+        "descending": ("giảm dần", "descending"),
+        "distribution": ("Phân bố thời gian tiếp nhận", "Distribution of time to acknowledge"),
+        "distribution-caption": ("Số nhiệm vụ theo số ngày làm việc đến khi tiếp nhận.", "Tasks by working days taken to acknowledge."),
+        "backlog": ("Nhiệm vụ đang mở theo thời gian chờ", "Open tasks by age"),
+        "backlog-caption": ("Số nhiệm vụ chưa xong theo số ngày kể từ khi giao.", "Unfinished tasks by days since assignment."),
+        "age": ("Thời gian chờ (ngày)", "Age (days)"),
+        "count": ("Số lượng", "Count"),
+        "stage": ("Giai đoạn", "Stage"),
+        "p50": ("p50", "p50"),
+        "p90": ("p90", "p90"),
+        "p99": ("p99", "p99"),
+        "on-time": ("Đúng hạn", "On time"),
+        "hours": ("giờ", "hours"),
+        "stage-deliver": ("Chuyển đến cơ quan", "Delivery"),
+        "stage-acknowledge": ("Tiếp nhận", "Acknowledgement"),
+        "stage-first_response": ("Phản hồi đầu tiên", "First response"),
+        "stage-resolve": ("Giải quyết", "Resolution"),
+        "stage-newsroom_answer": ("Báo chí trả lời", "Newsroom's answer"),
+        "stage-agency_answer": ("Cơ quan trả lời", "Agency's answer"),
+        "extensions": ("Gia hạn", "Extensions"),
+        "transfers": ("Chuyển cơ quan khác", "Transfers"),
+        "declines": ("Từ chối", "Declines"),
+        "finding": ("Tin báo", "Finding"),
+        "state": ("Trạng thái", "State"),
+        "assigned": ("Ngày giao", "Assigned"),
+        "due": ("Hạn", "Due"),
+        "holder": ("Bên có nghĩa vụ", "Duty holder"),
+        "late-by": ("Trễ", "Late by"),
+        "rung": ("Bậc", "Rung"),
+        "raised": ("Thời điểm", "Raised"),
+        "kind": ("Loại", "Kind"),
+        "kind-overdue": ("Quá hạn", "Overdue notice"),
+        "kind-escalation": ("Leo thang", "Escalation"),
+        "acknowledge": ("Xác nhận đã xem", "Acknowledge"),
+        "acknowledged-by": ("Đã xác nhận bởi", "Acknowledged by"),
+        "note": ("Ghi chú", "Note"),
+        "note-help": ("Bắt buộc: việc đã làm hoặc sẽ làm.", "Required: what was or will be done."),
+        "nothing-overdue": ("Không có nghĩa vụ nào quá hạn.", "No duty is overdue."),
+        "no-escalations": ("Không có cảnh báo nào.", "No escalations."),
+        "no-tasks": ("Không có nhiệm vụ nào.", "No tasks."),
+        "more": ("Trang sau", "Next page"),
+        "open-only": ("Đang mở", "Open"),
+        "all": ("Tất cả", "All"),
+        "not-found": ("Không tìm thấy", "Not found"),
+        "not-found-text": (
+            "Trang hoặc đối tượng này không tồn tại, hoặc bạn không có quyền xem.", "This page or object does not exist, or you may not see it."
+        ),
+        "bad-request": ("Yêu cầu không hợp lệ", "Bad request"),
+        "back": ("Quay lại tổng quan", "Back to the overview"),
+        "method": ("Phương pháp", "Method"),
+        "print": ("In trang này", "Print this page"),
+        "download-csv": ("Tải CSV", "Download CSV"),
+        "year": ("Năm", "Year"),
+        "working-days": ("ngày làm việc", "working days"),
+        "csrf": ("Phiên làm việc đã thay đổi; vui lòng thử lại.", "The form expired; please try again."),
+        "done": ("Đã ghi nhận.", "Done."),
+        "main-figures": ("Số liệu chính", "Key figures"),
+        "previous-period": ("so với kỳ trước", "against the previous period"),
+        "role-coordinator": ("Điều phối viên", "Coordinator"),
+        "role-agency": ("Cơ quan", "Agency"),
+    ]
+
+    /// A whole number with the language's thousands separator: 1.234 or 1,234.
+    public func integer(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var grouped = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { grouped.append(language == .vietnamese ? "." : ",") }
+            grouped.append(digit)
+        }
+        return (value < 0 ? "-" : "") + grouped
+    }
+
+    /// A number with at most one decimal: 12,5 or 12.5.
+    public func decimal(_ value: Double) -> String {
+        let rounded = (value * 10).rounded() / 10
+        if rounded == rounded.rounded() { return integer(Int(rounded)) }
+        let text =
+            integer(Int(rounded.rounded(.towardZero))) + (language == .vietnamese ? "," : ".") + String(Int((abs(rounded) * 10).rounded()) % 10)
+        return rounded < 0 && rounded > -1 ? "-" + text : text
+    }
+
+    /// A share as a percentage: 93,5% or 93.5%; a dash when withheld.
+    public func percent(_ share: Double?) -> String {
+        guard let share else { return self["insufficient"] }
+        return decimal(share * 100) + "%"
+    }
+
+    /// Working days: "3 ngày làm việc" / "3 working days" (English says "1 working day").
+    public func workingDays(_ value: Double?) -> String {
+        guard let value else { return self["insufficient"] }
+        if language == .english && value == 1 { return "1 working day" }
+        return "\(decimal(value)) \(self["working-days"])"
+    }
+
+    public func hours(_ value: Double?) -> String {
+        guard let value else { return self["insufficient"] }
+        if language == .english && value == 1 { return "1 hour" }
+        return "\(decimal(value)) \(self["hours"])"
+    }
+
+    /// A day in Hanoi: 20/03/2026 or 20 Mar 2026.
+    public func date(_ instant: Date) -> String {
+        let day = WorkingCalendar.dayOf(instant)
+        return day.formatted(language)
+    }
+
+    /// A day and time in Hanoi: 20/03/2026 14:05 or 20 Mar 2026, 14:05.
+    public func dateTime(_ instant: Date) -> String {
+        let seconds = Int((instant.timeIntervalSince1970 + WorkingCalendar.utcOffset).rounded(.down))
+        let minutes = ((seconds % 86_400) + 86_400) % 86_400 / 60
+        let clock = String(format: "%02d:%02d", minutes / 60, minutes % 60)
+        return date(instant) + (language == .vietnamese ? " " : ", ") + clock
+    }
+
+    /// `2026-03` as "Th3 2026" or "Mar 2026".
+    public func month(_ key: String) -> String {
+        let parts = key.split(separator: "-")
+        guard parts.count == 2, let year = Int(parts[0]), let month = Int(parts[1]), (1...12).contains(month) else { return key }
+        return language == .vietnamese ? "Th\(month) \(year)" : "\(CalendarDay.englishMonths[month - 1]) \(year)"
+    }
+}
+
+extension CalendarDay {
+    static let englishMonths = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// 20/03/2026 (Vietnamese) or 20 Mar 2026 (English).
+    public func formatted(_ language: Language) -> String {
+        language == .vietnamese ? String(format: "%02d/%02d/%04d", day, month, year) : "\(day) \(Self.englishMonths[month - 1]) \(year)"
+    }
+}
