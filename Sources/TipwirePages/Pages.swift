@@ -240,7 +240,9 @@ public struct Pages: Sendable {
         let backlogChart = Charts.bars(
             id: "backlog", title: w["backlog"], caption: w["backlog-caption"],
             bars: BacklogAge.allCases.map { age in
-                Charts.Bar(label: age.rawValue, value: Double(figures.backlog[age, default: 0]), text: w.integer(figures.backlog[age, default: 0]))
+                Charts.Bar(
+                    label: w["age-\(age.rawValue)"], value: Double(figures.backlog[age, default: 0]),
+                    text: w.integer(figures.backlog[age, default: 0]))
             }, valueHeading: w["count"], labelHeading: w["age"])
         var values = escalationValues(reader: reader, escalations)
         values["stages"] = stages

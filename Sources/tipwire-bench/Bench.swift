@@ -20,9 +20,10 @@ struct Bench: AsyncParsableCommand {
             Examples:
               tipwire-bench postgres     our pool vs pgbench on the same SQL
               tipwire-bench ingest       POST /v1/findings vs pgbench, same transaction
+              tipwire-bench dashboard    the dashboard over 1,000,000 tasks vs pgbench on its SQL
             """,
         version: TipwireVersion.current,
-        subcommands: [BenchIngest.self, BenchResponses.self, BenchDeadlines.self, BenchPostgres.self, BenchKafka.self])
+        subcommands: [BenchDashboard.self, BenchIngest.self, BenchResponses.self, BenchDeadlines.self, BenchPostgres.self, BenchKafka.self])
 }
 
 /// Runs a reference tool to completion; its status and its output and errors, interleaved.
@@ -53,6 +54,18 @@ func pgbenchRate(url: String, script: String, clients: Int, threads: Int? = nil,
         throw ValidationError("pgbench failed (is it installed? deploy/local/up installs postgresql-contrib):\n\(result.output)")
     }
     return tps
+}
+
+/// Runs `script` `transactions` times with pgbench (one client, simple protocol) and returns its average
+/// latency in milliseconds.
+func pgbenchLatency(url: String, script: String, transactions: Int = 1) async throws -> Double {
+    let result = try await runTool("pgbench", ["-n", "-M", "simple", "-c", "1", "-t", "\(transactions)", "-f", script, url])
+    guard result.status == 0, let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("latency average = ") }),
+        let milliseconds = Double(line.dropFirst("latency average = ".count).prefix { $0 != " " })
+    else {
+        throw ValidationError("pgbench failed (is it installed? deploy/local/up installs postgresql-contrib):\n\(result.output)")
+    }
+    return milliseconds
 }
 
 /// A benchmark's own schema, made anew: migrated, with the demo parties. `pgbenchURL` reaches it too.

@@ -79,7 +79,7 @@ struct BenchDeadlines: AsyncParsableCommand {
         // 2. pgbench first, on the earlier set (its clocks are due before ours, so it claims exactly those).
         let script = try writeScript(before: now.addingTimeInterval(-1.05))
         defer { try? FileManager.default.removeItem(atPath: script) }
-        let baseline = try await pgbenchOnce(url: bench.pgbenchURL, script: script)
+        let baseline = try await pgbenchLatency(url: bench.pgbenchURL, script: script)
         let baselineRaised = try await client.query("SELECT count(*) FROM deadline_rungs")[0].decode(column: 0, as: Int.self)
         guard baselineRaised == due else { throw ValidationError("the baseline raised \(baselineRaised) rungs, not \(due)") }
         try await client.execute("CHECKPOINT")
@@ -228,17 +228,6 @@ struct BenchDeadlines: AsyncParsableCommand {
         let path = NSTemporaryDirectory() + "tipwire-bench-deadlines-\(UUID().uuidString).sql"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
-    }
-
-    /// Runs `script` once with pgbench and returns its latency in milliseconds.
-    private func pgbenchOnce(url: String, script: String) async throws -> Double {
-        let result = try await runTool("pgbench", ["-n", "-M", "simple", "-c", "1", "-t", "1", "-f", script, url])
-        guard result.status == 0, let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("latency average = ") }),
-            let milliseconds = Double(line.dropFirst("latency average = ".count).prefix { $0 != " " })
-        else {
-            throw ValidationError("pgbench failed (is it installed? deploy/local/up installs postgresql-contrib):\n\(result.output)")
-        }
-        return milliseconds
     }
 
 }

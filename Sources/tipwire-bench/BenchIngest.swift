@@ -320,14 +320,6 @@ struct BenchIngest: AsyncParsableCommand {
         try await client.execute("CHECKPOINT")
     }
 
-    private func waitForServer(port: Int) async throws {
-        for _ in 0..<100 {
-            if (try? BlockingHTTPConnection(port: port)) != nil { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw ValidationError("the API did not start on port \(port)")
-    }
-
 }
 
 /// A TCP port nothing listens on right now.

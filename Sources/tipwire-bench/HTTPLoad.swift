@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Synchronization
 
@@ -121,4 +122,13 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
     guard !sorted.isEmpty else { return .nan }
     let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
     return sorted[min(max(rank, 0), sorted.count - 1)]
+}
+
+/// Returns once something accepts connections on `port` (10 s at most).
+func waitForServer(port: Int) async throws {
+    for _ in 0..<100 {
+        if (try? BlockingHTTPConnection(port: port)) != nil { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw ValidationError("the API did not start on port \(port)")
 }

@@ -1,0 +1,198 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Postgres
+import Prometheus
+import TipwireAPI
+import TipwireCommandLine
+import TipwireCore
+import TipwireStore
+
+struct BenchDashboard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dashboard",
+        abstract: "The dashboard's pages, the stats endpoint and a year's scorecard over 1,000,000 tasks vs pgbench running their SQL.",
+        discussion: """
+            In one run, against the database in TIPWIRE_DATABASE_URL, in a schema of its own
+            (tipwire_bench_dashboard, dropped first):
+              1. writes --findings findings (two tasks each) over the last --days days, with the events a year of
+                 work leaves (delivery, acknowledgement, start, extensions, resolution, duty clocks met or
+                 running, overdue notices); task_timelines follows by its triggers, as in service.
+              2. times, with the API running in this process, one coordinator's requests (median of --repeats
+                 after one warm-up): GET /dashboard (the overview, this period and the one before),
+                 GET /dashboard/agencies/so-nnmt, GET /v1/stats/latency and GET /v1/scorecards/YEAR?format=csv.
+                 Target: < 300 ms each.
+              3. as the baseline, pgbench runs the analytics SQL each of them sends (the very statements, with
+                 their parameters written in) as one script per page, --repeats times; ours ÷ pgbench shows
+                 what the service adds: its other queries (the overdue count and open escalations on the
+                 overview, the agency's escalations), rendering and HTTP.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Findings to write; each has two tasks.")
+    var findings: Int = 500_000
+
+    @Option(help: "Days of history, ending now.")
+    var days: Int = 365
+
+    @Option(help: "Timed requests per page (and pgbench transactions per script); the figure is their median.")
+    var repeats: Int = 7
+
+    @Flag(help: "Keep the schema afterwards, to look into it with psql (search_path=tipwire_bench_dashboard).")
+    var keepSchema = false
+
+    static let schema = "tipwire_bench_dashboard"
+
+    func validate() throws {
+        guard findings > 0, days > 0, repeats > 0 else { throw ValidationError("--findings, --days and --repeats must be positive") }
+    }
+
+    func run() async throws {
+        var quiet = Logger(label: "tipwire.bench")
+        quiet.logLevel = .error
+        let bench = try await BenchSchema.create(Self.schema, url: try database.databaseURL(), maxConnections: 8, logger: quiet)
+        let client = bench.client
+        print("bench dashboard: synchronous_commit=\(bench.durability.synchronousCommit), fsync=\(bench.durability.fsync)")
+
+        let now = Date()
+        let started = ContinuousClock.now
+        print("writing \(findings) findings, \(2 * findings) tasks and their events over \(days) days …")
+        try await SyntheticLoad.history(
+            findings: findings, start: now.addingTimeInterval(-Double(days) * 86_400), end: now, now: now, on: client,
+            progress: { done in
+                print("  \(done) findings …")
+                fflush(nil)  // progress shows at once even when the output goes to a file
+            })
+        try await client.execute("VACUUM ANALYZE")
+        try await client.execute("CHECKPOINT")
+        let counts = try await client.query(
+            "SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM task_events), (SELECT count(*) FROM deadline_rungs)"
+        )[0].decode((Int, Int, Int).self)
+        print(
+            String(
+                format: "  %d tasks, %d task events, %d overdue notices in %.0f s", counts.0, counts.1, counts.2,
+                started.duration(to: .now) / .seconds(1)))
+
+        let stores = bench.stores(logger: quiet)
+        let (bearer, _) = try await stores.tokens.create(role: .coordinator, scope: PartyCode(rawValue: "thanh-tra-tp"), holder: "tipwire bench")
+        guard case .valid(let principal) = try await DatabaseScope.system({ try await stores.tokens.authenticate(bearer) }) else {
+            throw ValidationError("the bench's coordinator token does not authenticate")
+        }
+        let (session, _) = try await DatabaseScope.system { try await stores.sessions.open(for: principal) }
+        let port = try freeTCPPort()
+        let app = buildApplication(
+            host: "127.0.0.1", port: port, dependencies: APIDependencies(stores: stores, rateLimit: nil), checks: [],
+            registry: PrometheusCollectorRegistry(), version: TipwireVersion.current, logger: quiet)
+        let server = Task { try await app.run() }
+        defer { server.cancel() }
+        try await waitForServer(port: port)
+
+        // The same periods the pages and the endpoint choose by default.
+        let period = try StatsPeriod.parse(from: nil, to: nil, today: WorkingCalendar.dayOf(now))
+        let year = WorkingCalendar.dayOf(now).year
+        let length = period.to.number - period.from.number + 1
+        let monthly = StatsFilter(period: period, grouping: .month)
+        var before = monthly
+        before.period = StatsPeriod(from: CalendarDay(number: period.from.number - length), to: CalendarDay(number: period.from.number - 1))
+        let agency = StatsFilter(period: period, agency: PartyCode(rawValue: "so-nnmt"))
+        let cookie = [("Cookie", "tipwire_session=\(session)")]
+        let bearerHeader = [("Authorization", "Bearer \(bearer.text)")]
+        let pages: [(name: String, path: String, headers: [(String, String)], statements: [PostgresQuery])] = [
+            (
+                "overview", "/dashboard", cookie,
+                StatsStore.reportStatements(monthly, now: now) + StatsStore.reportStatements(before, now: now)
+            ),
+            (
+                "agency so-nnmt", "/dashboard/agencies/so-nnmt", cookie,
+                StatsStore.reportStatements(agency, now: now) + [StatsStore.acknowledgeDistributionStatement(agency, now: now)]
+            ),
+            ("stats endpoint", "/v1/stats/latency", bearerHeader, StatsStore.reportStatements(StatsFilter(period: period), now: now)),
+            (
+                "scorecard \(year) CSV", "/v1/scorecards/\(year)?format=csv", bearerHeader,
+                StatsStore.reportStatements(StatsFilter(period: try StatsPeriod.year(year)), now: now)
+            ),
+        ]
+
+        print("")
+        print("page                   ours (median of \(repeats))   pgbench, same SQL   ours ÷ pgbench   target < 300 ms")
+        var allMet = true
+        for page in pages {
+            let ours = try await time(page.path, headers: page.headers, port: port)
+            let script = try await pgbenchScript(page.statements, client: client)
+            defer { try? FileManager.default.removeItem(atPath: script) }
+            let reference = try await pgbenchLatency(url: bench.pgbenchURL, script: script, transactions: repeats)
+            let met = ours < 300
+            allMet = allMet && met
+            print(
+                String(
+                    format: "%@ %10.1f ms %17.1f ms %14.2f×   %@", page.name.padding(toLength: 22, withPad: " ", startingAt: 0), ours, reference,
+                    ours / reference, met ? "meets" : "ABOVE"))
+        }
+        print("")
+        print(allMet ? "every page meets the target" : "some pages are ABOVE the target")
+
+        server.cancel()
+        if keepSchema {
+            client.close()
+            bench.admin.close()
+        } else {
+            try await bench.drop(Self.schema)
+        }
+    }
+
+    /// The median time of `repeats` GETs of `path`, in milliseconds, after one warm-up; each must answer 200.
+    private func time(_ path: String, headers: [(String, String)], port: Int) async throws -> Double {
+        let repeats = repeats
+        let times = try await runLoadThreads(1, port: port) { _, connection -> [Double] in
+            var times: [Double] = []
+            for attempt in 0...repeats {
+                let started = ContinuousClock.now
+                let status = try connection.send(method: "GET", path: path, headers: headers, body: [])
+                guard status == 200 else { throw ValidationError("GET \(path) answered \(status)") }
+                if attempt > 0 { times.append(started.duration(to: .now) / .milliseconds(1)) }
+            }
+            return times
+        }[0]
+        return percentile(times.sorted(), 50)
+    }
+
+    /// A pgbench script running `statements` with their parameters written in as literals of their types.
+    private func pgbenchScript(_ statements: [PostgresQuery], client: PostgresClient) async throws -> String {
+        var typeNames: [UInt32: String] = [:]
+        for oid in Set(statements.flatMap(\.parameterTypes).map(\.rawValue)) where oid != 0 {
+            typeNames[oid] = try await client.query("SELECT \(Int(oid))::oid::regtype::text")[0].decode(column: 0, as: String.self)
+        }
+        let text = try statements.map { try Self.literalSQL($0, typeNames: typeNames) + ";\n" }.joined()
+        let path = NSTemporaryDirectory() + "tipwire-bench-dashboard-\(UUID().uuidString).sql"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// `query`'s SQL with each `$n` replaced by its parameter as a literal (cast to its type when it has one).
+    static func literalSQL(_ query: PostgresQuery, typeNames: [UInt32: String]) throws -> String {
+        func literal(_ index: Int) throws -> String {
+            guard query.parameters.indices.contains(index) else { throw ValidationError("no parameter $\(index + 1) in \(query.sql)") }
+            let type = query.parameterTypes.indices.contains(index) ? typeNames[query.parameterTypes[index].rawValue] : nil
+            let cast = type.map { "::" + $0 } ?? ""
+            switch query.parameters[index] {
+            case .null: return "NULL" + cast
+            case .text(let text): return "'" + text.replacingOccurrences(of: "'", with: "''") + "'" + cast
+            case .binary: throw ValidationError("a binary parameter in \(query.sql)")
+            }
+        }
+        var sql = ""
+        var characters = query.sql[...]
+        while let character = characters.popFirst() {
+            guard character == "$", let digit = characters.first, digit.isASCII, digit.isNumber else {
+                sql.append(character)
+                continue
+            }
+            let digits = characters.prefix { $0.isASCII && $0.isNumber }
+            characters = characters.dropFirst(digits.count)
+            sql += try literal((Int(digits) ?? 0) - 1)
+        }
+        return sql
+    }
+}
