@@ -175,7 +175,10 @@ struct BehaviourTests {
                 let error = try await #require(throws: PostgresError.self) { try await client.query("SELECT 1") }
                 #expect(error.kind == .poolTimeout)
                 #expect(error.message.contains("no database connection became free"))
-                #expect(started.duration(to: .now) < .seconds(3))
+                // It waits its timeout, not forever. The upper bound is loose: under the whole suite's parallel
+                // load on 2 cores the answer once took 3.8 s.
+                let waited = started.duration(to: .now)
+                #expect(waited >= .milliseconds(300) && waited < .seconds(20))
             }
             // Once released, the connection serves again.
             #expect(try await client.query("SELECT 1").decodeColumn(Int.self) == [1])
