@@ -201,6 +201,34 @@ public final class KafkaProducer: Sendable {
     /// Messages queued locally or in flight.
     public var outstandingMessages: Int { Int(rd_kafka_outq_len(client.handle)) }
 
+    /// The id of the cluster the producer reaches, once its metadata arrives (waiting up to `timeout`).
+    public func clusterID(timeout: Duration = .seconds(10)) async throws -> String {
+        let handle = SendableHandle(client.handle)
+        return try await runBlocking(on: blockingQueue) {
+            guard let id = rd_kafka_clusterid(handle.pointer, Int32(timeout.milliseconds)) else {
+                throw KafkaError(code: RD_KAFKA_RESP_ERR__TIMED_OUT, context: "read the cluster id")
+            }
+            defer { rd_kafka_mem_free(handle.pointer, id) }
+            return String(cString: id)
+        }
+    }
+
+    /// The offset the partition's next message will get: how many it holds, counting from its first ever.
+    /// A topic or partition the cluster does not have holds nothing (0).
+    public func highWatermark(topic: String, partition: Int32, timeout: Duration = .seconds(10)) async throws -> Int64 {
+        let handle = SendableHandle(client.handle)
+        return try await runBlocking(on: blockingQueue) {
+            var low: Int64 = 0
+            var high: Int64 = 0
+            let code = rd_kafka_query_watermark_offsets(handle.pointer, topic, partition, &low, &high, Int32(timeout.milliseconds))
+            switch code {
+            case RD_KAFKA_RESP_ERR_NO_ERROR: return high
+            case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION: return 0
+            default: throw KafkaError(code: code, context: "read the high watermark of \(topic) [\(partition)]")
+            }
+        }
+    }
+
     /// Flushes, fails whatever could not be delivered in time, and stops the client.
     public func shutdown(timeout: Duration = .seconds(30)) async {
         let wasClosed = closed.withLock { closed -> Bool in

@@ -51,6 +51,16 @@ public enum TopicName {
         return PartyCode(rawValue: String(topic.dropFirst(prefix.count)))
     }
 
+    /// Whether Kafka accepts `name` as a topic: 1 to 249 of ASCII letters, digits, `.`, `_` and `-`.
+    public static func isValid(_ name: String) -> Bool {
+        (1...249).contains(name.utf8.count)
+            && name.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+                    || byte == UInt8(ascii: "-")
+            }
+    }
+
     /// Every agency's response topic, as a consumer subscription pattern.
     public static let allResponsesPattern = "^tipwire\\.responses\\.[a-z0-9-]+$"
 }

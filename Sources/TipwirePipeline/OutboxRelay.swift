@@ -18,11 +18,19 @@ public struct OutboxRelayConfiguration: Sendable {
     public var standbyRetry: Duration
     /// The pause after a failed round before retrying.
     public var errorBackoff: Duration
+    /// How long delivered events are kept whole, to be produced again should the cluster lose them.
+    public var retention: Duration
+    /// How often the relay checks that the cluster still holds what was delivered to it (it also checks
+    /// whenever it starts relaying, after a start, a takeover or a failed round).
+    public var clusterCheck: Duration
+
+    /// Thirty days.
+    public static let defaultRetention = Duration.seconds(30 * 86_400)
 
     public init(
         producer: KafkaProducerConfiguration, batchSize: Int = 5000, recordingsInFlight: Int = 3, idlePoll: Duration = .seconds(1),
         standbyRetry: Duration = .seconds(1),
-        errorBackoff: Duration = .milliseconds(500)
+        errorBackoff: Duration = .milliseconds(500), retention: Duration = defaultRetention, clusterCheck: Duration = .seconds(60)
     ) {
         self.producer = producer
         self.batchSize = batchSize
@@ -30,6 +38,8 @@ public struct OutboxRelayConfiguration: Sendable {
         self.idlePoll = idlePoll
         self.standbyRetry = standbyRetry
         self.errorBackoff = errorBackoff
+        self.retention = retention
+        self.clusterCheck = clusterCheck
     }
 }
 
@@ -41,6 +51,12 @@ public struct OutboxRelayConfiguration: Sendable {
 /// task's `delivered` event, only after the delivery reports. A crash between the
 /// report and the mark produces the rows again: delivery is at least once, and
 /// consumers deduplicate by `ce_id`.
+///
+/// Delivered events are kept for `retention`. Before relaying, and every `clusterCheck`, the relay
+/// compares the cluster with what it delivered: another cluster id, or a partition shorter than the last
+/// offset delivered to it, means the cluster lost events (the embedded broker after a restart, a rebuilt
+/// or failed-over cluster), and the relay produces the retained events again, in their order, before
+/// anything new (docs/adr/0008-retained-events.md).
 public final class OutboxRelay: Service, Sendable {
     let outbox: OutboxStore
     let configuration: OutboxRelayConfiguration
@@ -50,6 +66,8 @@ public final class OutboxRelay: Service, Sendable {
     private let delivered = Counter(label: "tipwire_relay_events_delivered_total")
     private let failed = Counter(label: "tipwire_relay_events_failed_total")
     private let lag = Metrics.Timer(label: "tipwire_relay_commit_to_delivery_seconds")
+    private let clusterLosses = Counter(label: "tipwire_relay_cluster_losses_total")
+    private let republished = Counter(label: "tipwire_relay_events_republished_total")
 
     public init(
         stores: TipwireStores, configuration: OutboxRelayConfiguration, topics: TopicProvisioner, logger: Logger = Logger(label: "tipwire.relay")
@@ -98,7 +116,14 @@ public final class OutboxRelay: Service, Sendable {
             recordings = []
             for recording in finished { try await recording.task.value }
         }
+        try await keepClusterWhole(producer: producer)
+        var nextCheck = ContinuousClock.now + configuration.clusterCheck
         while !Task.isCancelled {
+            if ContinuousClock.now >= nextCheck {
+                try await finishRecordings()
+                try await keepClusterWhole(producer: producer)
+                nextCheck = .now + configuration.clusterCheck
+            }
             let fetchStarted = ContinuousClock.now
             let batch = try await session.pendingOutbox(limit: configuration.batchSize, excluding: recordings.flatMap(\.ids))
             let fetchTime = fetchStarted.duration(to: .now)
@@ -134,6 +159,49 @@ public final class OutboxRelay: Service, Sendable {
             }
         }
         try await finishRecordings()
+    }
+
+    /// Makes sure the cluster holds every retained event delivered to it, producing them again if not, then
+    /// drops delivery records older than the retention window.
+    private func keepClusterWhole(producer: KafkaProducer) async throws {
+        let cluster = try await producer.clusterID()
+        let recorded = try await outbox.recordedCluster()
+        var lost: RetainedSelection?
+        if let recorded, recorded != cluster {
+            lost = .everything
+            logger.warning(
+                "the Kafka cluster is not the one events were delivered to: producing every retained event again",
+                metadata: ["delivered_to": "\(recorded)", "cluster": "\(cluster)"])
+        } else {
+            var short: Set<String> = []
+            for position in try await outbox.deliveredPositions() where !short.contains(position.topic) {
+                let high = try await producer.highWatermark(topic: position.topic, partition: position.partition)
+                if high <= position.lastOffset { short.insert(position.topic) }
+            }
+            if !short.isEmpty {
+                lost = RetainedSelection(topics: short.sorted())
+                logger.warning(
+                    "the Kafka cluster lacks events delivered to it: producing those topics' retained events again",
+                    metadata: ["cluster": "\(cluster)", "topics": "\(short.sorted().joined(separator: ","))"])
+            }
+        }
+        if let lost {
+            clusterLosses.increment()
+            topics.forget()  // the cluster may lack the topics made earlier too
+            let counts = try await outbox.retainedCounts(lost)
+            let produced = try await EventReplay(outbox: outbox, topics: topics, batchSize: configuration.batchSize).replay(lost, producer: producer)
+            {
+                produced in
+                self.logger.info("producing retained events again", metadata: ["produced": "\(produced)", "of": "\(counts.retained)"])
+            }
+            republished.increment(by: produced)
+            logger.warning(
+                "retained events produced again", metadata: ["events": "\(produced)", "sent_before_retention_began": "\(counts.notRetained)"])
+        }
+        // Recorded only once the cluster is whole: a relay that dies meanwhile finds the difference again.
+        if recorded != cluster { try await outbox.recordCluster(cluster, at: Date()) }
+        let forgotten = try await outbox.forgetDeliveries(sentBefore: Date().addingTimeInterval(-Double(configuration.retention.components.seconds)))
+        if forgotten > 0 { logger.debug("delivery records past the retention window removed", metadata: ["records": "\(forgotten)"]) }
     }
 
     private struct Round: Sendable {

@@ -31,7 +31,13 @@ public final class TopicProvisioner: Sendable {
     /// Creates nothing: the topics exist already (made by an operator) or the broker auto-creates them.
     public static var existing: TopicProvisioner { TopicProvisioner { _ in } }
 
-    /// Makes sure every topic exists; each is created at most once per process.
+    /// Forgets which topics were made, so each is made again on its next use (a cluster that lost its
+    /// events may have lost its topics too).
+    public func forget() {
+        known.withLock { $0.removeAll() }
+    }
+
+    /// Makes sure every topic exists; each is created at most once per process (or since `forget`).
     public func ensure(_ topics: some Sequence<String>) async throws {
         let missing = known.withLock { known in Set(topics).subtracting(known) }
         for topic in missing.sorted() {

@@ -53,7 +53,8 @@ public struct OutboxStore: Sendable {
         }
     }
 
-    /// Records deliveries in one statement: the rows leave the outbox for `outbox_deliveries`, and each
+    /// Records deliveries in one statement: the rows leave the outbox for `outbox_deliveries` (which keeps
+    /// them whole for the retention window, see `RetainedEvents.swift`), and each
     /// delivered task moves to `delivered` with its `delivered` event (once per task, however often the
     /// relay retried) and starts its acknowledge clock (day zero is the day of delivery). Everything but
     /// the Kafka positions is read from the deleted rows themselves, so a row another relay already
@@ -73,10 +74,12 @@ public struct OutboxStore: Sendable {
                                      \(deliveries.map(\.offset))::bigint[]) AS p(id, kafka_partition, kafka_offset)
             ), sent AS (
                 DELETE FROM outbox o USING positions p WHERE o.id = p.id
-                RETURNING o.ce_id, o.ce_type, o.topic, o.ce_time, o.delivers_task_id, p.kafka_partition, p.kafka_offset
+                RETURNING o.id, o.ce_id, o.ce_type, o.ce_subject, o.topic, o.message_key, o.payload, o.ce_time, o.delivers_task_id,
+                          p.kafka_partition, p.kafka_offset
             ), recorded AS (
-                INSERT INTO outbox_deliveries (ce_id, ce_type, topic, ce_time, sent_at, kafka_partition, kafka_offset)
-                SELECT ce_id, ce_type, topic, ce_time, \(time), kafka_partition, kafka_offset FROM sent
+                INSERT INTO outbox_deliveries (ce_id, ce_type, topic, ce_time, sent_at, kafka_partition, kafka_offset, outbox_id, ce_subject,
+                                               message_key, payload)
+                SELECT ce_id, ce_type, topic, ce_time, \(time), kafka_partition, kafka_offset, id, ce_subject, message_key, payload FROM sent
                 ON CONFLICT (ce_id) DO NOTHING
             ), delivered_tasks AS (
                 UPDATE tasks t SET state = CASE WHEN t.state = 'assigned' THEN 'delivered' ELSE t.state END,

@@ -4,6 +4,7 @@ import Kafka
 import Logging
 import ServiceLifecycle
 import TipwireCommandLine
+import TipwireCore
 import UnixSignals
 
 struct Broker: AsyncParsableCommand {
@@ -32,8 +33,11 @@ struct Broker: AsyncParsableCommand {
         try checkRange(brokers, 1...16, "--brokers")
         for spec in topic {
             let parts = spec.split(separator: ":", omittingEmptySubsequences: false)
-            guard !spec.isEmpty, parts.count <= 2, parts.count == 1 || Int(parts[1]).map({ (1...10_000).contains($0) }) == true else {
-                throw ValidationError("--topic \(spec): must be NAME or NAME:PARTITIONS, with 1 to 10000 partitions")
+            guard !spec.isEmpty, parts.count <= 2, TopicName.isValid(String(parts[0])),
+                parts.count == 1 || Int(parts[1]).map({ (1...10_000).contains($0) }) == true
+            else {
+                throw ValidationError(
+                    "--topic \(spec): must be NAME or NAME:PARTITIONS, a topic name of letters, digits, '.', '_' and '-' and 1 to 10000 partitions")
             }
         }
     }

@@ -51,8 +51,20 @@ struct RelayOptions: ParsableArguments {
     @Option(help: "Outbox rows produced per round.")
     var relayBatch = 5000
 
+    @Option(
+        help: ArgumentHelp(
+            "Days delivered events are kept whole, to be produced again should Kafka lose them.",
+            discussion: "The relay produces them again by itself when it finds another or a shorter cluster; `tipwire relay replay` does it by hand."
+        ))
+    var retentionDays = 30
+
+    @Option(help: "Seconds between the relay's checks that Kafka still holds what was delivered to it.")
+    var clusterCheckSeconds = 60
+
     func validate() throws {
         try checkRange(relayBatch, 1...100_000, "--relay-batch")
+        try checkRange(retentionDays, 1...3650, "--retention-days")
+        try checkRange(clusterCheckSeconds, 1...86_400, "--cluster-check-seconds")
     }
 }
 
@@ -94,7 +106,10 @@ struct PipelineKafka {
 
     func relay(_ options: RelayOptions, stores: TipwireStores) throws -> OutboxRelay {
         OutboxRelay(
-            stores: stores, configuration: OutboxRelayConfiguration(producer: producer(clientID: "tipwire-relay"), batchSize: options.relayBatch),
+            stores: stores,
+            configuration: OutboxRelayConfiguration(
+                producer: producer(clientID: "tipwire-relay"), batchSize: options.relayBatch, retention: .seconds(options.retentionDays * 86_400),
+                clusterCheck: .seconds(options.clusterCheckSeconds)),
             topics: try topics.provisioner(kafka: endpoint, embedded: embedded), logger: Logger(label: "tipwire.relay"))
     }
 

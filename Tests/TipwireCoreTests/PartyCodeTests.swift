@@ -28,4 +28,14 @@ struct PartyCodeTests {
         #expect(TopicName.requests(newsroom) == "tipwire.requests.tuoitre")
         #expect(agency.environmentName == "SO_NNMT")
     }
+
+    @Test("Kafka's topic names: ASCII letters, digits, '.', '_' and '-', 1 to 249 of them")
+    func topicNameValidity() {
+        for name in ["tipwire.findings", "tipwire.tasks.so-nnmt", "a", "A_b-9.x", String(repeating: "t", count: 249)] {
+            #expect(TopicName.isValid(name), "\(name)")
+        }
+        for name in ["", "tipwire/tasks", "no spaces", "đất", "tipwire.tasks.*", String(repeating: "t", count: 250), "a\u{0}b"] {
+            #expect(!TopicName.isValid(name), "\(name)")
+        }
+    }
 }

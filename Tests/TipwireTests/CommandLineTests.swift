@@ -14,6 +14,16 @@ struct CommandLineTests {
         ["serve", "--rate-limit", "-1", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
         ["deadlines", "--deadline-batch", "0", "--database-url", "postgres://nowhere"],
         ["broker", "--topic", "demo:99999999999"],
+        ["broker", "--topic", "no spaces:3"],
+        ["relay", "--retention-days", "0", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
+        ["relay", "--cluster-check-seconds", "-5", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
+        ["relay", "replay", "--since", "last tuesday", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
+        ["relay", "replay", "--since", "2026-02-30", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
+        [
+            "relay", "replay", "--since", "2026-11-01", "--topic", "tipwire/tasks", "--database-url", "postgres://nowhere", "--kafka-brokers",
+            "127.0.0.1:1",
+        ],
+        ["relay", "replay", "--since", "2026-11-01", "--batch", "0", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
         ["relay", "--kafka-setting", "no.such.property=1", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
         ["token", "create", "--role", "admin", "--holder", "A", "--expires-in", "9223372036854775807d", "--database-url", "postgres://nowhere"],
     ])

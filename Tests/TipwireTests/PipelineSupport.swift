@@ -23,14 +23,14 @@ struct Pipeline: Sendable {
         }
     }
 
-    func relay(batchSize: Int = 500, standbyRetry: Duration = .milliseconds(200)) -> OutboxRelay {
+    func relay(batchSize: Int = 500, standbyRetry: Duration = .milliseconds(200), clusterCheck: Duration = .seconds(60)) -> OutboxRelay {
         let producer = KafkaProducerConfiguration(
             bootstrapServers: broker.bootstrapServers, clientID: "test-relay", deliveryTimeout: .seconds(120),
             settings: EmbeddedBroker.producerSettings)
         return OutboxRelay(
             stores: fixture.stores,
             configuration: OutboxRelayConfiguration(
-                producer: producer, batchSize: batchSize, idlePoll: .milliseconds(200), standbyRetry: standbyRetry),
+                producer: producer, batchSize: batchSize, idlePoll: .milliseconds(200), standbyRetry: standbyRetry, clusterCheck: clusterCheck),
             topics: .embedded(broker, partitions: 3), logger: relayLogger)
     }
 
@@ -73,6 +73,22 @@ struct Pipeline: Sendable {
 
     func waitUntilSent(timeout: Duration = .seconds(60)) async throws {
         try await eventually("the outbox to drain", timeout: timeout) { try await unsent() == 0 }
+    }
+
+    /// A producer for the embedded broker, for what a test asks the cluster itself.
+    func producer() throws -> KafkaProducer {
+        try KafkaProducer(
+            configuration: KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers, settings: EmbeddedBroker.producerSettings),
+            logger: quietLogger)
+    }
+
+    /// How many messages the topic's partitions hold (`partitions` of them, as the test relay makes them).
+    func messageCount(_ topic: String, partitions: Int32 = 3) async throws -> Int64 {
+        let producer = try producer()
+        var total: Int64 = 0
+        for partition in 0..<partitions { total += try await producer.highWatermark(topic: topic, partition: partition) }
+        await producer.shutdown(timeout: .seconds(5))
+        return total
     }
 
     /// A consumer in a fresh group, from the beginning of `topics`.
