@@ -204,10 +204,8 @@ public final class KafkaProducer: Sendable {
     /// The id of the cluster the producer reaches, once its metadata arrives (waiting up to `timeout`).
     public func clusterID(timeout: Duration = .seconds(10)) async throws -> String {
         let handle = SendableHandle(client.handle)
-        return try await runBlocking(on: blockingQueue) {
-            guard let id = rd_kafka_clusterid(handle.pointer, Int32(timeout.milliseconds)) else {
-                throw KafkaError(code: RD_KAFKA_RESP_ERR__TIMED_OUT, context: "read the cluster id")
-            }
+        return try await waitInSlices(timeout: timeout, context: "read the cluster id") { slice in
+            guard let id = rd_kafka_clusterid(handle.pointer, slice) else { return nil }
             defer { rd_kafka_mem_free(handle.pointer, id) }
             return String(cString: id)
         }
@@ -217,15 +215,38 @@ public final class KafkaProducer: Sendable {
     /// A topic or partition the cluster does not have holds nothing (0).
     public func highWatermark(topic: String, partition: Int32, timeout: Duration = .seconds(10)) async throws -> Int64 {
         let handle = SendableHandle(client.handle)
-        return try await runBlocking(on: blockingQueue) {
+        return try await waitInSlices(timeout: timeout, context: "read the high watermark of \(topic) [\(partition)]") { slice in
             var low: Int64 = 0
             var high: Int64 = 0
-            let code = rd_kafka_query_watermark_offsets(handle.pointer, topic, partition, &low, &high, Int32(timeout.milliseconds))
+            let code = rd_kafka_query_watermark_offsets(handle.pointer, topic, partition, &low, &high, slice)
             switch code {
             case RD_KAFKA_RESP_ERR_NO_ERROR: return high
+            case RD_KAFKA_RESP_ERR__TIMED_OUT: return nil
             case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION: return 0
             default: throw KafkaError(code: code, context: "read the high watermark of \(topic) [\(partition)]")
             }
+        }
+    }
+
+    /// Runs a blocking librdkafka request in slices of a quarter second (`attempt` gets the slice in
+    /// milliseconds and returns nil when it ran out), so a caller that stops (SIGTERM while the brokers
+    /// are away) is not held for the whole `timeout`.
+    private func waitInSlices<T: Sendable>(
+        timeout: Duration, context: String, _ attempt: @escaping @Sendable (Int32) throws -> T?
+    ) async throws -> T {
+        let stopping = StopFlag()
+        return try await withTaskCancellationHandler {
+            try await runBlocking(on: blockingQueue) {
+                var waited: Int64 = 0
+                while !stopping.isSet {
+                    if let value = try attempt(250) { return value }
+                    waited += 250
+                    if waited >= timeout.milliseconds { throw KafkaError(code: RD_KAFKA_RESP_ERR__TIMED_OUT, context: context) }
+                }
+                throw CancellationError()
+            }
+        } onCancel: {
+            stopping.set()
         }
     }
 

@@ -32,6 +32,12 @@ public final class PostgresClient: Service, Sendable {
         }
     }
 
+    /// How long the current task may wait for a connection, when shorter than `acquireTimeout`: load
+    /// shedding (the API bounds each request's wait with it). A wait past it fails with
+    /// `.admissionTimeout`, and nothing was run. Work that must finish once started (a commit others share)
+    /// clears it.
+    @TaskLocal public static var admissionBound: Duration?
+
     private enum Lease {
         case connection(PostgresConnection)
         /// Permission to open a new connection (one was discarded).
@@ -222,7 +228,8 @@ public final class PostgresClient: Service, Sendable {
             state.nextWaiterID += 1
             return state.nextWaiterID
         }
-        let timeout = configuration.acquireTimeout
+        let bound = Self.admissionBound.flatMap { $0 < configuration.acquireTimeout ? $0 : nil }
+        let timeout = bound ?? configuration.acquireTimeout
         let maxConnections = configuration.maxConnections
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
@@ -239,10 +246,13 @@ public final class PostgresClient: Service, Sendable {
                     guard (try? await Task.sleep(for: timeout)) != nil else { return }
                     self?.failWaiter(
                         id,
-                        with: PostgresError(
-                            .poolTimeout,
-                            "no database connection became free within \(timeout) (all \(maxConnections) in use); "
-                                + "raise the pool size or shorten transactions"))
+                        with: bound == nil
+                            ? PostgresError(
+                                .poolTimeout,
+                                "no database connection became free within \(timeout) (all \(maxConnections) in use); "
+                                    + "raise the pool size or shorten transactions")
+                            : PostgresError(
+                                .admissionTimeout, "no database connection became free within the admission bound of \(timeout); nothing was run"))
                 }
                 // Served already (between registering and here)? Then the timer has nothing left to do.
                 let served = state.withLock { state -> Bool in

@@ -15,6 +15,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case decoding
         /// No connection became free within the pool's acquire timeout.
         case poolTimeout
+        /// No connection became free within the caller's admission bound (`PostgresClient.admissionBound`):
+        /// the caller sheds the work instead of queueing for it. Nothing was run.
+        case admissionTimeout
         /// The pool was closed.
         case poolClosed
         /// A migration file is invalid or was changed after it was applied.
@@ -59,7 +62,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// a decoding failure) will fail the same way again.
     public var isTransient: Bool {
         switch kind {
-        case .connection, .poolTimeout, .poolClosed: return true
+        case .connection, .poolTimeout, .admissionTimeout, .poolClosed: return true
         case .decoding, .migration, .usage: return false
         case .server:
             guard let sqlState else { return false }

@@ -13,13 +13,19 @@ public struct APIDependencies: Sendable {
     public var rateLimit: RateLimit?
     /// The dashboard's and the scorecard's page templates, compiled once.
     public var pages: Pages
+    /// How the API sheds load under overload; nil: requests queue as long as the pool allows.
+    public var loadShedding: LoadShedding?
 
     public static let defaultMaxDocumentSize = 25 * 1_048_576
 
-    public init(stores: TipwireStores, maxDocumentSize: Int = defaultMaxDocumentSize, rateLimit: RateLimit? = .default) {
+    public init(
+        stores: TipwireStores, maxDocumentSize: Int = defaultMaxDocumentSize, rateLimit: RateLimit? = .default,
+        loadShedding: LoadShedding? = .default
+    ) {
         self.stores = stores
         self.maxDocumentSize = maxDocumentSize
         self.rateLimit = rateLimit
+        self.loadShedding = loadShedding
         // The templates are constants compiled into the binary; a test renders every one of them.
         pages = try! Pages()
     }
@@ -34,6 +40,7 @@ public func buildRouter(
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: ProblemMiddleware(routes: RouteTable.tipwire))
+    router.add(middleware: LoadSheddingMiddleware(dependencies.loadShedding))
     let tokens = dependencies.stores.tokens
     let dutyMetrics = DutyMetrics(stats: dependencies.stores.stats)
     HealthController<TipwireRequestContext>(checks: checks, registry: registry, version: version, moreMetrics: { await dutyMetrics.text() }) {

@@ -163,6 +163,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             case .unavailable(let reason):
                 context.logger.warning("database unavailable", metadata: ["error": "\(reason)"])
                 return try Problem.unavailable.response(from: request, context: context)
+            case .overloaded:
+                return try Problem.overloaded.response(from: request, context: context)
             case nil:
                 context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
                 return try Problem(

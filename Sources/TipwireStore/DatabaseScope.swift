@@ -24,3 +24,14 @@ public enum DatabaseScope {
         ["tipwire.role": role, "tipwire.newsroom": newsroom?.rawValue ?? "", "tipwire.agency": agency?.rawValue ?? ""]
     }
 }
+
+/// Load shedding: how long the current task may wait to start its database work (a pooled connection, or
+/// a place in a shared ingest commit). A wait past the bound fails with `StoreFailure.overloaded` before
+/// anything is written, so an overloaded API answers at once rather than queueing for seconds.
+public enum DatabaseAdmission {
+    public static func bounded<T>(by bound: Duration?, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T) async rethrows
+        -> T
+    {
+        try await PostgresClient.$admissionBound.withValue(bound, operation: body, isolation: isolation)
+    }
+}

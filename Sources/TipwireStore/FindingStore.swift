@@ -55,6 +55,10 @@ public enum FindingStoreError: Error, CustomStringConvertible {
 /// in flight, newly arriving findings queue up and go together in the next one. Each
 /// finding's rows (finding, tasks, `assigned` events, outbox rows, idempotency record)
 /// are still all-or-nothing: a batch that fails is retried one finding at a time.
+///
+/// Under overload a finding sheds rather than queues: with `PostgresClient.admissionBound` set (the API
+/// sets it per request), one still waiting for a commit when the bound passes leaves the queue and fails
+/// with `.admissionTimeout`, nothing written. A finding already in a commit always finishes it.
 public final class FindingStore: Sendable {
     let client: PostgresClient
     /// Where a document is fetched, for claim-checks.
@@ -64,13 +68,17 @@ public final class FindingStore: Sendable {
     let maxConcurrentCommits: Int
 
     private struct Pending {
+        let id: UInt64
         let request: FindingRequest
         let continuation: CheckedContinuation<FindingOutcome, any Error>
+        /// Sheds the finding if it is still queued when the admission bound passes.
+        var shedding: Task<Void, Never>?
     }
 
     private struct Queue {
         var pending: [Pending] = []
         var committers = 0
+        var nextID: UInt64 = 0
     }
 
     private let queue = Mutex(Queue())
@@ -90,19 +98,45 @@ public final class FindingStore: Sendable {
 
     /// Commits one finding (sharing the transaction with concurrent ones) and returns once it is durable.
     public func submit(_ request: FindingRequest) async throws -> FindingOutcome {
-        try await withCheckedThrowingContinuation { continuation in
-            let startCommitter = queue.withLock { queue in
-                queue.pending.append(Pending(request: request, continuation: continuation))
-                guard queue.committers < maxConcurrentCommits else { return false }
+        let bound = PostgresClient.admissionBound
+        return try await withCheckedThrowingContinuation { continuation in
+            let (id, startCommitter) = queue.withLock { queue in
+                queue.nextID += 1
+                queue.pending.append(Pending(id: queue.nextID, request: request, continuation: continuation))
+                guard queue.committers < maxConcurrentCommits else { return (queue.nextID, false) }
                 queue.committers += 1
-                return true
+                return (queue.nextID, true)
             }
             if startCommitter {
                 // Unstructured on purpose: a client hanging up must not cancel a commit other requests share.
-                // As the pipeline: a shared commit holds several newsrooms' findings.
-                Task { await DatabaseScope.system { await self.commitWhilePending() } }
+                // As the pipeline: a shared commit holds several newsrooms' findings. Once started, a commit
+                // waits for its connection as long as the pool allows: no admission bound.
+                Task {
+                    await PostgresClient.$admissionBound.withValue(nil) { await DatabaseScope.system { await self.commitWhilePending() } }
+                }
             }
+            if let bound { shed(id, after: bound) }
         }
+    }
+
+    /// Fails the queued finding `id` with `.admissionTimeout` if no commit has taken it `bound` from now.
+    private func shed(_ id: UInt64, after bound: Duration) {
+        let timer = Task {
+            guard (try? await Task.sleep(for: bound)) != nil else { return }
+            let waiting = queue.withLock { queue -> Pending? in
+                guard let index = queue.pending.firstIndex(where: { $0.id == id }) else { return nil }
+                return queue.pending.remove(at: index)
+            }
+            waiting?.continuation.resume(
+                throwing: PostgresError(
+                    .admissionTimeout, "no commit could take the finding within the admission bound of \(bound); nothing was written"))
+        }
+        let taken = queue.withLock { queue -> Bool in
+            guard let index = queue.pending.firstIndex(where: { $0.id == id }) else { return true }
+            queue.pending[index].shedding = timer
+            return false
+        }
+        if taken { timer.cancel() }
     }
 
     private func commitWhilePending() async {
@@ -117,6 +151,7 @@ public final class FindingStore: Sendable {
                 return batch
             }
             if batch.isEmpty { return }
+            for pending in batch { pending.shedding?.cancel() }
             await commit(batch)
         }
     }

@@ -20,6 +20,9 @@ extension PostgresError {
 public enum StoreFailure: Sendable, Equatable {
     /// The database is away, saturated, or lost a race (a deadlock): the same request may succeed later.
     case unavailable(reason: String)
+    /// The request could not start its database work within its admission bound (load shedding); nothing
+    /// was written, and it may be sent again shortly.
+    case overloaded(reason: String)
     /// The database refused a value for good (too long, out of range, a CHECK). `field` names it, from the
     /// column or the constraint; `constraint` and `sqlState` are for logs (never a row value).
     case refusedValue(field: String, reason: String, constraint: String?, sqlState: String?)
@@ -30,6 +33,8 @@ public enum StoreFailure: Sendable, Equatable {
         if error.isRefusedValue {
             let field = error.column ?? error.constraint.map { Self.field(fromConstraint: $0, table: error.table) } ?? "body"
             self = .refusedValue(field: field, reason: error.constraint ?? error.message, constraint: error.constraint, sqlState: error.sqlState)
+        } else if error.kind == .admissionTimeout {
+            self = .overloaded(reason: error.message)
         } else if error.isTransient {
             self = .unavailable(reason: error.message)
         } else {

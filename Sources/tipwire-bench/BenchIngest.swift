@@ -30,6 +30,10 @@ struct BenchIngest: AsyncParsableCommand {
                  Target p99 < 100 ms.
               4. backlog drain: --backlog findings committed with the relay stopped, then the relay started;
                  events/s until the outbox is empty. Target ≥ 20,000/s.
+              5. overload: --overload-factor times step 1's throughput, open loop from --overload-threads
+                 threads for --seconds, relay running, requests shed after --shed-after-ms. Target: every
+                 request answered 201 or 503 within the bound (+ the commit, for a 201), and every 201's
+                 finding written once and its three events delivered; no 503 wrote anything.
             The API, relay and an embedded Kafka broker run in this process; the load comes from plain threads.
             """)
 
@@ -56,6 +60,18 @@ struct BenchIngest: AsyncParsableCommand {
     @Option(name: .customLong("producer-setting"), help: "A raw librdkafka setting for the relay's producer, KEY=VALUE (repeatable).")
     var producerSettings: [String] = []
 
+    @Option(help: "The overload run offers this many times step 1's throughput.")
+    var overloadFactor = 2.0
+
+    @Option(help: "Client threads of the overload run.")
+    var overloadThreads = 512
+
+    @Option(help: "Milliseconds a request may wait for its turn or its database work before it answers 503 (the API's load shedding).")
+    var shedAfterMs = Int(LoadShedding.default.bound / .milliseconds(1))
+
+    @Option(help: "Requests the API works on at once (the API's load shedding).")
+    var maxInFlight = LoadShedding.default.maxInFlight
+
     @Flag(help: "Log each relay round (events, fetch/produce/mark times) to standard error.")
     var verbose = false
 
@@ -79,7 +95,8 @@ struct BenchIngest: AsyncParsableCommand {
         let stores = bench.stores(links: DocumentLinks(publicURL: "http://127.0.0.1:\(port)"), logger: quiet)
         let findings = stores.findings
         // No per-token rate limit: the bench measures the API's capacity with one liaison token.
-        let dependencies = APIDependencies(stores: stores, rateLimit: nil)
+        let dependencies = APIDependencies(
+            stores: stores, rateLimit: nil, loadShedding: LoadShedding(bound: .milliseconds(shedAfterMs), maxInFlight: maxInFlight))
         let app = buildApplication(
             host: "127.0.0.1", port: port, dependencies: dependencies, checks: [], registry: PrometheusCollectorRegistry(),
             version: TipwireVersion.current,
@@ -173,8 +190,79 @@ struct BenchIngest: AsyncParsableCommand {
                 format: "   %d events in %.2f s → %@ events/s  %@", events, elapsed, formatRate(drainRate).trimmingCharacters(in: .whitespaces),
                 drainRate >= 20_000 ? "meets ≥ 20,000/s" : "BELOW target 20,000/s"))
 
+        try await overloadRun(client: client, port: port, token: token, saturation: oursMean, relay: makeRelay(clientID: "tipwire-bench-overload"))
+
         server.cancel()
         try await bench.drop(Self.schema)
+    }
+
+    /// Step 5: twice the saturation rate (by default), and what became of every request.
+    private func overloadRun(client: PostgresClient, port: Int, token: BearerToken, saturation: Double, relay: OutboxRelay) async throws {
+        let offered = max(1, Int((saturation * overloadFactor).rounded()))
+        print("")
+        print(
+            "5. overload: \(offered) findings/s (\(overloadFactor)× step 1's \(formatRate(saturation).trimmingCharacters(in: .whitespaces))/s) "
+                + "for \(seconds) s from \(overloadThreads) threads, \(maxInFlight) in flight at most, shedding after \(shedAfterMs) ms, relay running"
+        )
+        let relayTask = Task { try await relay.run() }
+        try await drain(client, timeout: .seconds(300))
+        try await settle(client)
+        let phaseStart = Date()
+        let total = offered * seconds
+        let interval = 1.0 / Double(offered)
+        let start = Date().addingTimeInterval(0.2)
+        let threads = overloadThreads
+        let answers = try await runLoadThreads(threads, port: port) { thread, connection in
+            var answers: [(status: Int, serviceMs: Double)] = []
+            var index = thread
+            while index < total {
+                let scheduled = start.addingTimeInterval(Double(index) * interval)
+                let wait = scheduled.timeIntervalSinceNow
+                if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+                let key = "overload-\(index)"
+                let sent = Date()
+                let status = try connection.send(method: "POST", path: "/v1/findings", headers: headers(token, key: key), body: Self.body(key))
+                answers.append((status, Date().timeIntervalSince(sent) * 1000))
+                index += threads
+            }
+            return answers
+        }.flatMap { $0 }
+        let elapsed = Date().timeIntervalSince(start)
+        try await drain(client, timeout: .seconds(300))
+        relayTask.cancel()
+        _ = await relayTask.result
+        let created = answers.filter { $0.status == 201 }.map(\.serviceMs).sorted()
+        let shed = answers.filter { $0.status == 503 }.map(\.serviceMs).sorted()
+        let other = answers.count - created.count - shed.count
+        let (written, findingEvents, taskEvents) = try await client.query(
+            """
+            SELECT (SELECT count(*)::int FROM findings WHERE created_at >= \(phaseStart)),
+                   (SELECT count(*)::int FROM outbox_deliveries WHERE ce_time >= \(phaseStart) AND ce_type = \(EventType.findingReceived)),
+                   (SELECT count(*)::int FROM outbox_deliveries WHERE ce_time >= \(phaseStart) AND ce_type = \(EventType.taskAssigned))
+            """
+        )[0].decode((Int, Int, Int).self)
+        func figures(_ sorted: [Double]) -> String {
+            sorted.isEmpty
+                ? "none"
+                : String(format: "p50 %.0f ms, p99 %.0f ms, max %.0f ms", percentile(sorted, 50), percentile(sorted, 99), sorted.last ?? .nan)
+        }
+        print(
+            String(
+                format: "   sent %d in %.1f s (%.0f/s offered): %d × 201, %d × 503, %d other", answers.count, elapsed,
+                Double(answers.count) / elapsed,
+                created.count, shed.count, other))
+        print("   201 answered in \(figures(created)); 503 answered in \(figures(shed))")
+        let bound = Double(shedAfterMs)
+        // A request waits at most the bound in all (its turn, then the database) before its work starts.
+        let shedInTime = (shed.last ?? 0) <= bound + 100
+        let createdInTime = created.isEmpty ? 0 : Double(created.filter { $0 <= bound }.count) / Double(created.count)
+        print(
+            "   every 503 within the bound (+100 ms for the event loop): " + (shedInTime ? "yes" : "NO (slowest \(Int(shed.last ?? 0)) ms)")
+                + String(format: "; 201s within the bound: %.1f%%", createdInTime * 100))
+        let whole = written == created.count && findingEvents == created.count && taskEvents == 2 * created.count && other == 0
+        print(
+            "   findings written \(written) for \(created.count) × 201; delivered: \(findingEvents) finding.received, \(taskEvents) task.assigned  "
+                + (whole ? "every 201 reached its topics, no 503 wrote anything" : "MISMATCH"))
     }
 
     var rawSettings: [String: String] {

@@ -34,6 +34,18 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("rate-burst"), help: "Requests a token may make at once (env TIPWIRE_RATE_BURST, default 200).")
     var rateBurstFlag: Double?
 
+    @Option(
+        name: .customLong("shed-after-ms"),
+        help: ArgumentHelp(
+            "Milliseconds a request may wait in all for its turn and to start its database work before it answers 503 with Retry-After (env TIPWIRE_SHED_AFTER_MS, default 500; 0: no load shedding).",
+            discussion:
+                "Load shedding: an overloaded API answers at once instead of queueing; tipwire_http_requests_shed_total counts the shed requests."))
+    var shedAfterFlag: Int?
+
+    @Option(
+        name: .customLong("max-in-flight"), help: "Requests worked on at once; more wait for their turn (env TIPWIRE_MAX_IN_FLIGHT, default 32).")
+    var maxInFlightFlag: Int?
+
     var host: String { hostFlag ?? Environment.value("TIPWIRE_HTTP_HOST") ?? "127.0.0.1" }
 
     func validate() throws {
@@ -41,7 +53,16 @@ struct ServerOptions: ParsableArguments {
         try checkRange(maxDocumentBytes, 1...(1 << 31), "--max-document-bytes (or TIPWIRE_MAX_DOCUMENT_BYTES)")
         try checkRange(rate, 0...1_000_000, "--rate-limit (or TIPWIRE_RATE_LIMIT)")
         try checkRange(burst, 1...1_000_000, "--rate-burst (or TIPWIRE_RATE_BURST)")
+        try checkRange(shedAfter, 0...60_000, "--shed-after-ms (or TIPWIRE_SHED_AFTER_MS)")
+        try checkRange(maxInFlight, 1...100_000, "--max-in-flight (or TIPWIRE_MAX_IN_FLIGHT)")
     }
+
+    var shedAfter: Int {
+        shedAfterFlag ?? Environment.value("TIPWIRE_SHED_AFTER_MS").flatMap(Int.init) ?? Int(LoadShedding.default.bound / .milliseconds(1))
+    }
+    var maxInFlight: Int { maxInFlightFlag ?? Environment.value("TIPWIRE_MAX_IN_FLIGHT").flatMap(Int.init) ?? LoadShedding.default.maxInFlight }
+    /// Load shedding, nil when turned off.
+    var loadShedding: LoadShedding? { shedAfter > 0 ? LoadShedding(bound: .milliseconds(shedAfter), maxInFlight: maxInFlight) : nil }
 
     var rate: Double { rateLimitFlag ?? Environment.value("TIPWIRE_RATE_LIMIT").flatMap(Double.init) ?? RateLimit.default.perSecond }
     var burst: Double { rateBurstFlag ?? Environment.value("TIPWIRE_RATE_BURST").flatMap(Double.init) ?? RateLimit.default.burst }
@@ -187,7 +208,8 @@ func runStack(
     ]
     let url = "http://\(server.host):\(server.port)"
     let stores = TipwireStores(database: db, links: server.links)
-    let dependencies = APIDependencies(stores: stores, maxDocumentSize: server.maxDocumentBytes, rateLimit: server.rateLimit)
+    let dependencies = APIDependencies(
+        stores: stores, maxDocumentSize: server.maxDocumentBytes, rateLimit: server.rateLimit, loadShedding: server.loadShedding)
     let app = buildApplication(
         host: server.host, port: server.port, dependencies: dependencies, checks: checks, registry: registry, version: TipwireVersion.current,
         logger: logger)
