@@ -149,7 +149,9 @@ struct BenchIngest: AsyncParsableCommand {
         try await drain(client, timeout: .seconds(300))
         try await settle(client)
         let phaseStart = Date()
-        let (latencies, failures) = try await openLoop(port: port, token: token)
+        let answers = try await openLoop(port: port, token: token, rate: rate, threads: 64, keyPrefix: "open")
+        let latencies = answers.map(\.sinceScheduledMs)
+        let failures = answers.filter { $0.status != 201 }.count
         let sorted = latencies.sorted()
         let achieved = Double(latencies.count) / Double(seconds)
         print(
@@ -208,26 +210,9 @@ struct BenchIngest: AsyncParsableCommand {
         try await drain(client, timeout: .seconds(300))
         try await settle(client)
         let phaseStart = Date()
-        let total = offered * seconds
-        let interval = 1.0 / Double(offered)
-        let start = Date().addingTimeInterval(0.2)
-        let threads = overloadThreads
-        let answers = try await runLoadThreads(threads, port: port) { thread, connection in
-            var answers: [(status: Int, serviceMs: Double)] = []
-            var index = thread
-            while index < total {
-                let scheduled = start.addingTimeInterval(Double(index) * interval)
-                let wait = scheduled.timeIntervalSinceNow
-                if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
-                let key = "overload-\(index)"
-                let sent = Date()
-                let status = try connection.send(method: "POST", path: "/v1/findings", headers: headers(token, key: key), body: Self.body(key))
-                answers.append((status, Date().timeIntervalSince(sent) * 1000))
-                index += threads
-            }
-            return answers
-        }.flatMap { $0 }
-        let elapsed = Date().timeIntervalSince(start)
+        let started = Date()
+        let answers = try await openLoop(port: port, token: token, rate: offered, threads: overloadThreads, keyPrefix: "overload")
+        let elapsed = Date().timeIntervalSince(started)
         try await drain(client, timeout: .seconds(300))
         relayTask.cancel()
         _ = await relayTask.result
@@ -333,29 +318,37 @@ struct BenchIngest: AsyncParsableCommand {
         return (Double(counts.map(\.0).reduce(0, +)) / elapsed, counts.map(\.1).reduce(0, +))
     }
 
-    /// `rate` requests/s for `seconds`, each at its scheduled time; latency counts from that time.
-    private func openLoop(port: Int, token: BearerToken) async throws -> (latencies: [Double], failures: Int) {
+    /// One request's answer in an open-loop run.
+    struct Answer {
+        var status: Int
+        /// From the request's scheduled time (so a stall of the load itself is not hidden).
+        var sinceScheduledMs: Double
+        /// From the moment it was sent.
+        var serviceMs: Double
+    }
+
+    /// `rate` findings/s for `seconds` from `threads` threads, each request sent at its scheduled time.
+    private func openLoop(port: Int, token: BearerToken, rate: Int, threads: Int, keyPrefix: String) async throws -> [Answer] {
         let total = rate * seconds
-        let workers = 64
         let interval = 1.0 / Double(rate)
         let start = Date().addingTimeInterval(0.2)
-        let results = try await runLoadThreads(workers, port: port) { worker, connection in
-            var latencies: [Double] = []
-            var failed = 0
-            var index = worker
+        return try await runLoadThreads(threads, port: port) { thread, connection in
+            var answers: [Answer] = []
+            var index = thread
             while index < total {
                 let scheduled = start.addingTimeInterval(Double(index) * interval)
                 let wait = scheduled.timeIntervalSinceNow
                 if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
-                let key = "open-\(index)"
+                let key = "\(keyPrefix)-\(index)"
+                let sent = Date()
                 let status = try connection.send(method: "POST", path: "/v1/findings", headers: headers(token, key: key), body: Self.body(key))
-                latencies.append(Date().timeIntervalSince(scheduled) * 1000)
-                if status != 201 { failed += 1 }
-                index += workers
+                let now = Date()
+                answers.append(
+                    Answer(status: status, sinceScheduledMs: now.timeIntervalSince(scheduled) * 1000, serviceMs: now.timeIntervalSince(sent) * 1000))
+                index += threads
             }
-            return (latencies, failed)
-        }
-        return (results.flatMap(\.0), results.map(\.1).reduce(0, +))
+            return answers
+        }.flatMap { $0 }
     }
 
     /// The transaction `POST /v1/findings` commits for one finding, as plain SQL. Colons in literals are
