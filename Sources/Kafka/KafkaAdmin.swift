@@ -67,23 +67,8 @@ public final class KafkaAdmin: Sendable {
             rd_kafka_AdminOptions_set_request_timeout(options, Int32(timeout.milliseconds), &errorBuffer, errorBuffer.count)
             var topics: [OpaquePointer?] = [topic]
             rd_kafka_CreateTopics(handle.pointer, &topics, 1, options, resultQueue)
-            // Polled in short slices, so a caller that stops (SIGTERM while the brokers are away) is not held
-            // for the whole request timeout.
-            var event: OpaquePointer?
-            var waited: Int64 = 0
-            while event == nil, waited <= timeout.milliseconds + 1000, !stopping.isSet {
-                event = rd_kafka_queue_poll(resultQueue, 250)
-                waited += 250
-            }
-            guard let event else {
-                if stopping.isSet { throw CancellationError() }
-                throw KafkaError(code: RD_KAFKA_RESP_ERR__TIMED_OUT, context: "create topic \(name)")
-            }
+            let event = try adminResult(on: resultQueue, timeout: timeout, stopping: stopping, context: "create topic \(name)")
             defer { rd_kafka_event_destroy(event) }
-            let eventError = rd_kafka_event_error(event)
-            guard eventError == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw KafkaError(code: eventError, context: "create topic \(name)", message: String(cString: rd_kafka_event_error_string(event)))
-            }
             var count = 0
             guard let result = rd_kafka_event_CreateTopics_result(event),
                 let results = rd_kafka_CreateTopics_result_topics(result, &count), count > 0
@@ -92,6 +77,50 @@ public final class KafkaAdmin: Sendable {
             if code == RD_KAFKA_RESP_ERR_NO_ERROR || (ifNotExists && code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) { return }
             let message = rd_kafka_topic_result_error_string(results[0]).map { String(cString: $0) }
             throw KafkaError(code: code, context: "create topic \(name)", message: message)
+        }
+    }
+
+    /// Allows each binding's principal its operation on its resource (Kafka's CreateAcls; an ACL that
+    /// exists already is not an error). Throws for the first binding the cluster refuses, naming it.
+    public func createACLs(_ bindings: [KafkaACLBinding], timeout: Duration = .seconds(30)) async throws {
+        if bindings.isEmpty { return }
+        let handle = SendableHandle(client.handle)
+        let stopping = StopFlag()
+        try await withTaskCancellationHandler {
+            try await runBlocking(on: queue) {
+                var errorBuffer = [CChar](repeating: 0, count: 512)
+                var acls: [OpaquePointer?] = []
+                defer { for acl in acls { rd_kafka_AclBinding_destroy(acl) } }
+                for binding in bindings {
+                    guard
+                        let acl = rd_kafka_AclBinding_new(
+                            binding.resourceType.rdKafka, binding.resourceName,
+                            binding.prefixed ? RD_KAFKA_RESOURCE_PATTERN_PREFIXED : RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+                            binding.principal, "*", binding.operation.rdKafka, RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW, &errorBuffer, errorBuffer.count)
+                    else { throw KafkaError(configuration: cBufferText(errorBuffer), context: "create ACL \(binding)") }
+                    acls.append(acl)
+                }
+                let resultQueue = rd_kafka_queue_new(handle.pointer)
+                defer { rd_kafka_queue_destroy(resultQueue) }
+                let options = rd_kafka_AdminOptions_new(handle.pointer, RD_KAFKA_ADMIN_OP_CREATEACLS)
+                defer { rd_kafka_AdminOptions_destroy(options) }
+                rd_kafka_AdminOptions_set_request_timeout(options, Int32(timeout.milliseconds), &errorBuffer, errorBuffer.count)
+                rd_kafka_CreateAcls(handle.pointer, &acls, acls.count, options, resultQueue)
+                let event = try adminResult(on: resultQueue, timeout: timeout, stopping: stopping, context: "create \(bindings.count) ACLs")
+                defer { rd_kafka_event_destroy(event) }
+                var count = 0
+                guard let result = rd_kafka_event_CreateAcls_result(event), let results = rd_kafka_CreateAcls_result_acls(result, &count) else {
+                    return
+                }
+                for index in 0..<min(count, bindings.count) {
+                    guard let error = rd_kafka_acl_result_error(results[index]) else { continue }
+                    throw KafkaError(
+                        code: rd_kafka_error_code(error), context: "create ACL \(bindings[index])",
+                        message: String(cString: rd_kafka_error_string(error)))
+                }
+            }
+        } onCancel: {
+            stopping.set()
         }
     }
 
@@ -110,5 +139,79 @@ public final class KafkaAdmin: Sendable {
             .filter { !$0.name.hasPrefix("__") }
             .sorted { $0.name < $1.name }
         }
+    }
+}
+
+/// The result event of an admin request, polled in short slices, so a caller that stops (SIGTERM while
+/// the brokers are away) is not held for the whole request timeout. The caller destroys the event.
+private func adminResult(on resultQueue: OpaquePointer?, timeout: Duration, stopping: StopFlag, context: String) throws -> OpaquePointer {
+    var event: OpaquePointer?
+    var waited: Int64 = 0
+    while event == nil, waited <= timeout.milliseconds + 1000, !stopping.isSet {
+        event = rd_kafka_queue_poll(resultQueue, 250)
+        waited += 250
+    }
+    guard let event else {
+        if stopping.isSet { throw CancellationError() }
+        throw KafkaError(code: RD_KAFKA_RESP_ERR__TIMED_OUT, context: context)
+    }
+    let eventError = rd_kafka_event_error(event)
+    guard eventError == RD_KAFKA_RESP_ERR_NO_ERROR else {
+        let message = String(cString: rd_kafka_event_error_string(event))
+        rd_kafka_event_destroy(event)
+        throw KafkaError(code: eventError, context: context, message: message)
+    }
+    return event
+}
+
+/// An ACL that allows `principal` `operation` on a resource from any host.
+public struct KafkaACLBinding: Sendable, Hashable, CustomStringConvertible {
+    public enum ResourceType: Sendable, Hashable {
+        case topic, group, cluster
+
+        var rdKafka: rd_kafka_ResourceType_t {
+            switch self {
+            case .topic: RD_KAFKA_RESOURCE_TOPIC
+            case .group: RD_KAFKA_RESOURCE_GROUP
+            // librdkafka names Kafka's CLUSTER resource type (4) BROKER.
+            case .cluster: RD_KAFKA_RESOURCE_BROKER
+            }
+        }
+    }
+
+    public enum Operation: Sendable, Hashable {
+        case read, write, create, describe, idempotentWrite
+
+        var rdKafka: rd_kafka_AclOperation_t {
+            switch self {
+            case .read: RD_KAFKA_ACL_OPERATION_READ
+            case .write: RD_KAFKA_ACL_OPERATION_WRITE
+            case .create: RD_KAFKA_ACL_OPERATION_CREATE
+            case .describe: RD_KAFKA_ACL_OPERATION_DESCRIBE
+            case .idempotentWrite: RD_KAFKA_ACL_OPERATION_IDEMPOTENT_WRITE
+            }
+        }
+    }
+
+    /// Kafka's name for the one cluster resource.
+    public static let clusterName = "kafka-cluster"
+
+    public let principal: String
+    public let operation: Operation
+    public let resourceType: ResourceType
+    public let resourceName: String
+    /// Whether the ACL covers every resource whose name starts with `resourceName`.
+    public let prefixed: Bool
+
+    public init(principal: String, operation: Operation, resourceType: ResourceType, resourceName: String, prefixed: Bool = false) {
+        self.principal = principal
+        self.operation = operation
+        self.resourceType = resourceType
+        self.resourceName = resourceType == .cluster ? Self.clusterName : resourceName
+        self.prefixed = prefixed
+    }
+
+    public var description: String {
+        "\(principal) \(operation) \(resourceType) \(resourceName)\(prefixed ? " (prefixed)" : "")"
     }
 }

@@ -58,4 +58,11 @@ extension TipwireDatabase {
     public func agencyCodes() async throws -> [PartyCode] {
         try await client.withConnection { try await ReferenceData.agencyCodes(on: $0) }
     }
+
+    /// Every newsroom's code (provisioning grants each its requests topic).
+    public func newsroomCodes() async throws -> [PartyCode] {
+        try await client.withConnection { connection in
+            try await connection.query("SELECT code FROM newsrooms ORDER BY code").decodeColumn(String.self).compactMap(PartyCode.init(rawValue:))
+        }
+    }
 }

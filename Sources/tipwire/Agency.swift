@@ -47,11 +47,13 @@ struct Agency: AsyncParsableCommand {
             logger.logLevel = .error
             let consumer = try KafkaConsumer(
                 configuration: KafkaConsumerConfiguration(
-                    bootstrapServers: endpoint.brokers, groupID: "agency-\(code)", clientID: "tipwire-agency-\(code)", settings: endpoint.settings),
+                    bootstrapServers: endpoint.brokers, groupID: ConsumerGroupName.agency(code), clientID: "tipwire-agency-\(code)",
+                    settings: endpoint.settings),
                 logger: logger)
             try consumer.subscribe(topics: [TopicName.tasks(code)])
             if !json {
-                FileHandle.standardError.write(Data("listening on \(TopicName.tasks(code)) as consumer group agency-\(code); Ctrl-C stops\n".utf8))
+                FileHandle.standardError.write(
+                    Data("listening on \(TopicName.tasks(code)) as consumer group \(ConsumerGroupName.agency(code)); Ctrl-C stops\n".utf8))
                 emit(row(["EVENT", "TASK", "FINDING", "DUE", "DETAIL"]))
             }
             var seen = Set<String>()

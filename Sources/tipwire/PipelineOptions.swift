@@ -2,6 +2,7 @@ import ArgumentParser
 import Kafka
 import Logging
 import TipwireCommandLine
+import TipwireCore
 import TipwirePipeline
 import TipwireStore
 
@@ -17,6 +18,9 @@ struct PipelineSelection: ParsableArguments {
 
     @Flag(inversion: .prefixedNo, help: "Run the deadline engine in this process (one is active at a time; others stand by).")
     var deadlines = true
+
+    /// The relay and the response consumer talk to Kafka; the deadline engine only writes to the outbox.
+    var needsKafka: Bool { relay || responses }
 }
 
 /// How topics are created on demand: by the relay before producing, by the response consumer before subscribing.
@@ -116,7 +120,7 @@ struct PipelineKafka {
     func responseConsumer(_ options: ResponseOptions, stores: TipwireStores) throws -> ResponseConsumer {
         let configuration = ResponseConsumerConfiguration(
             consumer: KafkaConsumerConfiguration(
-                bootstrapServers: endpoint.brokers, groupID: "tipwire-responses", clientID: "tipwire-responses",
+                bootstrapServers: endpoint.brokers, groupID: ConsumerGroupName.responses, clientID: "tipwire-responses",
                 settings: endpoint.settings.merging(["topic.metadata.refresh.interval.ms": "5000"]) { own, _ in own }),
             producer: producer(clientID: "tipwire-dead-letters"), batchSize: options.responseBatch)
         return ResponseConsumer(

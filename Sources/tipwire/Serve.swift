@@ -83,6 +83,11 @@ struct Serve: AsyncParsableCommand {
             Needs TIPWIRE_DATABASE_URL and TIPWIRE_KAFKA_BROKERS; Kafka credentials (SASL/SCRAM, TLS) come from
             --kafka-config, TIPWIRE_KAFKA_SETTINGS or --kafka-setting and are checked before anything starts.
             Stops gracefully on SIGTERM or SIGINT.
+
+            In production run the API alone (--no-relay --no-responses --no-deadlines), several behind a
+            proxy, and the pipeline as `tipwire relay`, `tipwire responses` and `tipwire deadlines`, each with
+            a standby. An API alone needs no Kafka and its /healthz does not check Kafka: findings wait in the
+            outbox while Kafka is away. See docs/operations.md.
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -93,8 +98,11 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         try logging.bootstrap()
+        // An instance without the relay and the response consumer needs no Kafka and does not check it:
+        // findings wait in the outbox while Kafka is away, so such an API stays healthy.
+        let endpoint = pipeline.run.needsKafka ? try kafka.endpoint() : nil
         try await runStack(
-            database: database, server: server, pipeline: pipeline, kafka: try kafka.endpoint(), embedded: nil, migrations: nil, runtimeFile: nil)
+            database: database, server: server, pipeline: pipeline, kafka: endpoint, embedded: nil, migrations: nil, runtimeFile: nil)
     }
 }
 
@@ -186,7 +194,7 @@ struct Migrations {
 
 /// Wires the services and runs them until SIGTERM/SIGINT.
 func runStack(
-    database: DatabaseOptions, server: ServerOptions, pipeline: PipelineOptions, kafka: KafkaEndpoint, embedded: EmbeddedBroker?,
+    database: DatabaseOptions, server: ServerOptions, pipeline: PipelineOptions, kafka: KafkaEndpoint?, embedded: EmbeddedBroker?,
     migrations: Migrations?,
     runtimeFile: String?
 ) async throws {
@@ -201,11 +209,11 @@ func runStack(
             "the service connects as the schema owner, so only triggers keep the audit log append-only; connect as a role granted by `tipwire migrate --service-role` (README, Database roles)"
         )
     }
-    let kafkaHealth = try KafkaHealth(bootstrapServers: kafka.brokers, settings: kafka.settings)
-    let checks = [
-        HealthCheck(name: "database") { try await db.ping() },
-        HealthCheck(name: "kafka", detail: kafka.brokers) { try await kafkaHealth.check() },
-    ]
+    var checks = [HealthCheck(name: "database") { try await db.ping() }]
+    if let kafka {
+        let kafkaHealth = try KafkaHealth(bootstrapServers: kafka.brokers, settings: kafka.settings)
+        checks.append(HealthCheck(name: "kafka", detail: kafka.brokers) { try await kafkaHealth.check() })
+    }
     let url = "http://\(server.host):\(server.port)"
     let stores = TipwireStores(database: db, links: server.links)
     let dependencies = APIDependencies(
@@ -217,16 +225,18 @@ func runStack(
     var services: [any Service] = []
     if let embedded { services.append(EmbeddedBrokerService(broker: embedded, logger: logger)) }
     services.append(db)
-    let parts = PipelineKafka(endpoint: kafka, embedded: embedded, topics: pipeline.topics)
-    if pipeline.run.relay { services.append(try parts.relay(pipeline.relay, stores: stores)) }
+    if let kafka {
+        let parts = PipelineKafka(endpoint: kafka, embedded: embedded, topics: pipeline.topics)
+        if pipeline.run.relay { services.append(try parts.relay(pipeline.relay, stores: stores)) }
+        if pipeline.run.responses { services.append(try parts.responseConsumer(pipeline.responses, stores: stores)) }
+    }
     if pipeline.run.deadlines { services.append(pipeline.deadlines.engine(stores: stores)) }
-    if pipeline.run.responses { services.append(try parts.responseConsumer(pipeline.responses, stores: stores)) }
     services.append(app)
     if let runtimeFile {
-        let text = "TIPWIRE_URL=\(url)\nTIPWIRE_KAFKA_BROKERS=\(kafka.brokers)\n"
+        let text = "TIPWIRE_URL=\(url)\n" + (kafka.map { "TIPWIRE_KAFKA_BROKERS=\($0.brokers)\n" } ?? "")
         try text.write(toFile: runtimeFile, atomically: true, encoding: .utf8)
     }
-    logger.info("tipwire serving", metadata: ["url": "\(url)", "kafka": "\(kafka.brokers)"])
+    logger.info("tipwire serving", metadata: ["url": "\(url)", "kafka": "\(kafka?.brokers ?? "not used")"])
     // Services stop in reverse order: HTTP first, the broker last.
     let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
     try await group.run()

@@ -21,7 +21,7 @@ struct Tipwire: AsyncParsableCommand {
         version: TipwireVersion.current,
         subcommands: [
             Dev.self, Serve.self, Relay.self, Responses.self, Deadlines.self, Overdue.self, Agency.self, CalendarCommand.self, Migrate.self,
-            Token.self, Audit.self, Source.self, Stats.self, ScorecardCommand.self, Demo.self, Broker.self,
+            Token.self, Audit.self, Source.self, Stats.self, ScorecardCommand.self, Demo.self, Broker.self, Provision.self,
         ]
     )
 }

@@ -25,6 +25,9 @@ struct CommandLineTests {
         ],
         ["relay", "replay", "--since", "2026-11-01", "--batch", "0", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
         ["relay", "--kafka-setting", "no.such.property=1", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
+        ["provision", "--party-principal", "User:agency", "--dry-run", "--database-url", "postgres://nowhere"],
+        ["provision", "--tipwire-principal", "tip wire", "--dry-run", "--database-url", "postgres://nowhere"],
+        ["provision", "--topic-replication", "3", "--min-insync-replicas", "4", "--dry-run", "--database-url", "postgres://nowhere"],
         ["token", "create", "--role", "admin", "--holder", "A", "--expires-in", "9223372036854775807d", "--database-url", "postgres://nowhere"],
     ])
     func aBadValueIsRefusedWithAMessageNotACrash(arguments: [String]) async throws {

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Postgres
 import TestSupport
@@ -35,6 +36,47 @@ struct GracefulStopTests {
             #expect(took < .seconds(8), "\(command) took \(took) to stop after SIGTERM")
             #expect(process.terminationReason == .exit, "\(command) did not exit by itself")
             #expect(try await pipeline.unsent() == 30, "nothing undelivered is marked sent")
+        }
+    }
+
+    /// Production runs the API apart from the pipeline: such an instance needs no Kafka, its /healthz checks
+    /// only the database, and it accepts findings while no broker exists at all.
+    @Test func anAPIWithoutThePipelineNeedsNoKafkaAndStaysHealthy() async throws {
+        let binary = try tipwireBinary()
+        try await Pipeline.with { pipeline in
+            let schema = try await pipeline.fixture.client.query("SELECT current_schema()")[0].decode(column: 0, as: String.self)
+            let port = try freePort()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = [
+                "serve", "--no-relay", "--no-responses", "--no-deadlines", "--port", "\(port)",
+                "--database-url", try TestDatabase.url() + "?options=-csearch_path%3D\(schema)", "--log-level", "error",
+            ]
+            process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TIPWIRE_KAFKA") }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.standardError
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            var status = ""
+            let started = ContinuousClock.now
+            while status != "200", process.isRunning, started.duration(to: .now) < .seconds(30) {
+                try await Task.sleep(for: .milliseconds(200))
+                status = try await runProgram("curl", ["-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/healthz"])
+                    .output
+            }
+            #expect(status == "200", "an API alone answered /healthz with \(status) (running: \(process.isRunning))")
+            let health = try await runProgram(
+                "curl",
+                [
+                    "-s", "-m", "5", "-H", "Authorization: Bearer \(pipeline.fixture.token("coordinator", "thanh-tra-tp"))",
+                    "http://127.0.0.1:\(port)/healthz",
+                ]
+            ).output
+            #expect(health.contains("database") && !health.contains("kafka"), "\(health)")
+            process.terminate()
+            let signalled = ContinuousClock.now
+            while process.isRunning, signalled.duration(to: .now) < .seconds(15) { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(!process.isRunning, "an API alone did not stop within 15 s of SIGTERM")
         }
     }
 }
