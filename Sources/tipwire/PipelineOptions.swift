@@ -23,16 +23,13 @@ struct PipelineSelection: ParsableArguments {
     var needsKafka: Bool { relay || responses }
 }
 
-/// How topics are created on demand: by the relay before producing, by the response consumer before subscribing.
-struct TopicOptions: ParsableArguments {
-    @Option(name: .customLong("topic-partitions"), help: "Partitions of topics created on demand (env TIPWIRE_TOPIC_PARTITIONS, default 3).")
+/// The size of topics tipwire creates: by the relay and the response consumer on demand, by `tipwire provision`.
+struct TopicSizeOptions: ParsableArguments {
+    @Option(name: .customLong("topic-partitions"), help: "Partitions of topics tipwire creates (env TIPWIRE_TOPIC_PARTITIONS, default 3).")
     var partitionsFlag: Int?
 
-    @Option(name: .customLong("topic-replication"), help: "Replication of topics created on demand (env TIPWIRE_TOPIC_REPLICATION, default 1).")
+    @Option(name: .customLong("topic-replication"), help: "Replication of topics tipwire creates (env TIPWIRE_TOPIC_REPLICATION, default 1).")
     var replicationFlag: Int?
-
-    @Flag(inversion: .prefixedNo, help: "Create missing topics before producing to them (off: an operator creates them, or the broker auto-creates).")
-    var createTopics = true
 
     func validate() throws {
         try checkRange(partitions, 1...10_000, "--topic-partitions (or TIPWIRE_TOPIC_PARTITIONS)")
@@ -41,6 +38,17 @@ struct TopicOptions: ParsableArguments {
 
     var partitions: Int { partitionsFlag ?? Environment.value("TIPWIRE_TOPIC_PARTITIONS").flatMap(Int.init) ?? 3 }
     var replication: Int { replicationFlag ?? Environment.value("TIPWIRE_TOPIC_REPLICATION").flatMap(Int.init) ?? 1 }
+}
+
+/// How topics are created on demand: by the relay before producing, by the response consumer before subscribing.
+struct TopicOptions: ParsableArguments {
+    @OptionGroup var size: TopicSizeOptions
+
+    @Flag(inversion: .prefixedNo, help: "Create missing topics before producing to them (off: an operator creates them, or the broker auto-creates).")
+    var createTopics = true
+
+    var partitions: Int { size.partitions }
+    var replication: Int { size.replication }
 
     func provisioner(kafka: KafkaEndpoint, embedded: EmbeddedBroker?) throws -> TopicProvisioner {
         if !createTopics { return .existing }

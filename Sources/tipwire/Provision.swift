@@ -33,11 +33,7 @@ struct Provision: AsyncParsableCommand {
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var logging: LoggingOptions
 
-    @Option(name: .customLong("topic-partitions"), help: "Partitions of each topic it creates (env TIPWIRE_TOPIC_PARTITIONS, default 3).")
-    var partitionsFlag: Int?
-
-    @Option(name: .customLong("topic-replication"), help: "Replicas of each topic it creates (env TIPWIRE_TOPIC_REPLICATION, default 1).")
-    var replicationFlag: Int?
+    @OptionGroup var topics: TopicSizeOptions
 
     @Option(help: "min.insync.replicas of each topic it creates (default: the broker's).")
     var minInsyncReplicas: Int?
@@ -57,16 +53,12 @@ struct Provision: AsyncParsableCommand {
     @Flag(help: "Print the topics and ACLs it would make, one per line, and touch no Kafka.")
     var dryRun = false
 
-    var partitions: Int { partitionsFlag ?? Environment.value("TIPWIRE_TOPIC_PARTITIONS").flatMap(Int.init) ?? 3 }
-    var replication: Int { replicationFlag ?? Environment.value("TIPWIRE_TOPIC_REPLICATION").flatMap(Int.init) ?? 1 }
     var principals: KafkaPrincipals {
         KafkaPrincipals(tipwire: tipwirePrincipal, coordinator: coordinatorPrincipal, partyTemplate: partyPrincipal)
     }
 
     func validate() throws {
-        try checkRange(partitions, 1...10_000, "--topic-partitions (or TIPWIRE_TOPIC_PARTITIONS)")
-        try checkRange(replication, 1...100, "--topic-replication (or TIPWIRE_TOPIC_REPLICATION)")
-        if let minInsyncReplicas { try checkRange(minInsyncReplicas, 1...replication, "--min-insync-replicas") }
+        if let minInsyncReplicas { try checkRange(minInsyncReplicas, 1...topics.replication, "--min-insync-replicas") }
         if let problem = principals.problem { throw ValidationError(problem) }
     }
 
@@ -85,7 +77,8 @@ struct Provision: AsyncParsableCommand {
         let admin = try KafkaAdmin(bootstrapServers: endpoint.brokers, settings: endpoint.settings, logger: Logger(label: "tipwire.provision"))
         let config = minInsyncReplicas.map { ["min.insync.replicas": String($0)] } ?? [:]
         for (index, topic) in layout.topics.enumerated() {
-            try await admin.createTopic(topic, partitions: partitions, replicationFactor: replication, config: config, ifNotExists: true)
+            try await admin.createTopic(
+                topic, partitions: topics.partitions, replicationFactor: topics.replication, config: config, ifNotExists: true)
             if (index + 1) % 50 == 0 { FileHandle.standardError.write(Data("\(index + 1) of \(layout.topics.count) topics\n".utf8)) }
         }
         try await admin.createACLs(grants.map(Self.binding))
