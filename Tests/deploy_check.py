@@ -11,7 +11,10 @@ PROVISION_PLAN is `tipwire provision --dry-run` over the demo parties. Checked:
   binary with the same command as deploy/local/up;
 - every Kafka topic named anywhere in deploy/ is one that `tipwire provision` creates;
 - the principal the provisioning job grants tipwire is the SASL user tipwire's clients log in as, and the
-  Kafka nodes create that SCRAM user.
+  Kafka nodes create that SCRAM user;
+- every tipwire_* metric the alert rules (deploy/prometheus/alerts.yml) use is one the code exports,
+  every alert's runbook is a heading of docs/operations.md, and Prometheus scrapes every pipeline
+  service on the port compose gives it.
 With --expect-drift it exits 0 only if it found a problem (the checker's own test).
 """
 import glob
@@ -104,10 +107,31 @@ if "sasl.username=%s" not in open("deploy/production/make-secrets").read() or "c
 if f"name={user}," not in open("deploy/production/kafka/start").read():
     problems.append(f"the Kafka nodes do not create the SCRAM user {user} that the provisioning job grants")
 
+sources = "".join(open(path).read() for path in glob.glob("Sources/**/*.swift", recursive=True))
+alerts = yaml.safe_load(open("deploy/prometheus/alerts.yml"))
+headings = {
+    re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+    for line in open("docs/operations.md").read().splitlines()
+    if line.startswith("#")
+}
+rules = [rule for group in alerts["groups"] for rule in group["rules"]]
+for rule in rules:
+    for metric in set(re.findall(r"\btipwire_[a-z0-9_]+", rule["expr"])):
+        if f'"{metric}"' not in sources:
+            problems.append(f"alert {rule['alert']} uses {metric}, which the code does not export")
+    anchor = rule["annotations"]["runbook"].split("#", 1)[1]
+    if anchor not in headings:
+        problems.append(f"alert {rule['alert']}: docs/operations.md has no heading #{anchor}")
+scraped = open("deploy/prometheus/prometheus.yml").read()
+for name, service in config["services"].items():
+    port = (service.get("environment") or {}).get("TIPWIRE_METRICS_PORT")
+    if port and f"{name}:{port}" not in scraped:
+        problems.append(f"Prometheus does not scrape {name}:{port}")
+
 for problem in problems:
     print("DRIFT:", problem)
 if expect_drift:
     sys.exit(0 if problems else 1)
 print(f"deploy/ matches the code: {tipwire_services} compose services, {len(glob.glob('deploy/systemd/*.service'))} systemd units, "
-      f"{len(helps)} --help texts read, {len(provisioned)} provisioned topics")
+      f"{len(helps)} --help texts read, {len(provisioned)} provisioned topics, {len(rules)} alerts")
 sys.exit(1 if problems else 0)

@@ -41,13 +41,8 @@ public func buildRouter(
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: ProblemMiddleware(routes: RouteTable.tipwire))
     router.add(middleware: LoadSheddingMiddleware(dependencies.loadShedding))
+    addHealthRoutes(to: router, stores: dependencies.stores, checks: checks, registry: registry, version: version)
     let tokens = dependencies.stores.tokens
-    let dutyMetrics = DutyMetrics(stats: dependencies.stores.stats)
-    HealthController<TipwireRequestContext>(checks: checks, registry: registry, version: version, moreMetrics: { await dutyMetrics.text() }) {
-        request in
-        guard let token = AuthMiddleware.bearerToken(request), case .valid = try? await tokens.authenticate(token) else { return false }
-        return true
-    }.addRoutes(to: router)
     var v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: tokens))
     if let limit = dependencies.rateLimit { v1 = v1.add(middleware: RateLimitMiddleware(limiter: RateLimiter(limit))) }
     DocumentsController(documents: dependencies.stores.documents, audit: dependencies.stores.audit, maxSize: dependencies.maxDocumentSize).addRoutes(
@@ -64,6 +59,31 @@ public func buildRouter(
     StatsController(stats: dependencies.stores.stats, pages: dependencies.pages).addRoutes(to: v1)
     DashboardController(stores: dependencies.stores, pages: dependencies.pages).addRoutes(to: router)
     return router
+}
+
+/// `/healthz` and `/metrics` (with the figures read from the database); health details for a valid token.
+func addHealthRoutes(
+    to router: Router<TipwireRequestContext>, stores: TipwireStores, checks: [HealthCheck], registry: PrometheusCollectorRegistry, version: String
+) {
+    let tokens = stores.tokens
+    let databaseMetrics = DatabaseMetrics(stats: stores.stats)
+    HealthController<TipwireRequestContext>(checks: checks, registry: registry, version: version, moreMetrics: { await databaseMetrics.text() }) {
+        request in
+        guard let token = AuthMiddleware.bearerToken(request), case .valid = try? await tokens.authenticate(token) else { return false }
+        return true
+    }.addRoutes(to: router)
+}
+
+/// The HTTP listener of a pipeline process run on its own (`tipwire relay`, `responses`, `deadlines`):
+/// `/healthz` and `/metrics` only, for the orchestrator's probes and for Prometheus.
+public func buildOperationsApplication(
+    host: String, port: Int, stores: TipwireStores, checks: [HealthCheck], registry: PrometheusCollectorRegistry, version: String,
+    logger: Logger
+) -> some ApplicationProtocol {
+    let router = Router(context: TipwireRequestContext.self)
+    router.add(middleware: ProblemMiddleware(routes: RouteTable([("/healthz", [.get]), ("/metrics", [.get])])))
+    addHealthRoutes(to: router, stores: stores, checks: checks, registry: registry, version: version)
+    return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "tipwire"), logger: logger)
 }
 
 /// Builds the HTTP application.

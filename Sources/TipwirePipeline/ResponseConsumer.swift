@@ -54,6 +54,11 @@ public final class ResponseConsumer: Service, Sendable {
     let logger: Logger
     private let applied = Counter(label: "tipwire_responses_applied_total")
     private let duplicates = Counter(label: "tipwire_responses_duplicate_total")
+    /// One counter per reason, made up front so each is exported from 0 and an alert sees the first letter.
+    private let deadLettered = Dictionary(
+        uniqueKeysWithValues: DeadLetterReason.allCases.map {
+            ($0, Counter(label: "tipwire_responses_dead_lettered_total", dimensions: [("reason", $0.rawValue)]))
+        })
 
     public init(
         stores: TipwireStores, configuration: ResponseConsumerConfiguration, topics: TopicProvisioner,
@@ -225,7 +230,7 @@ public final class ResponseConsumer: Service, Sendable {
             KafkaOutgoingMessage(topic: Self.deadLetterTopic(for: message), key: message.key, value: message.value, headers: headers)
         ])
         _ = try reports[0].get()
-        Counter(label: "tipwire_responses_dead_lettered_total", dimensions: [("reason", letter.reason.rawValue)]).increment()
+        deadLettered[letter.reason]?.increment()
         logger.warning(
             "response dead-lettered",
             metadata: [

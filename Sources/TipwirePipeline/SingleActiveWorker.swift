@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import TipwireStore
 
 /// Keeps one instance of a worker active per database schema, with any others standing by.
@@ -26,13 +27,20 @@ struct SingleActiveWorker: Sendable {
         recover: (any Error) async -> Void = { _ in },
         _ work: (WorkerSession) async throws -> Void
     ) async {
+        // 1 while this process holds the lock: summed over processes, exactly 1 per worker.
+        let active = Gauge(label: "tipwire_worker_active", dimensions: [("worker", "\(lock)")])
+        active.record(0)
         while !Task.isCancelled {
             do {
                 guard let session = try await WorkerSession.open(holding: lock, in: database, logger: logger) else {
                     try await Task.sleep(for: pauses.standbyRetry)
                     continue
                 }
-                defer { session.close() }
+                defer {
+                    active.record(0)
+                    session.close()
+                }
+                active.record(1)
                 logger.info("\(name) active")
                 try await session.onNotification { [wakeup] in wakeup.ring() }
                 try await session.run { try await work(session) }

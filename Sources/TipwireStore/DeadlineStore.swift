@@ -22,8 +22,16 @@ public struct DeadlineRules: Sendable {
     }
 
     static func load(on connection: PostgresConnection) async throws -> DeadlineRules {
-        let results = try await connection.pipeline([PolicyStore.query] + CalendarStore.queries)
-        return DeadlineRules(policies: try PolicyStore.decode(results[0]), calendar: try CalendarStore.decode(results[1...]))
+        try decode(try await connection.pipeline(statements))
+    }
+
+    /// What `load` reads, in one round trip: the policies, then the calendar.
+    static let statements: [PostgresQuery] = [PolicyStore.query] + CalendarStore.queries
+
+    /// The rules from the results of `statements`, in order.
+    static func decode(_ results: some Collection<PostgresRows>) throws -> DeadlineRules {
+        let results = Array(results)
+        return DeadlineRules(policies: try PolicyStore.decode(results[0]), calendar: try CalendarStore.decode(results.dropFirst()))
     }
 }
 

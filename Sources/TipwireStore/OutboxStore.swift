@@ -38,11 +38,7 @@ public struct OutboxStore: Sendable {
 
     /// Unsent rows, oldest first, leaving out `excluding` (rows produced whose delivery is being recorded).
     public static func pending(limit: Int, excluding: [Int64] = [], on connection: PostgresConnection) async throws -> [OutboxMessage] {
-        let rows = try await connection.query(
-            """
-            SELECT id, ce_id, ce_type, ce_subject, ce_time, topic, message_key, payload, delivers_task_id
-            FROM outbox WHERE id NOT IN (SELECT unnest(\(excluding)::bigint[])) ORDER BY id LIMIT \(limit)
-            """)
+        let rows = try await connection.query(pendingStatement(limit: limit, excluding: excluding))
         return try rows.map { row in
             let (id, ceID, type, subject, time, topic, key, payload, task) =
                 try row.decode((Int64, UUID, String, String, Date, String, String, String, UUID?).self)
@@ -53,25 +49,56 @@ public struct OutboxStore: Sendable {
         }
     }
 
-    /// Records deliveries in one statement: the rows leave the outbox for `outbox_deliveries` (which keeps
-    /// them whole for the retention window, see `RetainedEvents.swift`), and each
-    /// delivered task moves to `delivered` with its `delivered` event (once per task, however often the
-    /// relay retried) and starts its acknowledge clock (day zero is the day of delivery). Everything but
-    /// the Kafka positions is read from the deleted rows themselves, so a row another relay already
-    /// recorded is skipped, and only a few arrays travel.
+    /// `pending`'s statement (run by `tipwire-bench ingest`'s drain baseline too).
+    public static func pendingStatement(limit: Int, excluding: [Int64] = []) -> PostgresQuery {
+        """
+        SELECT id, ce_id, ce_type, ce_subject, ce_time, topic, message_key, payload, delivers_task_id
+        FROM outbox WHERE id NOT IN (SELECT unnest(\(excluding)::bigint[])) ORDER BY id LIMIT \(limit)
+        """
+    }
+
+    /// Records deliveries (see `recordStatements`): the Kafka positions travel as three arrays.
     public static func markSent(_ deliveries: [OutboxDelivery], at time: Date, on connection: PostgresConnection) async throws {
         if deliveries.isEmpty { return }
-        var clocks: [(category: String, clock: DutyClock, nextAt: Date?)] = []
-        let deliversTasks = deliveries.contains { $0.event.deliversTask != nil }
-        if deliversTasks {
-            let rules = try await DeadlineRules.load(on: connection)
-            let categories = try await connection.query("SELECT code FROM categories").decodeColumn(String.self)
-            clocks = DeadlineStore.acknowledgeClocks(deliveredAt: time, rules: rules, categories: categories)
+        let clocks = deliveries.contains { $0.event.deliversTask != nil } ? try await acknowledgeClocks(deliveredAt: time, on: connection) : []
+        let positions: PostgresQuery = """
+            SELECT * FROM unnest(\(deliveries.map(\.id))::bigint[], \(deliveries.map { Int($0.partition) })::int[],
+                                 \(deliveries.map(\.offset))::bigint[]) AS p(id, kafka_partition, kafka_offset)
+            """
+        _ = try await connection.pipeline(recordStatements(positions: positions, clocks: clocks, at: time))
+    }
+
+    /// The acknowledge clocks a delivery at `time` starts, one per category (rules and categories read now).
+    public static func acknowledgeClocks(deliveredAt time: Date, on connection: PostgresConnection) async throws -> [AcknowledgeClock] {
+        let results = try await connection.pipeline(clockRulesStatements)
+        let rules = try DeadlineRules.decode(results.dropLast())
+        let categories = try results[results.count - 1].decodeColumn(String.self)
+        return DeadlineStore.acknowledgeClocks(deliveredAt: time, rules: rules, categories: categories).map {
+            AcknowledgeClock(category: $0.category, clock: $0.clock, nextAt: $0.nextAt)
         }
+    }
+
+    /// What `acknowledgeClocks` reads, in one round trip: the policies, the calendar, the categories.
+    public static let clockRulesStatements: [PostgresQuery] = DeadlineRules.statements + ["SELECT code FROM categories"]
+
+    /// One category's acknowledge clock for tasks delivered now, and when its first rung falls due.
+    public struct AcknowledgeClock: Sendable {
+        public var category: String
+        public var clock: DutyClock
+        public var nextAt: Date?
+    }
+
+    /// The statements recording one round's deliveries; `positions` yields `(id, kafka_partition,
+    /// kafka_offset)` for each delivered row. The rows leave the outbox for `outbox_deliveries` (which keeps
+    /// them whole for the retention window, see `RetainedEvents.swift`), and each delivered task moves to
+    /// `delivered` with its `delivered` event (once per task, however often the relay retried) and starts
+    /// its acknowledge clock (day zero is the day of delivery). Everything but the Kafka positions is read
+    /// from the deleted rows themselves, so a row another relay already recorded is skipped. One statement,
+    /// plus a wake-up for the deadline engine when clocks may start (`clocks` is empty otherwise).
+    /// `tipwire-bench ingest` runs these with pgbench as the drain's baseline.
+    public static func recordStatements(positions: PostgresQuery, clocks: [AcknowledgeClock], at time: Date) -> [PostgresQuery] {
         let record: PostgresQuery = """
-            WITH positions AS (
-                SELECT * FROM unnest(\(deliveries.map(\.id))::bigint[], \(deliveries.map { Int($0.partition) })::int[],
-                                     \(deliveries.map(\.offset))::bigint[]) AS p(id, kafka_partition, kafka_offset)
+            WITH positions AS (\(fragment: positions)
             ), sent AS (
                 DELETE FROM outbox o USING positions p WHERE o.id = p.id
                 RETURNING o.id, o.ce_id, o.ce_type, o.ce_subject, o.topic, o.message_key, o.payload, o.ce_time, o.delivers_task_id,
@@ -108,7 +135,7 @@ public struct OutboxStore: Sendable {
             FROM sent WHERE delivers_task_id IS NOT NULL
             ON CONFLICT (task_id) WHERE kind = 'delivered' DO NOTHING
             """
-        _ = try await connection.pipeline(deliversTasks ? [record, DeadlineStore.wakeEngine] : [record])
+        return clocks.isEmpty ? [record] : [record, DeadlineStore.wakeEngine]
     }
 
     /// Rows not yet sent (for health and metrics).

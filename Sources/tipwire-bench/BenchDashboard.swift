@@ -120,7 +120,7 @@ struct BenchDashboard: AsyncParsableCommand {
         var allMet = true
         for page in pages {
             let ours = try await time(page.path, headers: page.headers, port: port)
-            let script = try await pgbenchScript(page.statements, client: client)
+            let script = try await writePgbenchScript(page.statements, client: client, name: "dashboard")
             defer { try? FileManager.default.removeItem(atPath: script) }
             let reference = try await pgbenchLatency(url: bench.pgbenchURL, script: script, transactions: repeats)
             let met = ours < 300
@@ -156,43 +156,5 @@ struct BenchDashboard: AsyncParsableCommand {
             return times
         }[0]
         return percentile(times.sorted(), 50)
-    }
-
-    /// A pgbench script running `statements` with their parameters written in as literals of their types.
-    private func pgbenchScript(_ statements: [PostgresQuery], client: PostgresClient) async throws -> String {
-        var typeNames: [UInt32: String] = [:]
-        for oid in Set(statements.flatMap(\.parameterTypes).map(\.rawValue)) where oid != 0 {
-            typeNames[oid] = try await client.query("SELECT \(Int(oid))::oid::regtype::text")[0].decode(column: 0, as: String.self)
-        }
-        let text = try statements.map { try Self.literalSQL($0, typeNames: typeNames) + ";\n" }.joined()
-        let path = NSTemporaryDirectory() + "tipwire-bench-dashboard-\(UUID().uuidString).sql"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
-    /// `query`'s SQL with each `$n` replaced by its parameter as a literal (cast to its type when it has one).
-    static func literalSQL(_ query: PostgresQuery, typeNames: [UInt32: String]) throws -> String {
-        func literal(_ index: Int) throws -> String {
-            guard query.parameters.indices.contains(index) else { throw ValidationError("no parameter $\(index + 1) in \(query.sql)") }
-            let type = query.parameterTypes.indices.contains(index) ? typeNames[query.parameterTypes[index].rawValue] : nil
-            let cast = type.map { "::" + $0 } ?? ""
-            switch query.parameters[index] {
-            case .null: return "NULL" + cast
-            case .text(let text): return "'" + text.replacingOccurrences(of: "'", with: "''") + "'" + cast
-            case .binary: throw ValidationError("a binary parameter in \(query.sql)")
-            }
-        }
-        var sql = ""
-        var characters = query.sql[...]
-        while let character = characters.popFirst() {
-            guard character == "$", let digit = characters.first, digit.isASCII, digit.isNumber else {
-                sql.append(character)
-                continue
-            }
-            let digits = characters.prefix { $0.isASCII && $0.isNumber }
-            characters = characters.dropFirst(digits.count)
-            sql += try literal((Int(digits) ?? 0) - 1)
-        }
-        return sql
     }
 }

@@ -27,10 +27,12 @@ struct Deadlines: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var engine: DeadlineOptions
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var listener: OperationsListenerOptions
 
     func run() async throws {
         try logging.bootstrap()
+        let registry = bootstrapMetrics()
         let stores = try database.stores(poolSize: 2, links: .idsOnly)  // it serves no document links
-        try await runAlone(engine.engine(stores: stores), stores: stores)
+        try await runAlone(engine.engine(stores: stores), stores: stores, kafka: nil, listener: listener, registry: registry)
     }
 }

@@ -28,12 +28,16 @@ struct Relay: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var listener: OperationsListenerOptions
 
     func run() async throws {
         try logging.bootstrap()
+        let registry = bootstrapMetrics()
         let endpoint = try kafka.endpoint()
         let stores = try database.stores(poolSize: 2, links: .idsOnly)  // it serves no document links
-        try await runAlone(try PipelineKafka(endpoint: endpoint, embedded: nil, topics: topics).relay(relay, stores: stores), stores: stores)
+        try await runAlone(
+            try PipelineKafka(endpoint: endpoint, embedded: nil, topics: topics).relay(relay, stores: stores), stores: stores, kafka: endpoint,
+            listener: listener, registry: registry)
     }
 }
 

@@ -20,16 +20,19 @@ struct Responses: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var listener: OperationsListenerOptions
 
     @Option(name: .customLong("public-url"), help: "Where clients reach the API, for document URLs in events (env TIPWIRE_PUBLIC_URL).")
     var publicURLFlag: String?
 
     func run() async throws {
         try logging.bootstrap()
+        let registry = bootstrapMetrics()
         let endpoint = try kafka.endpoint()
         let links = DocumentLinks(publicURL: publicURLFlag ?? Environment.value("TIPWIRE_PUBLIC_URL") ?? "http://127.0.0.1:8080")
         let stores = try database.stores(poolSize: 4, links: links)
         try await runAlone(
-            try PipelineKafka(endpoint: endpoint, embedded: nil, topics: topics).responseConsumer(responses, stores: stores), stores: stores)
+            try PipelineKafka(endpoint: endpoint, embedded: nil, topics: topics).responseConsumer(responses, stores: stores), stores: stores,
+            kafka: endpoint, listener: listener, registry: registry)
     }
 }

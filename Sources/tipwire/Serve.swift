@@ -3,9 +3,7 @@ import Foundation
 import Hummingbird
 import Kafka
 import Logging
-import Metrics
 import Postgres
-import Prometheus
 import ServiceLifecycle
 import TipwireAPI
 import TipwireCommandLine
@@ -199,8 +197,7 @@ func runStack(
     runtimeFile: String?
 ) async throws {
     let logger = Logger(label: "tipwire")
-    let registry = PrometheusCollectorRegistry()
-    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    let registry = bootstrapMetrics()
 
     let db = try database.database()
     try await migrations?.apply(to: db, logger: logger)
@@ -209,11 +206,7 @@ func runStack(
             "the service connects as the schema owner, so only triggers keep the audit log append-only; connect as a role granted by `tipwire migrate --service-role` (README, Database roles)"
         )
     }
-    var checks = [HealthCheck(name: "database") { try await db.ping() }]
-    if let kafka {
-        let kafkaHealth = try KafkaHealth(bootstrapServers: kafka.brokers, settings: kafka.settings)
-        checks.append(HealthCheck(name: "kafka", detail: kafka.brokers) { try await kafkaHealth.check() })
-    }
+    let checks = try healthChecks(database: db, kafka: kafka)
     let url = "http://\(server.host):\(server.port)"
     let stores = TipwireStores(database: db, links: server.links)
     let dependencies = APIDependencies(

@@ -13,6 +13,8 @@ struct CommandLineTests {
         ["serve", "--port", "70000", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
         ["serve", "--rate-limit", "-1", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
         ["deadlines", "--deadline-batch", "0", "--database-url", "postgres://nowhere"],
+        ["deadlines", "--metrics-port", "0", "--database-url", "postgres://nowhere"],
+        ["responses", "--metrics-port", "65536", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],
         ["broker", "--topic", "demo:99999999999"],
         ["broker", "--topic", "no spaces:3"],
         ["relay", "--retention-days", "0", "--database-url", "postgres://nowhere", "--kafka-brokers", "127.0.0.1:1"],

@@ -16,7 +16,9 @@ import TipwireStore
 /// Hostile input at tipwire's edges: query strings, headers, request bodies and Kafka responses. The
 /// decoders are driven with generated input (a trap would end the test process); the worst cases then
 /// go through the real router and database, where every answer must be a 4xx problem, never a 5xx.
-@Suite("Hostile input at the edges", .timeLimit(.minutes(5)))
+/// The fuzz loops run one at a time at the lowest priority (`Fuzz.run`), so while the whole suite keeps
+/// two cores busy the last of them waits minutes for its turn: the limit guards against a hang only.
+@Suite("Hostile input at the edges", .timeLimit(.minutes(10)))
 struct HostileInputTests {
     /// Bytes of hostile text, percent-encoded for a query string.
     static func queryValue(_ text: String) -> String {

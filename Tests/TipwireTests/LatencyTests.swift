@@ -468,4 +468,35 @@ struct LatencyTests {
                 }
         }
     }
+
+    /// The pipeline's lag in /metrics: events not yet in Kafka and rungs not yet raised, with the age of the oldest.
+    @Test func metricsShowThePipelinesBacklog() async throws {
+        try await Fixture.with { fixture in
+            let empty = try await DatabaseScope.system { try await fixture.stores.stats.metricsSnapshot() }.backlog
+            #expect(empty == .init(unsentEvents: 0, oldestUnsentSeconds: 0, dueRungs: 0, oldestDueRungSeconds: 0))
+            try await fixture.client.query(
+                """
+                INSERT INTO outbox (ce_id, ce_type, ce_subject, topic, message_key, payload, created_at)
+                VALUES (gen_random_uuid(), 'vn.tipwire.finding.received.v1', 'f', 'tipwire.findings', 'k', '{}', now() - interval '10 minutes'),
+                       (gen_random_uuid(), 'vn.tipwire.finding.received.v1', 'g', 'tipwire.findings', 'k', '{}', now() - interval '1 minute')
+                """)
+            // Rungs due 5 and 2 minutes ago, one in an hour, and a stopped ladder (no next rung).
+            try await fixture.client.query(
+                """
+                INSERT INTO deadline_timers (deadline_id, next_rung, next_at)
+                VALUES (-1, 0, now() - interval '5 minutes'), (-2, 1, now() - interval '2 minutes'), (-3, 0, now() + interval '1 hour'), (-4, 2, NULL)
+                """)
+            let backlog = try await DatabaseScope.system { try await fixture.stores.stats.metricsSnapshot() }.backlog
+            #expect(backlog.unsentEvents == 2 && backlog.dueRungs == 2)
+            #expect((600..<660).contains(backlog.oldestUnsentSeconds), "\(backlog.oldestUnsentSeconds)")
+            #expect((300..<360).contains(backlog.oldestDueRungSeconds), "\(backlog.oldestDueRungSeconds)")
+            try await fixture.app().test(.router) { client in
+                let text = try await client.send(.get("/metrics", token: nil)).text
+                #expect(text.contains("# TYPE tipwire_outbox_unsent_events gauge\ntipwire_outbox_unsent_events 2.0\n"))
+                #expect(text.contains("# TYPE tipwire_deadline_rungs_due gauge\ntipwire_deadline_rungs_due 2.0\n"))
+                #expect(text.contains("tipwire_outbox_oldest_unsent_age_seconds 6"))
+                #expect(text.contains("tipwire_deadline_engine_lag_seconds 3"))
+            }
+        }
+    }
 }

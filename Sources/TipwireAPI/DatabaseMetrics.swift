@@ -3,11 +3,12 @@ import Logging
 import TipwireCore
 import TipwireStore
 
-/// The figures of `/metrics` that live in the database: open and overdue duties (gauges) and the
-/// acknowledge and resolve latency by agency (histograms, over every task). Read at most every
-/// `maximumAge`, so scrapes cost the database little; every instance reports the same values
-/// (aggregate them with `max`, not `sum`).
-actor DutyMetrics {
+/// The figures of `/metrics` that live in the database: open and overdue duties (gauges), the
+/// acknowledge and resolve latency by agency (histograms, over every task), and the pipeline's backlog
+/// (gauges: events not yet in Kafka, rungs due but not raised). Read at most every `maximumAge`, so
+/// scrapes cost the database little; every process reports the same values (aggregate them with
+/// `max`, not `sum`).
+actor DatabaseMetrics {
     let stats: StatsStore
     let maximumAge: TimeInterval
     private var cached: (text: String, at: Date)?
@@ -26,11 +27,11 @@ actor DutyMetrics {
         return text
     }
 
-    static func render(_ snapshot: DutyMetricsSnapshot) -> String {
+    static func render(_ snapshot: DatabaseMetricsSnapshot) -> String {
         var lines: [String] = []
         for (name, help, value) in [
-            ("tipwire_duties_open", "Duty clocks running or paused, by holder kind and stage.", \DutyMetricsSnapshot.Duties.open),
-            ("tipwire_duties_overdue", "Open duty clocks past their due time, by holder kind and stage.", \DutyMetricsSnapshot.Duties.overdue),
+            ("tipwire_duties_open", "Duty clocks running or paused, by holder kind and stage.", \DatabaseMetricsSnapshot.Duties.open),
+            ("tipwire_duties_overdue", "Open duty clocks past their due time, by holder kind and stage.", \DatabaseMetricsSnapshot.Duties.overdue),
         ] {
             lines.append("# HELP \(name) \(help)")
             lines.append("# TYPE \(name) gauge")
@@ -44,13 +45,33 @@ actor DutyMetrics {
             lines.append("# TYPE \(name) histogram")
             for latency in snapshot.latencies where latency.stage == stage {
                 let agency = "agency=\"\(latency.agency)\""
-                for (bound, count) in zip(DutyMetricsSnapshot.bucketSeconds, latency.buckets) {
+                for (bound, count) in zip(DatabaseMetricsSnapshot.bucketSeconds, latency.buckets) {
                     lines.append("\(name)_bucket{\(agency),le=\"\(Int(bound))\"} \(count)")
                 }
                 lines.append("\(name)_bucket{\(agency),le=\"+Inf\"} \(latency.count)")
                 lines.append("\(name)_sum{\(agency)} \(latency.sum)")
                 lines.append("\(name)_count{\(agency)} \(latency.count)")
             }
+        }
+        let backlog = snapshot.backlog
+        for (name, help, value) in [
+            ("tipwire_outbox_unsent_events", "Events committed to the outbox and not yet delivered to Kafka.", Double(backlog.unsentEvents)),
+            (
+                "tipwire_outbox_oldest_unsent_age_seconds", "Seconds the oldest undelivered event has waited in the outbox (0: none waits).",
+                backlog.oldestUnsentSeconds
+            ),
+            (
+                "tipwire_deadline_rungs_due", "Ladder rungs whose time has come and which the deadline engine has not raised yet.",
+                Double(backlog.dueRungs)
+            ),
+            (
+                "tipwire_deadline_engine_lag_seconds", "Seconds since the oldest unraised rung fell due (0: the engine is up to date).",
+                backlog.oldestDueRungSeconds
+            ),
+        ] {
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) gauge")
+            lines.append("\(name) \(value)")
         }
         return lines.joined(separator: "\n") + "\n"
     }
