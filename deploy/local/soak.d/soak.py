@@ -19,9 +19,10 @@ Then the load stops, the pipeline catches up, and the checks run:
 - every accepted (201) finding's finding.received event and every task's task.assigned event is on its topic;
 - every response produced was applied exactly once (applied_responses), and no response was dead-lettered;
 - no rung is due and unraised, and every rung raised during the soak is on its topics (by escalation_id);
-- the memory of the processes that live through the soak (the API, the broker) is flat: their resident
-  memory at the end is within 20% of what it was a minute after start. The pipeline's processes are
-  killed too often for that; the report shows their longest life.
+- the memory of the API, which lives through the soak, is flat: its resident memory at the end is
+  within 20% of what it was a minute after start. The embedded broker keeps every message in memory, so
+  the report shows its growth per message held instead; the pipeline's processes are killed too often
+  for the check, and the report shows their longest life.
 Prints the figures and writes them to DIR/report.json; exits 1 if a check fails.
 """
 import argparse
@@ -424,7 +425,13 @@ if dead_letters:
     failures.append(f"{len(dead_letters)} responses dead-lettered")
 if rungs_missing or due_unraised:
     failures.append(f"{len(rungs_missing)} raised rungs not on their topics, {due_unraised} due and unraised")
-for role in ["api", "broker"]:
+# The embedded broker keeps every message in memory (it stands in for Kafka's disks), so it grows with
+# what it holds; the API must not grow at all.
+held = len(events) + len(dead_letters) + len(produced)
+if report["memory"]["broker"]:
+    g = report["memory"]["broker"]
+    report["memory"]["broker"]["kb_per_message_held"] = round((g["end_mb"] - g["after_warmup_mb"]) * 1024 / max(1, held), 2)
+for role in ["api"]:
     g = report["memory"][role]
     if g and g["minutes"] >= 5 and g["growth"] > 0.2:
         failures.append(f"the {role}'s memory grew {g['growth']:.0%} over {g['minutes']} minutes")
