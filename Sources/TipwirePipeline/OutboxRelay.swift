@@ -166,6 +166,7 @@ public final class OutboxRelay: Service, Sendable {
     private func keepClusterWhole(producer: KafkaProducer) async throws {
         let cluster = try await producer.clusterID()
         let recorded = try await outbox.recordedCluster()
+        topics.forget()  // the cluster may lack the topics made earlier too: each is made again before use
         var lost: RetainedSelection?
         if let recorded, recorded != cluster {
             lost = .everything
@@ -173,8 +174,13 @@ public final class OutboxRelay: Service, Sendable {
                 "the Kafka cluster is not the one events were delivered to: producing every retained event again",
                 metadata: ["delivered_to": "\(recorded)", "cluster": "\(cluster)"])
         } else {
+            let positions = try await outbox.deliveredPositions()
+            // Asking a cluster for a partition of a topic it lacks may create the topic with the broker's own
+            // partition count (the embedded broker does, and so does Kafka with topic auto-creation on), and
+            // events replayed into it would land in other partitions than before: the topics are made first.
+            try await topics.ensure(positions.map(\.topic))
             var short: Set<String> = []
-            for position in try await outbox.deliveredPositions() where !short.contains(position.topic) {
+            for position in positions where !short.contains(position.topic) {
                 let high = try await producer.highWatermark(topic: position.topic, partition: position.partition)
                 if high <= position.lastOffset { short.insert(position.topic) }
             }
@@ -187,7 +193,6 @@ public final class OutboxRelay: Service, Sendable {
         }
         if let lost {
             clusterLosses.increment()
-            topics.forget()  // the cluster may lack the topics made earlier too
             let counts = try await outbox.retainedCounts(lost)
             let produced = try await EventReplay(outbox: outbox, topics: topics, batchSize: configuration.batchSize).replay(lost, producer: producer)
             {

@@ -112,7 +112,11 @@ struct PipelineKafka {
     let topics: TopicOptions
 
     func producer(clientID: String) -> KafkaProducerConfiguration {
-        let settings = endpoint.settings.merging(embedded == nil ? [:] : EmbeddedBroker.producerSettings) { own, _ in own }
+        var defaults = embedded == nil ? [:] : EmbeddedBroker.producerSettings
+        // When tipwire makes its topics (with its partition count), a producer must not have the broker make
+        // one with the broker's own count, as it would for a topic a rebuilt cluster lacks.
+        if topics.createTopics { defaults["allow.auto.create.topics"] = "false" }
+        let settings = endpoint.settings.merging(defaults) { own, _ in own }
         return KafkaProducerConfiguration(bootstrapServers: endpoint.brokers, clientID: clientID, settings: settings)
     }
 

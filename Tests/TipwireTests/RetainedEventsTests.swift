@@ -20,12 +20,15 @@ struct RetainedEventsTests {
                 try await pipeline.waitUntilSent()
             }
             // The embedded broker goes, with everything it held (as `deploy/local/down` and `up` do), and a
-            // fresh one takes its place. (In one process the fresh mock cluster may get the same cluster id,
-            // which librdkafka derives from its address: the partitions' high watermarks tell all the same.)
+            // fresh one takes its place. The fresh mock cluster may get the same cluster id (librdkafka
+            // derives it from its address), and here it does: the partitions' high watermarks must tell.
             pipeline.broker.shutdown()
             let fresh = try EmbeddedBroker(brokers: 1, logger: quietLogger)
             defer { fresh.shutdown() }
             let restarted = Pipeline(fixture: pipeline.fixture, broker: fresh)
+            let producer = try restarted.producer()
+            try await pipeline.fixture.stores.outbox.recordCluster(try await producer.clusterID(), at: Date())
+            await producer.shutdown(timeout: .seconds(5))
             let late = try await restarted.whileRunning(restarted.relay()) {
                 let view = try await restarted.submit()
                 try await restarted.waitUntilSent()
@@ -43,6 +46,10 @@ struct RetainedEventsTests {
             for topic in Self.watched {
                 #expect(try await restarted.messageCount(topic) == 4, "\(topic) holds each event once")
             }
+            // Made by the relay with its own partition count, not by the broker when first asked about them.
+            let admin = try KafkaAdmin(bootstrapServers: fresh.bootstrapServers, logger: quietLogger)
+            let made = try await admin.listTopics().filter { Self.watched.contains($0.name) }
+            #expect(made.map(\.partitions) == [3, 3])
             // In each partition, events come in the order they were first produced, the new finding's last.
             for partition in Set(messages.map { "\($0.topic)/\($0.partition)" }) {
                 let inPartition = messages.filter { "\($0.topic)/\($0.partition)" == partition }.sorted { $0.offset < $1.offset }
