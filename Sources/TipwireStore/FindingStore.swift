@@ -158,7 +158,10 @@ public final class FindingStore: Sendable {
 
     private func commit(_ batch: [Pending]) async {
         do {
-            let (outcomes, deferred) = try await client.withTransaction { connection in
+            // Two round trips, no BEGIN or COMMIT of their own: the reads, then every write in one pipeline,
+            // which PostgreSQL runs as one implicit transaction ending at its sync point (all or nothing). A
+            // key another commit records between the two fails the writes on its unique index, as below.
+            let (outcomes, deferred) = try await client.withConnection { connection in
                 try await self.apply(batch.map(\.request), on: connection)
             }
             for (index, pending) in batch.enumerated() where !deferred.contains(index) {
@@ -198,7 +201,7 @@ public final class FindingStore: Sendable {
         var keys: [(scope: String, key: String, hash: [UInt8], body: [UInt8])] = []
     }
 
-    /// Decides and writes the batch in the current transaction. Returns an outcome per request (nil for deferred ones).
+    /// Decides and writes the batch (its writes all or nothing: one pipeline). Returns an outcome per request (nil for deferred ones).
     private func apply(_ requests: [FindingRequest], on connection: PostgresConnection) async throws -> ([FindingOutcome?], Set<Int>) {
         let now = Date()
         let loaded = try await load(requests, on: connection)

@@ -356,10 +356,14 @@ struct BenchIngest: AsyncParsableCommand {
             + OutboxStore.recordStatements(positions: positions, clocks: clocks, at: now)
         let script = try await writePgbenchScript(statements, client: client, name: "drain")
         defer { try? FileManager.default.removeItem(atPath: script) }
+        let first = try await client.query("SELECT min(id) FROM outbox")[0].decode(column: 0, as: Int64.self)
         let batches = (events + relayBatch - 1) / relayBatch
         let milliseconds = try await pgbenchLatency(url: url, script: script, transactions: batches)
         let left = try await unsent(client)
         guard left == 0 else { throw ValidationError("pgbench's drain left \(left) outbox rows") }
+        // Those events never reached Kafka: left recorded at made-up offsets, they would have the relay find
+        // its partitions short and produce every retained event again during the drain it measures.
+        try await client.execute("DELETE FROM outbox_deliveries WHERE outbox_id >= \(first)")
         return Double(events) / (milliseconds * Double(batches) / 1000)
     }
 
