@@ -111,20 +111,24 @@ struct PipelineKafka {
     let embedded: EmbeddedBroker?
     let topics: TopicOptions
 
-    func producer(clientID: String) -> KafkaProducerConfiguration {
-        var defaults = embedded == nil ? [:] : EmbeddedBroker.producerSettings
-        // When tipwire makes its topics (with its partition count), a producer must not have the broker make
-        // one with the broker's own count, as it would for a topic a rebuilt cluster lacks.
-        if topics.createTopics { defaults["allow.auto.create.topics"] = "false" }
+    func producer(clientID: String, defaults: [String: String] = [:]) -> KafkaProducerConfiguration {
+        let defaults = defaults.merging(embedded == nil ? [:] : EmbeddedBroker.producerSettings) { own, _ in own }
         let settings = endpoint.settings.merging(defaults) { own, _ in own }
         return KafkaProducerConfiguration(bootstrapServers: endpoint.brokers, clientID: clientID, settings: settings)
+    }
+
+    /// The relay's producer. When tipwire makes its topics (with its partition count), the relay must not
+    /// have the broker make one with the broker's own count, as it would for a topic a rebuilt cluster lacks:
+    /// producing there fails instead, and the relay's cluster check makes the topic and produces it again.
+    func relayProducer() -> KafkaProducerConfiguration {
+        producer(clientID: "tipwire-relay", defaults: topics.createTopics ? ["allow.auto.create.topics": "false"] : [:])
     }
 
     func relay(_ options: RelayOptions, stores: TipwireStores) throws -> OutboxRelay {
         OutboxRelay(
             stores: stores,
             configuration: OutboxRelayConfiguration(
-                producer: producer(clientID: "tipwire-relay"), batchSize: options.relayBatch, retention: .seconds(options.retentionDays * 86_400),
+                producer: relayProducer(), batchSize: options.relayBatch, retention: .seconds(options.retentionDays * 86_400),
                 clusterCheck: .seconds(options.clusterCheckSeconds)),
             topics: try topics.provisioner(kafka: endpoint, embedded: embedded), logger: Logger(label: "tipwire.relay"))
     }
