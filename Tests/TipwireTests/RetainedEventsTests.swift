@@ -20,8 +20,8 @@ struct RetainedEventsTests {
                 try await pipeline.waitUntilSent()
             }
             // The embedded broker goes, with everything it held (as `deploy/local/down` and `up` do), and a
-            // fresh one takes its place. The fresh mock cluster may get the same cluster id (librdkafka
-            // derives it from its address), and here it does: the partitions' high watermarks must tell.
+            // fresh one takes its place. A fresh mock cluster may get the same cluster id (librdkafka derives
+            // it from its address); the test makes it so, so only the partitions' high watermarks can tell.
             pipeline.broker.shutdown()
             let fresh = try EmbeddedBroker(brokers: 1, logger: quietLogger)
             defer { fresh.shutdown() }
