@@ -21,15 +21,17 @@ public struct DatabaseOptions: ParsableArguments, Sendable {
         return url
     }
 
-    public var poolSize: Int { poolSizeFlag ?? Environment.value("TIPWIRE_DB_POOL_SIZE").flatMap(Int.init) ?? 20 }
+    public var poolSize: Int {
+        get throws { try poolSizeFlag ?? Environment.number("TIPWIRE_DB_POOL_SIZE") ?? 20 }
+    }
 
     public func validate() throws {
-        try checkRange(poolSize, 1...1000, "--db-pool-size (or TIPWIRE_DB_POOL_SIZE)")
+        try checkRange(try poolSize, 1...1000, "--db-pool-size (or TIPWIRE_DB_POOL_SIZE)")
     }
 
     /// The database at the configured URL with a pool of `poolSize` (the flag's, when not given).
     public func database(poolSize: Int? = nil) throws -> TipwireDatabase {
-        TipwireDatabase(url: try databaseURL(), poolSize: poolSize ?? self.poolSize, logger: Logger(label: "tipwire.db"))
+        TipwireDatabase(url: try databaseURL(), poolSize: try poolSize ?? self.poolSize, logger: Logger(label: "tipwire.db"))
     }
 
     /// Runs a one-off command's `body` with one database connection's worth of stores, closed after.
@@ -79,6 +81,14 @@ public enum Environment {
     public static func value(_ name: String) -> String? {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
         return value
+    }
+
+    /// The variable read as a number; nil when it is unset or empty. A value that is not a number is refused
+    /// with the variable's name, rather than silently giving way to the default.
+    public static func number<T: LosslessStringConvertible>(_ name: String) throws -> T? {
+        guard let text = value(name) else { return nil }
+        guard let number = T(text) else { throw ValidationError("\(name) must be a number, not '\(text)'") }
+        return number
     }
 }
 

@@ -32,12 +32,16 @@ struct TopicSizeOptions: ParsableArguments {
     var replicationFlag: Int?
 
     func validate() throws {
-        try checkRange(partitions, 1...10_000, "--topic-partitions (or TIPWIRE_TOPIC_PARTITIONS)")
-        try checkRange(replication, 1...100, "--topic-replication (or TIPWIRE_TOPIC_REPLICATION)")
+        try checkRange(try partitions, 1...10_000, "--topic-partitions (or TIPWIRE_TOPIC_PARTITIONS)")
+        try checkRange(try replication, 1...100, "--topic-replication (or TIPWIRE_TOPIC_REPLICATION)")
     }
 
-    var partitions: Int { partitionsFlag ?? Environment.value("TIPWIRE_TOPIC_PARTITIONS").flatMap(Int.init) ?? 3 }
-    var replication: Int { replicationFlag ?? Environment.value("TIPWIRE_TOPIC_REPLICATION").flatMap(Int.init) ?? 1 }
+    var partitions: Int {
+        get throws { try partitionsFlag ?? Environment.number("TIPWIRE_TOPIC_PARTITIONS") ?? 3 }
+    }
+    var replication: Int {
+        get throws { try replicationFlag ?? Environment.number("TIPWIRE_TOPIC_REPLICATION") ?? 1 }
+    }
 }
 
 /// How topics are created on demand: by the relay before producing, by the response consumer before subscribing.
@@ -47,14 +51,19 @@ struct TopicOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Create missing topics before producing to them (off: an operator creates them, or the broker auto-creates).")
     var createTopics = true
 
-    var partitions: Int { size.partitions }
-    var replication: Int { size.replication }
+    var partitions: Int {
+        get throws { try size.partitions }
+    }
+    var replication: Int {
+        get throws { try size.replication }
+    }
 
     func provisioner(kafka: KafkaEndpoint, embedded: EmbeddedBroker?) throws -> TopicProvisioner {
         if !createTopics { return .existing }
-        if let embedded { return .embedded(embedded, partitions: partitions) }
+        if let embedded { return .embedded(embedded, partitions: try partitions) }
         return .kafka(
-            try KafkaAdmin(bootstrapServers: kafka.brokers, settings: kafka.settings), partitions: partitions, replicationFactor: replication)
+            try KafkaAdmin(bootstrapServers: kafka.brokers, settings: kafka.settings), partitions: try partitions,
+            replicationFactor: try replication)
     }
 }
 

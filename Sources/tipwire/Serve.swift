@@ -47,30 +47,44 @@ struct ServerOptions: ParsableArguments {
     var host: String { hostFlag ?? Environment.value("TIPWIRE_HTTP_HOST") ?? "127.0.0.1" }
 
     func validate() throws {
-        try checkRange(port, 1...65_535, "--port (or TIPWIRE_HTTP_PORT)")
-        try checkRange(maxDocumentBytes, 1...(1 << 31), "--max-document-bytes (or TIPWIRE_MAX_DOCUMENT_BYTES)")
-        try checkRange(rate, 0...1_000_000, "--rate-limit (or TIPWIRE_RATE_LIMIT)")
-        try checkRange(burst, 1...1_000_000, "--rate-burst (or TIPWIRE_RATE_BURST)")
-        try checkRange(shedAfter, 0...60_000, "--shed-after-ms (or TIPWIRE_SHED_AFTER_MS)")
-        try checkRange(maxInFlight, 1...100_000, "--max-in-flight (or TIPWIRE_MAX_IN_FLIGHT)")
+        try checkRange(try port, 1...65_535, "--port (or TIPWIRE_HTTP_PORT)")
+        try checkRange(try maxDocumentBytes, 1...(1 << 31), "--max-document-bytes (or TIPWIRE_MAX_DOCUMENT_BYTES)")
+        try checkRange(try rate, 0...1_000_000, "--rate-limit (or TIPWIRE_RATE_LIMIT)")
+        try checkRange(try burst, 1...1_000_000, "--rate-burst (or TIPWIRE_RATE_BURST)")
+        try checkRange(try shedAfter, 0...60_000, "--shed-after-ms (or TIPWIRE_SHED_AFTER_MS)")
+        try checkRange(try maxInFlight, 1...100_000, "--max-in-flight (or TIPWIRE_MAX_IN_FLIGHT)")
     }
 
     var shedAfter: Int {
-        shedAfterFlag ?? Environment.value("TIPWIRE_SHED_AFTER_MS").flatMap(Int.init) ?? Int(LoadShedding.default.bound / .milliseconds(1))
+        get throws { try shedAfterFlag ?? Environment.number("TIPWIRE_SHED_AFTER_MS") ?? Int(LoadShedding.default.bound / .milliseconds(1)) }
     }
-    var maxInFlight: Int { maxInFlightFlag ?? Environment.value("TIPWIRE_MAX_IN_FLIGHT").flatMap(Int.init) ?? LoadShedding.default.maxInFlight }
+    var maxInFlight: Int {
+        get throws { try maxInFlightFlag ?? Environment.number("TIPWIRE_MAX_IN_FLIGHT") ?? LoadShedding.default.maxInFlight }
+    }
     /// Load shedding, nil when turned off.
-    var loadShedding: LoadShedding? { shedAfter > 0 ? LoadShedding(bound: .milliseconds(shedAfter), maxInFlight: maxInFlight) : nil }
+    var loadShedding: LoadShedding? {
+        get throws { try shedAfter > 0 ? LoadShedding(bound: .milliseconds(try shedAfter), maxInFlight: try maxInFlight) : nil }
+    }
 
-    var rate: Double { rateLimitFlag ?? Environment.value("TIPWIRE_RATE_LIMIT").flatMap(Double.init) ?? RateLimit.default.perSecond }
-    var burst: Double { rateBurstFlag ?? Environment.value("TIPWIRE_RATE_BURST").flatMap(Double.init) ?? RateLimit.default.burst }
+    var rate: Double {
+        get throws { try rateLimitFlag ?? Environment.number("TIPWIRE_RATE_LIMIT") ?? RateLimit.default.perSecond }
+    }
+    var burst: Double {
+        get throws { try rateBurstFlag ?? Environment.number("TIPWIRE_RATE_BURST") ?? RateLimit.default.burst }
+    }
 
     /// The per-token rate limit, nil when turned off.
-    var rateLimit: RateLimit? { rate > 0 ? RateLimit(perSecond: rate, burst: burst) : nil }
-    var port: Int { portFlag ?? Environment.value("TIPWIRE_HTTP_PORT").flatMap(Int.init) ?? 8080 }
-    var links: DocumentLinks { DocumentLinks(publicURL: publicURLFlag ?? Environment.value("TIPWIRE_PUBLIC_URL") ?? "http://\(host):\(port)") }
+    var rateLimit: RateLimit? {
+        get throws { try rate > 0 ? RateLimit(perSecond: try rate, burst: try burst) : nil }
+    }
+    var port: Int {
+        get throws { try portFlag ?? Environment.number("TIPWIRE_HTTP_PORT") ?? 8080 }
+    }
+    var links: DocumentLinks {
+        get throws { DocumentLinks(publicURL: try publicURLFlag ?? Environment.value("TIPWIRE_PUBLIC_URL") ?? "http://\(host):\(port)") }
+    }
     var maxDocumentBytes: Int {
-        maxDocumentBytesFlag ?? Environment.value("TIPWIRE_MAX_DOCUMENT_BYTES").flatMap(Int.init) ?? APIDependencies.defaultMaxDocumentSize
+        get throws { try maxDocumentBytesFlag ?? Environment.number("TIPWIRE_MAX_DOCUMENT_BYTES") ?? APIDependencies.defaultMaxDocumentSize }
     }
 }
 
@@ -207,12 +221,13 @@ func runStack(
         )
     }
     let checks = try healthChecks(database: db, kafka: kafka)
-    let url = "http://\(server.host):\(server.port)"
-    let stores = TipwireStores(database: db, links: server.links)
+    let port = try server.port
+    let url = "http://\(server.host):\(port)"
+    let stores = TipwireStores(database: db, links: try server.links)
     let dependencies = APIDependencies(
-        stores: stores, maxDocumentSize: server.maxDocumentBytes, rateLimit: server.rateLimit, loadShedding: server.loadShedding)
+        stores: stores, maxDocumentSize: try server.maxDocumentBytes, rateLimit: try server.rateLimit, loadShedding: try server.loadShedding)
     let app = buildApplication(
-        host: server.host, port: server.port, dependencies: dependencies, checks: checks, registry: registry, version: TipwireVersion.current,
+        host: server.host, port: port, dependencies: dependencies, checks: checks, registry: registry, version: TipwireVersion.current,
         logger: logger)
 
     var services: [any Service] = []

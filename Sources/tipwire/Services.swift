@@ -37,10 +37,12 @@ struct OperationsListenerOptions: ParsableArguments {
     var portFlag: Int?
 
     var host: String { hostFlag ?? Environment.value("TIPWIRE_METRICS_HOST") ?? "127.0.0.1" }
-    var port: Int? { portFlag ?? Environment.value("TIPWIRE_METRICS_PORT").flatMap(Int.init) }
+    var port: Int? {
+        get throws { try portFlag ?? Environment.number("TIPWIRE_METRICS_PORT") }
+    }
 
     func validate() throws {
-        if let port { try checkRange(port, 1...65_535, "--metrics-port (or TIPWIRE_METRICS_PORT)") }
+        if let port = try port { try checkRange(port, 1...65_535, "--metrics-port (or TIPWIRE_METRICS_PORT)") }
     }
 }
 
@@ -70,7 +72,7 @@ func runAlone(
 ) async throws {
     let logger = Logger(label: "tipwire")
     var services: [any Service] = [stores.database, service]
-    if let port = listener.port {
+    if let port = try listener.port {
         services.append(
             buildOperationsApplication(
                 host: listener.host, port: port, stores: stores, checks: try healthChecks(database: stores.database, kafka: kafka),

@@ -5,7 +5,7 @@ import Testing
 
 /// Numbers and settings from flags and the environment are checked before anything starts: a bad one is
 /// a usage error naming it, never a crash.
-@Suite("Command-line values are range-checked")
+@Suite("Command-line and environment values are checked")
 struct CommandLineTests {
     @Test(arguments: [
         ["dev", "--embedded-brokers", "0", "--database-url", "postgres://nowhere"],
@@ -38,5 +38,26 @@ struct CommandLineTests {
         #expect(status == 64 || status == 1, "exit \(status): \(text.prefix(300))")
         #expect(text.contains("Error: "), "\(text.prefix(300))")
         #expect(!text.contains("Fatal error") && !text.contains("Precondition failed"), "\(text.prefix(300))")
+    }
+
+    /// Every number tipwire reads from the environment: one that is not a number is refused, by name,
+    /// rather than silently giving way to the default.
+    @Test(arguments: [
+        ("TIPWIRE_DB_POOL_SIZE", "many", ["deadlines"]),
+        ("TIPWIRE_TOPIC_PARTITIONS", "three", ["relay", "--kafka-brokers", "127.0.0.1:1"]),
+        ("TIPWIRE_TOPIC_REPLICATION", "3x", ["relay", "--kafka-brokers", "127.0.0.1:1"]),
+        ("TIPWIRE_METRICS_PORT", "http", ["deadlines"]),
+        ("TIPWIRE_HTTP_PORT", "eighty", ["serve", "--kafka-brokers", "127.0.0.1:1"]),
+        ("TIPWIRE_MAX_DOCUMENT_BYTES", "10MB", ["serve", "--kafka-brokers", "127.0.0.1:1"]),
+        ("TIPWIRE_RATE_LIMIT", "fast", ["serve", "--kafka-brokers", "127.0.0.1:1"]),
+        ("TIPWIRE_RATE_BURST", "1e", ["serve", "--kafka-brokers", "127.0.0.1:1"]),
+        ("TIPWIRE_SHED_AFTER_MS", "500ms", ["serve", "--kafka-brokers", "127.0.0.1:1"]),
+        ("TIPWIRE_MAX_IN_FLIGHT", " 32", ["serve", "--kafka-brokers", "127.0.0.1:1"]),
+    ])
+    func aVariableThatIsNotANumberIsRefusedByName(variable: String, value: String, arguments: [String]) async throws {
+        let result = try await runProgram(
+            "/usr/bin/env", ["\(variable)=\(value)", try tipwireBinary()] + arguments + ["--database-url", "postgres://nowhere"], combineErrors: true)
+        #expect(result.status == 64, "exit \(result.status): \(result.output.prefix(300))")
+        #expect(result.output.contains("\(variable) must be a number, not '\(value)'"), "\(result.output.prefix(300))")
     }
 }
