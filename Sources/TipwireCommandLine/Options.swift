@@ -26,12 +26,12 @@ public struct DatabaseOptions: ParsableArguments, Sendable {
     }
 
     public func validate() throws {
-        try checkRange(try poolSize, 1...1000, "--db-pool-size (or TIPWIRE_DB_POOL_SIZE)")
+        try checkRange(poolSize, 1...1000, "--db-pool-size (or TIPWIRE_DB_POOL_SIZE)")
     }
 
     /// The database at the configured URL with a pool of `poolSize` (the flag's, when not given).
     public func database(poolSize: Int? = nil) throws -> TipwireDatabase {
-        TipwireDatabase(url: try databaseURL(), poolSize: try poolSize ?? self.poolSize, logger: Logger(label: "tipwire.db"))
+        try TipwireDatabase(url: databaseURL(), poolSize: poolSize ?? self.poolSize, logger: Logger(label: "tipwire.db"))
     }
 
     /// Runs a one-off command's `body` with one database connection's worth of stores, closed after.

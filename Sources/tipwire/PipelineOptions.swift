@@ -32,8 +32,8 @@ struct TopicSizeOptions: ParsableArguments {
     var replicationFlag: Int?
 
     func validate() throws {
-        try checkRange(try partitions, 1...10_000, "--topic-partitions (or TIPWIRE_TOPIC_PARTITIONS)")
-        try checkRange(try replication, 1...100, "--topic-replication (or TIPWIRE_TOPIC_REPLICATION)")
+        try checkRange(partitions, 1...10_000, "--topic-partitions (or TIPWIRE_TOPIC_PARTITIONS)")
+        try checkRange(replication, 1...100, "--topic-replication (or TIPWIRE_TOPIC_REPLICATION)")
     }
 
     var partitions: Int {
@@ -51,19 +51,11 @@ struct TopicOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Create missing topics before producing to them (off: an operator creates them, or the broker auto-creates).")
     var createTopics = true
 
-    var partitions: Int {
-        get throws { try size.partitions }
-    }
-    var replication: Int {
-        get throws { try size.replication }
-    }
-
     func provisioner(kafka: KafkaEndpoint, embedded: EmbeddedBroker?) throws -> TopicProvisioner {
         if !createTopics { return .existing }
-        if let embedded { return .embedded(embedded, partitions: try partitions) }
-        return .kafka(
-            try KafkaAdmin(bootstrapServers: kafka.brokers, settings: kafka.settings), partitions: try partitions,
-            replicationFactor: try replication)
+        if let embedded { return .embedded(embedded, partitions: try size.partitions) }
+        return try .kafka(
+            KafkaAdmin(bootstrapServers: kafka.brokers, settings: kafka.settings), partitions: size.partitions, replicationFactor: size.replication)
     }
 }
 

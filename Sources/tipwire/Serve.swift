@@ -47,12 +47,12 @@ struct ServerOptions: ParsableArguments {
     var host: String { hostFlag ?? Environment.value("TIPWIRE_HTTP_HOST") ?? "127.0.0.1" }
 
     func validate() throws {
-        try checkRange(try port, 1...65_535, "--port (or TIPWIRE_HTTP_PORT)")
-        try checkRange(try maxDocumentBytes, 1...(1 << 31), "--max-document-bytes (or TIPWIRE_MAX_DOCUMENT_BYTES)")
-        try checkRange(try rate, 0...1_000_000, "--rate-limit (or TIPWIRE_RATE_LIMIT)")
-        try checkRange(try burst, 1...1_000_000, "--rate-burst (or TIPWIRE_RATE_BURST)")
-        try checkRange(try shedAfter, 0...60_000, "--shed-after-ms (or TIPWIRE_SHED_AFTER_MS)")
-        try checkRange(try maxInFlight, 1...100_000, "--max-in-flight (or TIPWIRE_MAX_IN_FLIGHT)")
+        try checkRange(port, 1...65_535, "--port (or TIPWIRE_HTTP_PORT)")
+        try checkRange(maxDocumentBytes, 1...(1 << 31), "--max-document-bytes (or TIPWIRE_MAX_DOCUMENT_BYTES)")
+        try checkRange(rate, 0...1_000_000, "--rate-limit (or TIPWIRE_RATE_LIMIT)")
+        try checkRange(burst, 1...1_000_000, "--rate-burst (or TIPWIRE_RATE_BURST)")
+        try checkRange(shedAfter, 0...60_000, "--shed-after-ms (or TIPWIRE_SHED_AFTER_MS)")
+        try checkRange(maxInFlight, 1...100_000, "--max-in-flight (or TIPWIRE_MAX_IN_FLIGHT)")
     }
 
     var shedAfter: Int {
@@ -63,7 +63,7 @@ struct ServerOptions: ParsableArguments {
     }
     /// Load shedding, nil when turned off.
     var loadShedding: LoadShedding? {
-        get throws { try shedAfter > 0 ? LoadShedding(bound: .milliseconds(try shedAfter), maxInFlight: try maxInFlight) : nil }
+        get throws { try shedAfter > 0 ? LoadShedding(bound: .milliseconds(shedAfter), maxInFlight: maxInFlight) : nil }
     }
 
     var rate: Double {
@@ -75,7 +75,7 @@ struct ServerOptions: ParsableArguments {
 
     /// The per-token rate limit, nil when turned off.
     var rateLimit: RateLimit? {
-        get throws { try rate > 0 ? RateLimit(perSecond: try rate, burst: try burst) : nil }
+        get throws { try rate > 0 ? RateLimit(perSecond: rate, burst: burst) : nil }
     }
     var port: Int {
         get throws { try portFlag ?? Environment.number("TIPWIRE_HTTP_PORT") ?? 8080 }
