@@ -19,8 +19,10 @@ struct BenchIngest: AsyncParsableCommand {
         discussion: """
             In one run, against the database in TIPWIRE_DATABASE_URL (use a durable cluster: deploy/local/up's),
             in a schema of its own (tipwire_bench_ingest, dropped first):
-              1. throughput: --clients HTTP clients post findings (land, cau-giay: 2 agencies) for --seconds,
-                 and pgbench runs the same transaction as raw SQL with as many clients (idempotency check,
+              0. a past: --history findings committed through the store, then the tables vacuumed and analyzed
+                 (empty tables, and the plans made while they fill, would slow whichever side runs first).
+              1. throughput: --clients HTTP connections from wrk post findings (land, cau-giay: 2 agencies) for
+                 --seconds, and pgbench runs the same transaction as raw SQL with as many clients (idempotency check,
                  finding, 2 tasks, 2 events, 3 outbox rows, idempotency record); --rounds rounds, order
                  alternating. Target: ours ÷ pgbench ≥ 2.0× (concurrent requests share commits).
               2. latency at a fixed rate for --seconds: half of pgbench's rate in step 1 (or --rate), open
@@ -38,7 +40,9 @@ struct BenchIngest: AsyncParsableCommand {
                  threads for --seconds, relay running, requests shed after --shed-after-ms. Target: every
                  request answered 201 or 503 within the bound (+ the commit, for a 201), and every 201's
                  finding written once and its three events delivered; no 503 wrote anything.
-            The API, relay and an embedded Kafka broker run in this process; the load comes from plain threads.
+            The API, relay and an embedded Kafka broker run in this process. Step 1's load comes from wrk, in a
+            process of its own as pgbench is (clients in this process would take the CPU the API is measured on);
+            the open-loop load of steps 2 and 5 comes from plain threads here.
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -54,6 +58,9 @@ struct BenchIngest: AsyncParsableCommand {
 
     @Option(help: "Findings/s for the latency run (default: half of pgbench's rate in step 1).")
     var rate: Int?
+
+    @Option(help: "Findings committed (and the tables analyzed) before the throughput runs, so they measure a database with a past.")
+    var history = 20_000
 
     @Option(help: "Findings committed before the drain run (3 events each).")
     var backlog: Int = 20_000
@@ -120,6 +127,14 @@ struct BenchIngest: AsyncParsableCommand {
 
         print("bench ingest: POST /v1/findings (land in cau-giay → 2 tasks, 3 events), synchronous_commit=\(settings.0), fsync=\(settings.1)")
         print("")
+        if history > 0 {
+            // A fresh schema's empty tables, and the plans made while they fill, slow the first seconds of
+            // whichever side runs first; a city's database holds a past.
+            print("0. a past: \(history) findings committed, the tables vacuumed and analyzed")
+            try await Self.submit(history, to: findings, keyPrefix: "history", workers: 64)
+            try await settle(client)
+            print("")
+        }
         print("1. throughput at \(clients) clients, \(rounds) rounds × \(seconds) s, order alternating")
         let script = try writeIngestScript()
         defer { try? FileManager.default.removeItem(atPath: script) }
@@ -134,7 +149,7 @@ struct BenchIngest: AsyncParsableCommand {
                     reference.append(tps)
                     print("   round \(round + 1) pgbench   \(formatRate(tps)) transactions/s")
                 } else {
-                    let (rate, failures) = try await closedLoop(port: port, token: token, round: round)
+                    let (rate, failures) = try await closedLoop(client: client, port: port, token: token, round: round)
                     ours.append(rate)
                     print("   round \(round + 1) tipwire   \(formatRate(rate)) findings/s" + (failures > 0 ? "  (\(failures) non-201 answers)" : ""))
                 }
@@ -261,24 +276,23 @@ struct BenchIngest: AsyncParsableCommand {
         [("Authorization", "Bearer \(token.text)"), ("Content-Type", "application/json"), ("Idempotency-Key", key)]
     }
 
-    /// `clients` threads posting back to back for `seconds`.
-    private func closedLoop(port: Int, token: BearerToken, round: Int) async throws -> (rate: Double, failures: Int) {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        let started = ContinuousClock.now
-        let counts = try await runLoadThreads(clients, port: port) { thread, connection in
-            var ok = 0
-            var failed = 0
-            var index = 0
-            while ContinuousClock.now < deadline {
-                let key = "closed-\(round)-\(thread)-\(index)"
-                index += 1
-                let status = try connection.send(method: "POST", path: "/v1/findings", headers: headers(token, key: key), body: Self.body(key))
-                if status == 201 { ok += 1 } else { failed += 1 }
-            }
-            return (ok, failed)
+    /// `clients` connections posting back to back for `seconds`, from wrk (pgbench's counterpart: a C client in
+    /// its own process). Checks that every 201 wrote its finding.
+    private func closedLoop(client: PostgresClient, port: Int, token: BearerToken, round: Int) async throws -> (rate: Double, failures: Int) {
+        let load = WrkLoad(
+            method: "POST", path: "/v1/findings", headers: [("Authorization", "Bearer \(token.text)"), ("Content-Type", "application/json")],
+            body: Self.body)
+        let before = try await findingCount(client)
+        let outcome = try await load.run(port: port, connections: clients, threads: min(clients, 4), seconds: seconds, keyPrefix: "closed-\(round)")
+        let written = try await findingCount(client) - before
+        guard written >= outcome.created else {
+            throw ValidationError("wrk counted \(outcome.created) findings created, but only \(written) were written")
         }
-        let elapsed = started.duration(to: .now) / .seconds(1)
-        return (Double(counts.map(\.0).reduce(0, +)) / elapsed, counts.map(\.1).reduce(0, +))
+        return (Double(outcome.created) / outcome.seconds, outcome.failed)
+    }
+
+    private func findingCount(_ client: PostgresClient) async throws -> Int {
+        try await client.query("SELECT count(*) FROM findings")[0].decode(column: 0, as: Int.self)
     }
 
     /// One request's answer in an open-loop run.

@@ -65,31 +65,39 @@ final class BlockingHTTPConnection {
         pending.append(contentsOf: buffer[0..<count])
     }
 
+    /// Reads one response (status line, headers, a Content-Length body) and returns its status code.
+    /// Works on the bytes as they are: the client must cost little beside the server it loads.
     private func readResponse() throws -> Int {
-        let separator: [UInt8] = [13, 10, 13, 10]
-        var headerEnd: Int?
-        while headerEnd == nil {
-            if pending.count >= 4 {
-                headerEnd = (0...(pending.count - 4)).first { pending[$0] == 13 && Array(pending[$0..<$0 + 4]) == separator }
-            }
-            if headerEnd == nil { try fill() }
+        var searched = 0
+        var headEnd = Self.endOfHead(in: pending, from: 0)
+        while headEnd == nil {
+            searched = max(0, pending.count - 3)
+            try fill()
+            headEnd = Self.endOfHead(in: pending, from: searched)
         }
-        let end = headerEnd! + 4
+        guard let end = headEnd else { throw Failure(description: "no response head") }
         let head = String(decoding: pending[0..<end], as: UTF8.self)
         let lines = head.split(separator: "\r\n")
         guard let statusLine = lines.first, statusLine.split(separator: " ").count >= 2, let status = Int(statusLine.split(separator: " ")[1]) else {
             throw Failure(description: "not an HTTP response: \(head.prefix(80))")
         }
         var length = 0
-        for line in lines.dropFirst() {
-            let parts = line.split(separator: ":", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "content-length" {
-                length = Int(parts[1].trimmingCharacters(in: .whitespaces)) ?? 0
-            }
+        for line in lines.dropFirst() where line.utf8.count > 15 && line.prefix(15).lowercased() == "content-length:" {
+            length = Int(line.dropFirst(15).trimmingCharacters(in: .whitespaces)) ?? 0
         }
         while pending.count < end + length { try fill() }
         pending.removeFirst(end + length)
         return status
+    }
+
+    /// Where the head ends (just past its blank line), searching from `start`; nil if it has not all arrived.
+    static func endOfHead(in bytes: [UInt8], from start: Int) -> Int? {
+        var index = start
+        while index + 3 < bytes.count {
+            if bytes[index] == 13, bytes[index + 1] == 10, bytes[index + 2] == 13, bytes[index + 3] == 10 { return index + 4 }
+            index += 1
+        }
+        return nil
     }
 }
 

@@ -4,8 +4,9 @@
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Debian packages tipwire needs to build, run and test.
-TIPWIRE_APT_PACKAGES=(libpq-dev librdkafka-dev postgresql postgresql-contrib kcat curl python3 python3-pip ca-certificates)
+# Debian packages tipwire needs to build, run, test and benchmark (postgresql-contrib has pgbench; wrk is
+# tipwire-bench ingest's HTTP load).
+TIPWIRE_APT_PACKAGES=(libpq-dev librdkafka-dev postgresql postgresql-contrib kcat curl python3 python3-pip ca-certificates wrk)
 # Debian packages only the tests need: a real browser for the dashboard check.
 TIPWIRE_TEST_APT_PACKAGES=(chromium chromium-driver)
 # Python packages used by the tests as independent checkers: a Kafka client, JSON Schema, an OpenAPI fuzzer,
