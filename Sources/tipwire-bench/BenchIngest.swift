@@ -36,13 +36,13 @@ struct BenchIngest: AsyncParsableCommand {
                  a batch, record its deliveries, start the tasks' clocks) over a backlog of the same size.
                  Target: relay ÷ pgbench ≥ 0.8× (the database work is the limit; Kafka and Swift may add a
                  fifth).
-              5. overload: --overload-factor times step 1's throughput, open loop from --overload-threads
-                 threads for --seconds, relay running, requests shed after --shed-after-ms. Target: every
+              5. overload: --overload-factor times step 1's throughput, open loop for --seconds, relay
+                 running, requests shed after --shed-after-ms. Target: every
                  request answered 201 or 503 within the bound (+ the commit, for a 201), and every 201's
                  finding written once and its three events delivered; no 503 wrote anything.
-            The API, relay and an embedded Kafka broker run in this process. Step 1's load comes from wrk, in a
-            process of its own as pgbench is (clients in this process would take the CPU the API is measured on);
-            the open-loop load of steps 2 and 5 comes from plain threads here.
+            The API, relay and an embedded Kafka broker run in this process. Step 1's load comes from wrk, a C
+            client in a process of its own as pgbench is; the open-loop load of steps 2 and 5 comes from one
+            thread here, sending each request on time over as many connections as are waiting for answers.
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -73,9 +73,6 @@ struct BenchIngest: AsyncParsableCommand {
 
     @Option(help: "The overload run offers this many times step 1's throughput.")
     var overloadFactor = 2.0
-
-    @Option(help: "Client threads of the overload run.")
-    var overloadThreads = 512
 
     @Option(help: "Milliseconds a request may wait for its turn or its database work before it answers 503 (the API's load shedding).")
     var shedAfterMs = Int(LoadShedding.default.bound / .milliseconds(1))
@@ -171,7 +168,7 @@ struct BenchIngest: AsyncParsableCommand {
         try await drain(client, timeout: .seconds(300))
         try await settle(client)
         let phaseStart = Date()
-        let answers = try await openLoop(port: port, token: token, rate: rate, threads: 64, keyPrefix: "open")
+        let answers = try await openLoop(port: port, token: token, rate: rate, keyPrefix: "open")
         let latencies = answers.map(\.sinceScheduledMs)
         let failures = answers.filter { $0.status != 201 }.count
         let sorted = latencies.sorted()
@@ -272,10 +269,6 @@ struct BenchIngest: AsyncParsableCommand {
             """.utf8)
     }
 
-    private func headers(_ token: BearerToken, key: String) -> [(String, String)] {
-        [("Authorization", "Bearer \(token.text)"), ("Content-Type", "application/json"), ("Idempotency-Key", key)]
-    }
-
     /// `clients` connections posting back to back for `seconds`, from wrk (pgbench's counterpart: a C client in
     /// its own process). Checks that every 201 wrote its finding.
     private func closedLoop(client: PostgresClient, port: Int, token: BearerToken, round: Int) async throws -> (rate: Double, failures: Int) {
@@ -304,28 +297,18 @@ struct BenchIngest: AsyncParsableCommand {
         var serviceMs: Double
     }
 
-    /// `rate` findings/s for `seconds` from `threads` threads, each request sent at its scheduled time.
-    func openLoop(port: Int, token: BearerToken, rate: Int, threads: Int, keyPrefix: String) async throws -> [Answer] {
-        let total = rate * seconds
-        let interval = 1.0 / Double(rate)
-        let start = Date().addingTimeInterval(0.2)
-        return try await runLoadThreads(threads, port: port) { thread, connection in
-            var answers: [Answer] = []
-            var index = thread
-            while index < total {
-                let scheduled = start.addingTimeInterval(Double(index) * interval)
-                let wait = scheduled.timeIntervalSinceNow
-                if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+    /// `rate` findings/s for `seconds`, each request sent at its scheduled time (`OpenLoopLoad`).
+    func openLoop(port: Int, token: BearerToken, rate: Int, keyPrefix: String) async throws -> [Answer] {
+        let load = OpenLoopLoad(port: port)
+        let headers = [("Authorization", "Bearer \(token.text)"), ("Content-Type", "application/json")]
+        let (total, interval, start) = (rate * seconds, 1.0 / Double(rate), Date().addingTimeInterval(0.2))
+        return try await runOnThread {
+            try load.run(count: total, interval: interval, start: start) { index in
                 let key = "\(keyPrefix)-\(index)"
-                let sent = Date()
-                let status = try connection.send(method: "POST", path: "/v1/findings", headers: headers(token, key: key), body: Self.body(key))
-                let now = Date()
-                answers.append(
-                    Answer(status: status, sinceScheduledMs: now.timeIntervalSince(scheduled) * 1000, serviceMs: now.timeIntervalSince(sent) * 1000))
-                index += threads
+                return BlockingHTTPConnection.request(
+                    method: "POST", path: "/v1/findings", headers: headers + [("Idempotency-Key", key)], body: Self.body(key))
             }
-            return answers
-        }.flatMap { $0 }
+        }
     }
 
     /// The transaction `POST /v1/findings` commits for one finding, as plain SQL. Colons in literals are

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Synchronization
 
 /// A minimal HTTP/1.1 keep-alive client on a blocking socket, for load generation.
 ///
@@ -16,7 +15,12 @@ final class BlockingHTTPConnection {
     }
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fd = try Self.connectedSocket(port: port)
+    }
+
+    /// A TCP socket connected to 127.0.0.1:`port`, with Nagle's delay off.
+    static func connectedSocket(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -31,17 +35,23 @@ final class BlockingHTTPConnection {
         }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        return fd
     }
 
     deinit { close(fd) }
 
     /// Sends one request and reads the whole response; returns its status code.
     func send(method: String, path: String, headers: [(String, String)], body: [UInt8]) throws -> Int {
+        try write(Self.request(method: method, path: path, headers: headers, body: body))
+        return try readResponse()
+    }
+
+    /// The bytes of an HTTP/1.1 request.
+    static func request(method: String, path: String, headers: [(String, String)], body: [UInt8]) -> [UInt8] {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.count)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
-        try write(Array(head.utf8) + body)
-        return try readResponse()
+        return Array(head.utf8) + body
     }
 
     private func write(_ bytes: [UInt8]) throws {
@@ -65,34 +75,40 @@ final class BlockingHTTPConnection {
         pending.append(contentsOf: buffer[0..<count])
     }
 
-    /// Reads one response (status line, headers, a Content-Length body) and returns its status code.
-    /// Works on the bytes as they are: the client must cost little beside the server it loads.
+    /// Reads one response and returns its status code.
     private func readResponse() throws -> Int {
-        var searched = 0
-        var headEnd = Self.endOfHead(in: pending, from: 0)
-        while headEnd == nil {
-            searched = max(0, pending.count - 3)
+        while true {
+            if let (status, consumed) = try HTTPResponseHead.complete(pending) {
+                pending.removeFirst(consumed)
+                return status
+            }
             try fill()
-            headEnd = Self.endOfHead(in: pending, from: searched)
         }
-        guard let end = headEnd else { throw Failure(description: "no response head") }
-        let head = String(decoding: pending[0..<end], as: UTF8.self)
+    }
+}
+
+/// The parts of an HTTP/1.1 response a load generator needs: its status, and where it ends.
+enum HTTPResponseHead {
+    /// The status and length of the response at the start of `bytes` (status line, headers and a
+    /// Content-Length body), or nil until all of it has arrived. Works on the bytes as they are: a load
+    /// generator must cost little beside the server it loads.
+    static func complete(_ bytes: [UInt8]) throws -> (status: Int, consumed: Int)? {
+        guard let end = endOfHead(in: bytes) else { return nil }
+        let head = String(decoding: bytes[0..<end], as: UTF8.self)
         let lines = head.split(separator: "\r\n")
         guard let statusLine = lines.first, statusLine.split(separator: " ").count >= 2, let status = Int(statusLine.split(separator: " ")[1]) else {
-            throw Failure(description: "not an HTTP response: \(head.prefix(80))")
+            throw BlockingHTTPConnection.Failure(description: "not an HTTP response: \(head.prefix(80))")
         }
         var length = 0
         for line in lines.dropFirst() where line.utf8.count > 15 && line.prefix(15).lowercased() == "content-length:" {
             length = Int(line.dropFirst(15).trimmingCharacters(in: .whitespaces)) ?? 0
         }
-        while pending.count < end + length { try fill() }
-        pending.removeFirst(end + length)
-        return status
+        return bytes.count >= end + length ? (status, end + length) : nil
     }
 
-    /// Where the head ends (just past its blank line), searching from `start`; nil if it has not all arrived.
-    static func endOfHead(in bytes: [UInt8], from start: Int) -> Int? {
-        var index = start
+    /// Where the head ends (just past its blank line); nil if it has not all arrived.
+    static func endOfHead(in bytes: [UInt8]) -> Int? {
+        var index = 0
         while index + 3 < bytes.count {
             if bytes[index] == 13, bytes[index + 1] == 10, bytes[index + 2] == 13, bytes[index + 3] == 10 { return index + 4 }
             index += 1
@@ -101,28 +117,13 @@ final class BlockingHTTPConnection {
     }
 }
 
-/// Runs `threads` blocking workers, each with its own HTTP connection; returns when all finished.
-func runLoadThreads<T: Sendable>(_ threads: Int, port: Int, _ work: @escaping @Sendable (Int, BlockingHTTPConnection) throws -> T) async throws -> [T]
-{
-    let results = Mutex<[Result<T, any Error>]>([])
-    let group = DispatchGroup()
-    for index in 0..<threads {
-        group.enter()
-        let thread = Thread {
-            defer { group.leave() }
-            let result = Result { try work(index, try BlockingHTTPConnection(port: port)) }
-            results.withLock { $0.append(result) }
-        }
+/// Runs blocking `work` on a thread of its own (not Swift's cooperative pool) and returns its result.
+func runOnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try work() }) }
         thread.stackSize = 1 << 20
         thread.start()
     }
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        DispatchQueue.global().async {
-            group.wait()
-            continuation.resume()
-        }
-    }
-    return try results.withLock { try $0.map { try $0.get() } }
 }
 
 /// Percentile of sorted values (nearest rank).

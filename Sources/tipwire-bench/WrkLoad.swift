@@ -3,9 +3,8 @@ import Foundation
 
 /// Closed-loop HTTP load from wrk, a C load generator in a process of its own.
 ///
-/// A throughput run is compared with pgbench, a C client in its own process; driving the API from
-/// threads of the benchmark's own process instead would have the clients take the CPU of the server
-/// they measure (on a 2-core machine, about half of it), and the ratio would measure the clients.
+/// A throughput run is compared with pgbench, a C client in its own process; wrk drives the API the
+/// same way, so neither side's figure carries clients sharing the measured process.
 struct WrkLoad {
     /// The request; each also carries an `Idempotency-Key` no other uses, and `body` makes its body from that key.
     var method: String
