@@ -10,7 +10,7 @@ extension BenchIngest {
         print("")
         print(
             "5. overload: \(offered) findings/s (\(overloadFactor)× step 1's \(formatRate(saturation).trimmingCharacters(in: .whitespaces))/s) "
-                + "for \(seconds) s \(maxInFlight) in flight at most, shedding after \(shedAfterMs) ms, relay running"
+                + "for \(seconds) s, \(maxInFlight) in flight at most, shedding after \(shedAfterMs) ms, relay running"
         )
         let relayTask = Task { try await relay.run() }
         try await drain(client, timeout: .seconds(300))

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 
 /// Open-loop HTTP load: request `i` is sent at `start + i × interval` whatever became of the others,
