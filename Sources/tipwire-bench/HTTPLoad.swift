@@ -55,14 +55,23 @@ final class BlockingHTTPConnection {
     }
 
     private func write(_ bytes: [UInt8]) throws {
+        try Self.sendAll(bytes, on: fd)
+    }
+
+    /// Writes all of `bytes` to the socket `fd`, blocking or not: when a nonblocking socket's buffer is
+    /// full, it waits for room.
+    static func sendAll(_ bytes: [UInt8], on fd: Int32) throws {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
-            if written < 0 {
-                if errno == EINTR { continue }
+            if written >= 0 {
+                offset += written
+            } else if errno == EAGAIN {
+                var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&descriptor, 1, 100)
+            } else if errno != EINTR {
                 throw Failure(description: "send: \(String(cString: strerror(errno)))")
             }
-            offset += written
         }
     }
 

@@ -12,8 +12,8 @@ struct OpenLoopLoad {
     private final class Connection {
         let fd: Int32
         var received: [UInt8] = []
-        /// The request it waits on: its index, scheduled time and when it was sent.
-        var outstanding: (index: Int, scheduled: Double, sent: Double)?
+        /// The request it waits on: when it was scheduled and when it was sent.
+        var outstanding: (scheduled: Double, sent: Double)?
 
         init(fd: Int32) { self.fd = fd }
         deinit { close(fd) }
@@ -34,8 +34,8 @@ struct OpenLoopLoad {
             var now = Date.timeIntervalSinceReferenceDate
             while next < count, startTime + Double(next) * interval <= now {
                 let connection = try idle.popLast() ?? Connection(fd: try Self.nonblockingSocket(port: port))
-                try send(request(next), on: connection.fd)
-                connection.outstanding = (next, startTime + Double(next) * interval, Date.timeIntervalSinceReferenceDate)
+                try BlockingHTTPConnection.sendAll(request(next), on: connection.fd)
+                connection.outstanding = (startTime + Double(next) * interval, Date.timeIntervalSinceReferenceDate)
                 busy.append(connection)
                 next += 1
                 now = Date.timeIntervalSinceReferenceDate
@@ -76,22 +76,6 @@ struct OpenLoopLoad {
         let fd = try BlockingHTTPConnection.connectedSocket(port: port)
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         return fd
-    }
-
-    /// Writes the whole request, waiting for room in the socket's buffer if it is full.
-    private func send(_ bytes: [UInt8], on fd: Int32) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
-            if written >= 0 {
-                offset += written
-            } else if errno == EAGAIN || errno == EINTR {
-                var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                _ = poll(&descriptor, 1, 100)
-            } else {
-                throw Failure(description: "send: \(String(cString: strerror(errno)))")
-            }
-        }
     }
 
     /// Reads what has arrived; returns a whole response's status and length once one is there.
