@@ -141,14 +141,15 @@ struct Agency: AsyncParsableCommand {
         @Option(help: "The agency's code, e.g. so-nnmt.")
         var agency: String
 
-        @Option(help: "acknowledge: a note for the timeline.") var note: String?
-        @Option(help: "request-info: what the newsroom should answer.") var questions: String?
-        @Option(name: .customLong("want"), help: "request-info: a document wanted (repeatable).") var wanted: [String] = []
+        @Option(parsing: .unconditional, help: "acknowledge: a note for the timeline.") var note: String?
+        @Option(parsing: .unconditional, help: "request-info: what the newsroom should answer.") var questions: String?
+        @Option(name: .customLong("want"), parsing: .unconditionalSingleValue, help: "request-info: a document wanted (repeatable).") var wanted:
+            [String] = []
         @Option(help: "extend: days to add (at most 30).") var days: Int?
         @Option(help: "transfer: the agency that takes the task over.") var to: String?
-        @Option(help: "extend, transfer, decline: why.") var reason: String?
+        @Option(parsing: .unconditional, help: "extend, transfer, decline: why.") var reason: String?
         @Option(help: "resolve: substantiated, partly_substantiated, unsubstantiated or referred_to_investigation.") var outcome: String?
-        @Option(help: "resolve: what was found and done.") var summary: String?
+        @Option(parsing: .unconditional, help: "resolve: what was found and done.") var summary: String?
         @Option(help: "The response's ce_id (default: a new UUID). Reuse it to retry.") var id: String?
 
         @OptionGroup var kafka: KafkaOptions

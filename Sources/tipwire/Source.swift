@@ -58,7 +58,8 @@ struct Source: ParsableCommand {
                 any other.
                 """)
         @Option(help: "The newsroom's code.") var newsroom: String
-        @Option(name: .customLong("public-key"), help: "The newsroom's current source public key (base64url).") var publicKey: String
+        @Option(name: .customLong("public-key"), parsing: .unconditional, help: "The newsroom's current source public key (base64url).")
+        var publicKey: String
         @Option(name: .customLong("in"), help: "Read the details from this file instead of standard input.") var input: String?
 
         func run() throws {

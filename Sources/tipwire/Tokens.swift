@@ -57,9 +57,9 @@ struct Token: AsyncParsableCommand {
         var role: String
         @Option(help: "The newsroom (liaison) or agency (agency, coordinator) code.")
         var scope: String?
-        @Option(help: "The officer who holds the token, by name (shown in task events and records).")
+        @Option(parsing: .unconditional, help: "The officer who holds the token, by name (shown in task events and records).")
         var holder: String
-        @Option(help: "What the token is for (e.g. the system it runs in).")
+        @Option(parsing: .unconditional, help: "What the token is for (e.g. the system it runs in).")
         var label = ""
         @Option(help: "How long the token lives: 90d, 12h, 30m (at most 730d).")
         var expiresIn = "90d"

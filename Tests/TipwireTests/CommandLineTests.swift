@@ -2,6 +2,7 @@ import ChildProcesses
 import Foundation
 import TestSupport
 import Testing
+import TipwireCore
 
 /// Numbers and settings from flags and the environment are checked before anything starts: a bad one is
 /// a usage error naming it, never a crash.
@@ -59,5 +60,44 @@ struct CommandLineTests {
             "/usr/bin/env", ["\(variable)=\(value)", try tipwireBinary()] + arguments + ["--database-url", "postgres://nowhere"], combineErrors: true)
         #expect(result.status == 64, "exit \(result.status): \(result.output.prefix(300))")
         #expect(result.output.contains("\(variable) must be a number, not '\(value)'"), "\(result.output.prefix(300))")
+    }
+
+    /// Free text and base64url keys may begin with a dash (one public key in 64 does): they are the
+    /// option's value, not another option. Each command here gets past parsing to its own first check.
+    @Test(arguments: [
+        (
+            ["token", "create", "--role", "nobody", "--holder", "-Nguyễn", "--label", "--on-call", "--database-url", "postgres://nowhere"],
+            "--role must be one of"
+        ),
+        (
+            [
+                "agency", "respond", "not-a-task", "acknowledge", "--agency", "so-nnmt", "--note", "-", "--questions", "-q", "--want", "-w",
+                "--reason", "--r", "--summary", "-s",
+            ], "is not a task id"
+        ),
+    ])
+    func aValueBeginningWithADashIsAValue(arguments: [String], firstCheck: String) async throws {
+        let result = try await runProgram(try tipwireBinary(), arguments, combineErrors: true)
+        #expect(result.status == 64 && result.output.contains(firstCheck), "exit \(result.status): \(result.output.prefix(300))")
+    }
+
+    @Test func aPublicKeyBeginningWithADashSealsAndTheEnvelopeOpens() async throws {
+        let newsroom = try #require(PartyCode(rawValue: "tuoitre"))
+        var key = SourcePrivateKey(newsroom: newsroom)
+        while !key.publicKey.base64URL.hasPrefix("-") { key = SourcePrivateKey(newsroom: newsroom) }
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("tipwire-dash-key-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        func path(_ name: String) -> String { work.appendingPathComponent(name).path }
+        try Data(TipwireJSON.encode(key.fileJSON)).write(to: URL(fileURLWithPath: path("key.json")))
+        let canary = "canary-2d1e Trần Văn D"
+        try canary.write(toFile: path("details.txt"), atomically: true, encoding: .utf8)
+
+        let sealed = try await runProgram(
+            try tipwireBinary(), ["source", "seal", "--newsroom", "tuoitre", "--public-key", key.publicKey.base64URL, "--in", path("details.txt")])
+        #expect(sealed.status == 0, "\(sealed.errors)")
+        try sealed.output.write(toFile: path("envelope.json"), atomically: true, encoding: .utf8)
+        let opened = try await runProgram(try tipwireBinary(), ["source", "open", "--key", path("key.json"), "--in", path("envelope.json")])
+        #expect(opened.status == 0 && opened.output == canary, "\(opened.errors)")
     }
 }
