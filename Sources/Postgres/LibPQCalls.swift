@@ -48,8 +48,9 @@ func runPipeline(_ pg: OpaquePointer, _ queries: [PostgresQuery], _ cancellation
         throw PostgresError(.usage, "cannot enter pipeline mode: \(String(cString: PQerrorMessage(pg)))")
     }
     defer { PQexitPipelineMode(pg) }
-    // Non-blocking while sending, so a large batch cannot deadlock with the
-    // server writing results nobody reads yet.
+    // Non-blocking while sending, so a large batch cannot deadlock with the server writing results nobody
+    // reads yet: libpq buffers the statements (writing what the socket takes once its buffer is large)
+    // and one flush sends the rest, so a batch costs the server one wake-up, not one per statement.
     PQsetnonblocking(pg, 1)
     var sendError: PostgresError?
     for query in queries {
@@ -60,7 +61,6 @@ func runPipeline(_ pg: OpaquePointer, _ queries: [PostgresQuery], _ cancellation
             sendError = connectionError(pg, sql: query.sql)
             break
         }
-        try flushPending(pg)
     }
     if sendError == nil, PQpipelineSync(pg) != 1 { sendError = connectionError(pg, sql: "<pipeline sync>") }
     try flushPending(pg)

@@ -133,7 +133,7 @@ public struct DisclosureStore: Sendable {
 
             let rules = try await DeadlineRules.load(on: connection)
             let clock = DutyClock(policy: rules.policy(.disclosureDecision, category: "*"), start: now, calendar: rules.calendar)
-            let id = UUID()
+            let id = UUID.timeOrdered()
             let digest = Array(SHA256.hash(data: submission.writtenRequest))
             let mediaType = MediaTypeSniffer.sniff(submission.writtenRequest, declared: submission.writtenRequestType)
             _ = try await connection.pipeline([

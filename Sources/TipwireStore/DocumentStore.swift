@@ -35,7 +35,7 @@ public struct DocumentStore: Sendable {
     ) async throws -> Idempotent<StoredDocument> {
         let digest = Array(SHA256.hash(data: bytes))
         let mediaType = MediaTypeSniffer.sniff(bytes, declared: declaredType)
-        let id = UUID()
+        let id = UUID.timeOrdered()
         return try await client.withTransaction(idempotency) { connection in
             try await store(newsroom: newsroom, bytes: bytes, digest: digest, mediaType: mediaType, id: id, on: connection)
         }

@@ -267,12 +267,14 @@ public final class FindingStore: Sendable {
     /// the events announcing them, and its idempotency record. Returns its outcome.
     private func plan(_ request: FindingRequest, _ accepted: AcceptedFinding, at now: Date, into writes: inout Writes) throws -> FindingOutcome {
         let submission = request.submission
-        let findingID = UUID()
+        let findingID = UUID.timeOrdered(at: now)
         let data = FindingData(
             id: findingID, newsroom: request.newsroom, articleURL: submission.articleURL, title: submission.title,
             publishedAt: submission.publishedAt, summary: submission.summary, category: submission.category,
             jurisdiction: submission.jurisdiction, subjectAgency: submission.subjectAgency, receivedAt: now)
-        let findingTasks = accepted.routed.map { TaskRow(id: UUID(), findingID: findingID, agency: $0.agency, routedBy: $0.reason, assignedAt: now) }
+        let findingTasks = accepted.routed.map {
+            TaskRow(id: UUID.timeOrdered(at: now), findingID: findingID, agency: $0.agency, routedBy: $0.reason, assignedAt: now)
+        }
         for task in findingTasks {
             // Tasks taken because a rule named the subject agency say which agency was passed over.
             let excluded = task.routedBy == .conflictOfInterest ? submission.subjectAgency.map { #","excluded_subject":"\#($0)""# } ?? "" : ""

@@ -132,7 +132,7 @@ public struct ProtectionStore: Sendable {
             }
             let deadlines = try await DeadlineRules.load(on: connection)
             let clock = DutyClock(policy: deadlines.policy(.protectionAcknowledge, category: "*"), start: now, calendar: deadlines.calendar)
-            let id = UUID()
+            let id = UUID.timeOrdered()
             let handle = submission.details.map { _ in SourceHandle() }
             var statements: [PostgresQuery] = []
             if let handle, let details = submission.details { statements.append(Inserts.sourceEnvelopes([(handle, details)])) }

@@ -48,7 +48,7 @@ public struct RequestStore: Sendable {
         task: UUID, finding: UUID, newsroom: PartyCode, agency: PartyCode, direction: RequestDirection, questions: String, documentsWanted: [String],
         askedBy: String, now: Date, category: String, rules: DeadlineRules, on connection: PostgresConnection
     ) async throws -> InfoRequestView {
-        let id = UUID()
+        let id = UUID.timeOrdered()
         let due = rules.policy(direction == .toNewsroom ? .newsroomAnswer : .agencyAnswer, category: category).due(
             from: now, calendar: rules.calendar)
         let wanted = String(decoding: try TipwireJSON.encode(documentsWanted), as: UTF8.self)

@@ -182,7 +182,7 @@ public struct TaskStore: Sendable {
             }
             if let conflict = RoutingTable.conflict(assigning: target, subjectAgency: task.subjectAgency) { return .failure(.conflict(conflict)) }
             let row = TaskRow(
-                id: UUID(), findingID: task.findingID, agency: target, routedBy: actor == .coordinator ? .reassignment : .transfer,
+                id: UUID.timeOrdered(), findingID: task.findingID, agency: target, routedBy: actor == .coordinator ? .reassignment : .transfer,
                 previousTaskID: task.id, assignedAt: now)
             change.eventDetail["new_task_id"] = .string(row.id.lowercased)
             change.opened = row

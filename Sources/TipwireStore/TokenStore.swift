@@ -97,7 +97,7 @@ public struct TokenStore: Sendable {
         on connection: PostgresConnection
     ) async throws -> (BearerToken, TokenRecord) {
         let token = BearerToken()
-        let id = UUID()
+        let id = UUID.timeOrdered()
         let rows = try await connection.query(
             """
             INSERT INTO api_tokens (id, token_sha256, role, newsroom_code, agency_code, holder, label, expires_at, rotated_from)

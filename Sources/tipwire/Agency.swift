@@ -176,7 +176,7 @@ struct Agency: AsyncParsableCommand {
                 let flags = error.errors.map { "\(Self.flag(for: $0.field)): \($0.reason)" }.joined(separator: "; ")
                 throw ValidationError("\(name.rawValue): \(flags)")
             }
-            let ceID = id ?? UUID().uuidString.lowercased()
+            let ceID = id ?? UUID.timeOrdered().uuidString.lowercased()
             var logger = Logger(label: "tipwire.agency")
             logger.logLevel = .error
             let endpoint = try kafka.endpoint()
