@@ -85,19 +85,19 @@ struct CommandLineTests {
         let newsroom = try #require(PartyCode(rawValue: "tuoitre"))
         var key = SourcePrivateKey(newsroom: newsroom)
         while !key.publicKey.base64URL.hasPrefix("-") { key = SourcePrivateKey(newsroom: newsroom) }
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("tipwire-dash-key-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: work) }
-        func path(_ name: String) -> String { work.appendingPathComponent(name).path }
-        try Data(TipwireJSON.encode(key.fileJSON)).write(to: URL(fileURLWithPath: path("key.json")))
-        let canary = "canary-2d1e Trần Văn D"
-        try canary.write(toFile: path("details.txt"), atomically: true, encoding: .utf8)
+        try await ScratchDirectory.with("tipwire-dash-key") { work in
+            func path(_ name: String) -> String { work.path(name) }
+            try Data(TipwireJSON.encode(key.fileJSON)).write(to: URL(fileURLWithPath: path("key.json")))
+            let canary = "canary-2d1e Trần Văn D"
+            try canary.write(toFile: path("details.txt"), atomically: true, encoding: .utf8)
 
-        let sealed = try await runProgram(
-            try tipwireBinary(), ["source", "seal", "--newsroom", "tuoitre", "--public-key", key.publicKey.base64URL, "--in", path("details.txt")])
-        #expect(sealed.status == 0, "\(sealed.errors)")
-        try sealed.output.write(toFile: path("envelope.json"), atomically: true, encoding: .utf8)
-        let opened = try await runProgram(try tipwireBinary(), ["source", "open", "--key", path("key.json"), "--in", path("envelope.json")])
-        #expect(opened.status == 0 && opened.output == canary, "\(opened.errors)")
+            let sealed = try await runProgram(
+                try tipwireBinary(),
+                ["source", "seal", "--newsroom", "tuoitre", "--public-key", key.publicKey.base64URL, "--in", path("details.txt")])
+            #expect(sealed.status == 0, "\(sealed.errors)")
+            try sealed.output.write(toFile: path("envelope.json"), atomically: true, encoding: .utf8)
+            let opened = try await runProgram(try tipwireBinary(), ["source", "open", "--key", path("key.json"), "--in", path("envelope.json")])
+            #expect(opened.status == 0 && opened.output == canary, "\(opened.errors)")
+        }
     }
 }

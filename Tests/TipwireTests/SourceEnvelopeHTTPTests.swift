@@ -183,56 +183,55 @@ struct SourceEnvelopeHTTPTests {
     @Test func envelopesInteroperateWithPyhpkeAndBrokenOnesAreClearErrors() async throws {
         let binary = try tipwireBinary()
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("hpke_interop.py").path
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("tipwire-hpke-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: work) }
-        func path(_ name: String) -> String { work.appendingPathComponent(name).path }
+        try await ScratchDirectory.with("tipwire-hpke") { work in
+            func path(_ name: String) -> String { work.path(name) }
 
-        let keygen = try await runProgram(binary, ["source", "keygen", "--newsroom", "tuoitre", "--out", path("tuoitre.key")])
-        #expect(keygen.status == 0, "\(keygen.errors)")
-        let mode = try FileManager.default.attributesOfItem(atPath: path("tuoitre.key"))[.posixPermissions] as? Int
-        #expect(mode == 0o600)
-        let publicKey = try #require(
-            (try JSONSerialization.jsonObject(with: Data(keygen.output.utf8)) as? [String: String])?["public_key"], "\(keygen.output)")
-        let pythonKeyID = try await runProgram("/usr/bin/env", ["python3", script, "key-id", publicKey])
-        #expect(pythonKeyID.status == 0, "pyhpke is missing? deploy/local/test installs it: \(pythonKeyID.errors)")
-        #expect(keygen.errors.contains("key id \(pythonKeyID.output.trimmingCharacters(in: .whitespacesAndNewlines))"))
+            let keygen = try await runProgram(binary, ["source", "keygen", "--newsroom", "tuoitre", "--out", path("tuoitre.key")])
+            #expect(keygen.status == 0, "\(keygen.errors)")
+            let mode = try FileManager.default.attributesOfItem(atPath: path("tuoitre.key"))[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            let publicKey = try #require(
+                (try JSONSerialization.jsonObject(with: Data(keygen.output.utf8)) as? [String: String])?["public_key"], "\(keygen.output)")
+            let pythonKeyID = try await runProgram("/usr/bin/env", ["python3", script, "key-id", publicKey])
+            #expect(pythonKeyID.status == 0, "pyhpke is missing? deploy/local/test installs it: \(pythonKeyID.errors)")
+            #expect(keygen.errors.contains("key id \(pythonKeyID.output.trimmingCharacters(in: .whitespacesAndNewlines))"))
 
-        let canary = "canary-7f3c Nguyễn Thị C, 0987 654 321"
-        let fromPython = try await runProgram("/usr/bin/env", ["python3", script, "seal", "tuoitre", publicKey, canary])
-        #expect(fromPython.status == 0, "\(fromPython.errors)")
-        try fromPython.output.write(toFile: path("from-python.json"), atomically: true, encoding: .utf8)
-        let opened = try await runProgram(binary, ["source", "open", "--key", path("tuoitre.key"), "--in", path("from-python.json")])
-        #expect(opened.status == 0 && opened.output == canary, "\(opened.errors)")
+            let canary = "canary-7f3c Nguyễn Thị C, 0987 654 321"
+            let fromPython = try await runProgram("/usr/bin/env", ["python3", script, "seal", "tuoitre", publicKey, canary])
+            #expect(fromPython.status == 0, "\(fromPython.errors)")
+            try fromPython.output.write(toFile: path("from-python.json"), atomically: true, encoding: .utf8)
+            let opened = try await runProgram(binary, ["source", "open", "--key", path("tuoitre.key"), "--in", path("from-python.json")])
+            #expect(opened.status == 0 && opened.output == canary, "\(opened.errors)")
 
-        try canary.write(toFile: path("details.txt"), atomically: true, encoding: .utf8)
-        let sealed = try await runProgram(
-            binary, ["source", "seal", "--newsroom", "tuoitre", "--public-key", publicKey, "--in", path("details.txt")])
-        #expect(sealed.status == 0, "\(sealed.errors)")
-        try sealed.output.write(toFile: path("from-tipwire.json"), atomically: true, encoding: .utf8)
-        let byPython = try await runProgram("/usr/bin/env", ["python3", script, "open", path("tuoitre.key"), path("from-tipwire.json")])
-        #expect(byPython.status == 0 && byPython.output == canary, "\(byPython.errors)")
+            try canary.write(toFile: path("details.txt"), atomically: true, encoding: .utf8)
+            let sealed = try await runProgram(
+                binary, ["source", "seal", "--newsroom", "tuoitre", "--public-key", publicKey, "--in", path("details.txt")])
+            #expect(sealed.status == 0, "\(sealed.errors)")
+            try sealed.output.write(toFile: path("from-tipwire.json"), atomically: true, encoding: .utf8)
+            let byPython = try await runProgram("/usr/bin/env", ["python3", script, "open", path("tuoitre.key"), path("from-tipwire.json")])
+            #expect(byPython.status == 0 && byPython.output == canary, "\(byPython.errors)")
 
-        // Broken envelopes, each opened by tipwire: exit 1 with the reason, never a crash.
-        var envelope = try #require(try JSONSerialization.jsonObject(with: Data(sealed.output.utf8)) as? [String: Any])
-        let ciphertext = try #require(envelope["ciphertext"] as? String)
-        var flipped = Array(ciphertext)
-        flipped[5] = flipped[5] == "A" ? "B" : "A"
-        _ = try await runProgram(binary, ["source", "keygen", "--newsroom", "vnexpress", "--out", path("vnexpress.key")])
-        let broken: [(String, [String: Any], String, String)] = [
-            ("tampered", envelope.merging(["ciphertext": String(flipped)]) { $1 }, "tuoitre.key", "does not open"),
-            ("wrong key id", envelope.merging(["key_id": "0123456789abcdef"]) { $1 }, "tuoitre.key", "sealed to source key 0123456789abcdef"),
-            ("another newsroom's key", envelope, "vnexpress.key", "sealed for newsroom tuoitre"),
-            ("truncated ciphertext", envelope.merging(["ciphertext": String(ciphertext.dropLast(4))]) { $1 }, "tuoitre.key", "does not open"),
-        ]
-        for (name, value, key, reason) in broken {
-            try JSONSerialization.data(withJSONObject: value).write(to: URL(fileURLWithPath: path("broken.json")))
-            let result = try await runProgram(binary, ["source", "open", "--key", path(key), "--in", path("broken.json")])
-            #expect(result.status == 1 && result.errors.contains(reason) && result.output.isEmpty, "\(name): \(result.status) \(result.errors)")
+            // Broken envelopes, each opened by tipwire: exit 1 with the reason, never a crash.
+            var envelope = try #require(try JSONSerialization.jsonObject(with: Data(sealed.output.utf8)) as? [String: Any])
+            let ciphertext = try #require(envelope["ciphertext"] as? String)
+            var flipped = Array(ciphertext)
+            flipped[5] = flipped[5] == "A" ? "B" : "A"
+            _ = try await runProgram(binary, ["source", "keygen", "--newsroom", "vnexpress", "--out", path("vnexpress.key")])
+            let broken: [(String, [String: Any], String, String)] = [
+                ("tampered", envelope.merging(["ciphertext": String(flipped)]) { $1 }, "tuoitre.key", "does not open"),
+                ("wrong key id", envelope.merging(["key_id": "0123456789abcdef"]) { $1 }, "tuoitre.key", "sealed to source key 0123456789abcdef"),
+                ("another newsroom's key", envelope, "vnexpress.key", "sealed for newsroom tuoitre"),
+                ("truncated ciphertext", envelope.merging(["ciphertext": String(ciphertext.dropLast(4))]) { $1 }, "tuoitre.key", "does not open"),
+            ]
+            for (name, value, key, reason) in broken {
+                try JSONSerialization.data(withJSONObject: value).write(to: URL(fileURLWithPath: path("broken.json")))
+                let result = try await runProgram(binary, ["source", "open", "--key", path(key), "--in", path("broken.json")])
+                #expect(result.status == 1 && result.errors.contains(reason) && result.output.isEmpty, "\(name): \(result.status) \(result.errors)")
+            }
+            envelope["ciphertext"] = nil
+            try String(sealed.output.prefix(sealed.output.count / 2)).write(toFile: path("cut.json"), atomically: true, encoding: .utf8)
+            let cut = try await runProgram(binary, ["source", "open", "--key", path("tuoitre.key"), "--in", path("cut.json")])
+            #expect(cut.status == 1 && cut.errors.contains("cut short"), "\(cut.errors)")
         }
-        envelope["ciphertext"] = nil
-        try String(sealed.output.prefix(sealed.output.count / 2)).write(toFile: path("cut.json"), atomically: true, encoding: .utf8)
-        let cut = try await runProgram(binary, ["source", "open", "--key", path("tuoitre.key"), "--in", path("cut.json")])
-        #expect(cut.status == 1 && cut.errors.contains("cut short"), "\(cut.errors)")
     }
 }
