@@ -143,8 +143,8 @@ struct Agency: AsyncParsableCommand {
 
         @Option(parsing: .unconditional, help: "acknowledge: a note for the timeline.") var note: String?
         @Option(parsing: .unconditional, help: "request-info: what the newsroom should answer.") var questions: String?
-        @Option(name: .customLong("want"), parsing: .unconditionalSingleValue, help: "request-info: a document wanted (repeatable).") var wanted:
-            [String] = []
+        @Option(name: .customLong("want"), parsing: .unconditionalSingleValue, help: "request-info: a document wanted (repeatable).")
+        var wanted: [String] = []
         @Option(help: "extend: days to add (at most 30).") var days: Int?
         @Option(help: "transfer: the agency that takes the task over.") var to: String?
         @Option(parsing: .unconditional, help: "extend, transfer, decline: why.") var reason: String?
