@@ -5,9 +5,24 @@ import Synchronization
 // The blocking libpq calls a connection makes on its own thread, and the small C helpers they need.
 
 /// Sends a statement and waits for all its results; blocking.
-func sendAndCollect(_ pg: OpaquePointer, _ query: PostgresQuery, _ cancellation: QueryCancellation) throws -> ResultHandle? {
+func sendAndCollect(
+    _ pg: OpaquePointer, _ query: PostgresQuery, _ statements: PreparedStatements, _ cancellation: QueryCancellation
+) throws -> ResultHandle? {
+    let use = statements.use(query)
+    if case .prepare(let name, _) = use {
+        do {
+            try prepareBlocking(pg, query, name: name)
+        } catch {
+            statements.settle(use, prepared: false)
+            throw error
+        }
+    }
     let sent = withParameters(query) { count, types, values, lengths, formats in
-        PQsendQueryParams(pg, query.sql, count, types, values, lengths, formats, 0)
+        if let name = use.name {
+            PQsendQueryPrepared(pg, name, count, values, lengths, formats, 0)
+        } else {
+            PQsendQueryParams(pg, query.sql, count, types, values, lengths, formats, 0)
+        }
     }
     guard sent == 1 else { throw connectionError(pg, sql: query.sql) }
     cancellation.statementSent()
@@ -43,7 +58,9 @@ private func collectResults(
 }
 
 /// Runs statements in pipeline mode with one sync point; blocking.
-func runPipeline(_ pg: OpaquePointer, _ queries: [PostgresQuery], _ cancellation: QueryCancellation) throws -> [PostgresRows] {
+func runPipeline(
+    _ pg: OpaquePointer, _ queries: [PostgresQuery], _ statements: PreparedStatements, _ cancellation: QueryCancellation
+) throws -> [PostgresRows] {
     guard PQenterPipelineMode(pg) == 1 else {
         throw PostgresError(.usage, "cannot enter pipeline mode: \(String(cString: PQerrorMessage(pg)))")
     }
@@ -53,24 +70,37 @@ func runPipeline(_ pg: OpaquePointer, _ queries: [PostgresQuery], _ cancellation
     // and one flush sends the rest, so a batch costs the server one wake-up, not one per statement.
     PQsetnonblocking(pg, 1)
     var sendError: PostgresError?
+    var uses: [PreparedStatements.Use] = []
     for query in queries {
-        let sent = withParameters(query) { count, types, values, lengths, formats in
-            PQsendQueryParams(pg, query.sql, count, types, values, lengths, formats, 0)
-        }
-        if sent != 1 {
+        let use = statements.use(query)
+        uses.append(use)
+        if sendPipelined(pg, query, use) != 1 {
             sendError = connectionError(pg, sql: query.sql)
             break
         }
     }
     if sendError == nil, PQpipelineSync(pg) != 1 { sendError = connectionError(pg, sql: "<pipeline sync>") }
-    try flushPending(pg)
+    do {
+        try flushPending(pg)
+    } catch {
+        sendError = sendError ?? (error as? PostgresError)
+    }
     PQsetnonblocking(pg, 0)
-    if let sendError { throw sendError }
+    if let sendError {
+        for use in uses { statements.settle(use, prepared: false) }
+        throw sendError
+    }
     cancellation.statementSent()
 
     var rows: [PostgresRows] = []
     var firstError: PostgresError?
-    for query in queries {
+    for (query, use) in zip(queries, uses) {
+        if case .prepare = use {
+            var prepareError: PostgresError?
+            let prepared = collectResults(pg, sql: query.sql, firstError: &prepareError) { _ in nil }
+            statements.settle(use, prepared: prepared != nil && prepareError == nil)
+            if firstError == nil { firstError = prepareError }
+        }
         // PGRES_PIPELINE_ABORTED (an earlier statement failed) adds no error of its own.
         let last = collectResults(pg, sql: query.sql, firstError: &firstError) { _ in nil }
         guard PQstatus(pg) == CONNECTION_OK else { throw connectionError(pg, sql: query.sql) }
@@ -100,7 +130,7 @@ private func flushPending(_ pg: OpaquePointer) throws {
 }
 
 /// Marshals parameters into the C arrays `PQsendQueryParams` takes.
-private func withParameters<R>(
+func withParameters<R>(
     _ query: PostgresQuery,
     _ body: (Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
 ) -> R {

@@ -147,7 +147,7 @@ public final class PostgresConnection: @unchecked Sendable {
             return try await withTaskCancellationHandler {
                 try await onQueue { [handle] in
                     defer { cancellation.end() }
-                    return try runPipeline(handle.pg, queries, cancellation)
+                    return try runPipeline(handle.pg, queries, handle.statements, cancellation)
                 }
             } onCancel: {
                 cancellation.cancel()
@@ -166,7 +166,7 @@ public final class PostgresConnection: @unchecked Sendable {
             return try await withTaskCancellationHandler {
                 try await onQueue { [handle] in
                     defer { cancellation.end() }
-                    return PostgresRows(handle: try sendAndCollect(handle.pg, query, cancellation))
+                    return PostgresRows(handle: try sendAndCollect(handle.pg, query, handle.statements, cancellation))
                 }
             } onCancel: {
                 if cancellable { cancellation.cancel() }
@@ -177,7 +177,11 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private func translate(_ error: PostgresError, cancellation: QueryCancellation) -> any Error {
-        if error.isConnectionFailure || handle.ifOpen({ PQstatus($0) != CONNECTION_OK }) ?? true {
+        // A prepared statement whose result columns a migration changed fails on every run, so the connection
+        // goes, and with it the statement: the next connection prepares it afresh.
+        if error.isConnectionFailure || error.sqlState == SQLState.featureNotSupported && error.message.hasPrefix("cached plan")
+            || handle.ifOpen({ PQstatus($0) != CONNECTION_OK }) ?? true
+        {
             state.withLock { $0.isBroken = true }
         }
         if error.sqlState == SQLState.queryCanceled, cancellation.wasCancelled { return CancellationError() }
@@ -298,6 +302,8 @@ public final class PostgresConnection: @unchecked Sendable {
 final class LibPQHandle: @unchecked Sendable {
     let pg: OpaquePointer
     let cancel: OpaquePointer?
+    /// Used only on the connection's thread, like `pg`.
+    let statements = PreparedStatements()
     private let finished = Mutex(false)
 
     init(_ pg: OpaquePointer) {

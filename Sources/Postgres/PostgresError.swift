@@ -100,6 +100,8 @@ public enum SQLState {
     public static let queryCanceled = "57014"
     public static let syntaxError = "42601"
     public static let cannotConnectNow = "57P03"
+    /// Also "cached plan must not change result type": a prepared statement's result columns changed under it.
+    public static let featureNotSupported = "0A000"
     /// The server is ending the session (57P01 admin shutdown, 57P02 crash shutdown): the connection is gone.
     public static let serverGoingAway: Set<String> = ["57P01", "57P02"]
 

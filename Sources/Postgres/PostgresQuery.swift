@@ -10,6 +10,8 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
     public var sql: String
     public var parameters: [PostgresParameter]
     public var parameterTypes: [PostgresTypeOID]
+    /// Whether each connection prepares the statement once and reuses its plan (see `prepared()`).
+    public var isPrepared = false
 
     public init(unsafeSQL sql: String, parameters: [any PostgresEncodable] = []) {
         self.sql = sql
@@ -26,6 +28,18 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
         parameters = stringInterpolation.parameters
         parameterTypes = stringInterpolation.parameterTypes
     }
+
+    /// This statement, prepared by each connection the first time it runs it and reused after: parsed and
+    /// planned once per connection, not on every call. For hot statements whose text does not vary; the
+    /// values still travel as parameters. PostgreSQL replans it itself when a table it reads changes.
+    public func prepared() -> PostgresQuery {
+        var query = self
+        query.isPrepared = true
+        return query
+    }
+
+    /// `query.prepared()`, in a form that reads well around a statement literal.
+    public static func prepared(_ query: PostgresQuery) -> PostgresQuery { query.prepared() }
 
     /// The SQL text only: bound values are never printed, they may be secret.
     public var description: String { sql }

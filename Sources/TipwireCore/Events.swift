@@ -217,8 +217,12 @@ public enum TipwireJSON {
     }
 
     public static func encode(_ value: some Encodable) throws -> [UInt8] {
-        Array(try encoder().encode(value))
+        Array(try sharedEncoder.encode(value))
     }
+
+    /// One encoder for every `encode`: making one costs more than many small values take to encode.
+    /// Its options never change after this, and encoding with it from several threads is safe.
+    private static let sharedEncoder = encoder()
 }
 
 extension UUID {

@@ -239,16 +239,18 @@ public final class FindingStore: Sendable {
         let documentIDs = Array(Set(requests.flatMap(\.submission.documentIDs)))
         var queries = ReferenceData.queries
         queries.append(
-            """
-            SELECT d.id, d.newsroom_code, encode(d.sha256, 'hex'), b.size, d.media_type
-            FROM documents d JOIN document_blobs b ON b.sha256 = d.sha256 WHERE d.id = ANY(\(documentIDs)::uuid[])
-            """)
+            .prepared(
+                """
+                SELECT d.id, d.newsroom_code, encode(d.sha256, 'hex'), b.size, d.media_type
+                FROM documents d JOIN document_blobs b ON b.sha256 = d.sha256 WHERE d.id = ANY(\(documentIDs)::uuid[])
+                """))
         queries.append(
-            """
-            SELECT k.scope, k.key, k.request_sha256, k.status, k.response
-            FROM idempotency_keys k JOIN unnest(\(requests.map(\.idempotencyScope))::text[], \(requests.map(\.idempotencyKey))::text[]) AS r(scope, key)
-              ON k.scope = r.scope AND k.key = r.key
-            """)
+            .prepared(
+                """
+                SELECT k.scope, k.key, k.request_sha256, k.status, k.response
+                FROM idempotency_keys k JOIN unnest(\(requests.map(\.idempotencyScope))::text[], \(requests.map(\.idempotencyKey))::text[]) AS r(scope, key)
+                  ON k.scope = r.scope AND k.key = r.key
+                """))
         let results = try await connection.pipeline(queries)
         var loaded = Loaded(reference: try ReferenceData.intake(results[0..<ReferenceData.queries.count]), documents: [:], usedKeys: [:])
         for (id, newsroom, sha256, size, mediaType) in try results[queries.count - 2].decode((UUID, String, String, Int, String).self) {
@@ -308,27 +310,30 @@ public final class FindingStore: Sendable {
         _ = try await connection.pipeline(
             [
                 Inserts.sourceEnvelopes(writes.envelopes),
-                """
-                INSERT INTO findings (id, newsroom_code, article_url, title, published_at, summary, category_code, jurisdiction_code,
-                                      subject_agency_code, created_at, source_handle)
-                SELECT * FROM unnest(\(findings.map(\.id))::uuid[], \(findings.map(\.data.newsroom.rawValue))::text[],
-                    \(findings.map(\.data.articleURL))::text[], \(findings.map(\.data.title))::text[], \(findings.map(\.data.publishedAt))::timestamptz[],
-                    \(findings.map(\.data.summary))::text[], \(findings.map(\.data.category))::text[],
-                    \(findings.map(\.data.jurisdiction.rawValue))::text[], \(findings.map(\.data.subjectAgency?.rawValue))::text[],
-                    \(findings.map(\.data.receivedAt))::timestamptz[], \(findings.map(\.sourceHandle?.rawValue))::text[])
-                """,
-                """
-                INSERT INTO finding_documents (finding_id, document_id, position)
-                SELECT * FROM unnest(\(links.map(\.0))::uuid[], \(links.map(\.1))::uuid[], \(links.map(\.2))::int[])
-                """,
+                .prepared(
+                    """
+                    INSERT INTO findings (id, newsroom_code, article_url, title, published_at, summary, category_code, jurisdiction_code,
+                                          subject_agency_code, created_at, source_handle)
+                    SELECT * FROM unnest(\(findings.map(\.id))::uuid[], \(findings.map(\.data.newsroom.rawValue))::text[],
+                        \(findings.map(\.data.articleURL))::text[], \(findings.map(\.data.title))::text[], \(findings.map(\.data.publishedAt))::timestamptz[],
+                        \(findings.map(\.data.summary))::text[], \(findings.map(\.data.category))::text[],
+                        \(findings.map(\.data.jurisdiction.rawValue))::text[], \(findings.map(\.data.subjectAgency?.rawValue))::text[],
+                        \(findings.map(\.data.receivedAt))::timestamptz[], \(findings.map(\.sourceHandle?.rawValue))::text[])
+                    """),
+                .prepared(
+                    """
+                    INSERT INTO finding_documents (finding_id, document_id, position)
+                    SELECT * FROM unnest(\(links.map(\.0))::uuid[], \(links.map(\.1))::uuid[], \(links.map(\.2))::int[])
+                    """),
                 Inserts.tasks(writes.tasks),
                 Inserts.taskEvents(writes.events),
-                """
-                INSERT INTO idempotency_keys (scope, key, request_sha256, status, response)
-                SELECT scope, key, hash, 201, body
-                FROM unnest(\(keyRows.map(\.scope))::text[], \(keyRows.map(\.key))::text[], \(keyRows.map(\.hash))::bytea[], \(keyRows.map { String(decoding: $0.body, as: UTF8.self) })::text[])
-                     AS r(scope, key, hash, body)
-                """,
+                .prepared(
+                    """
+                    INSERT INTO idempotency_keys (scope, key, request_sha256, status, response)
+                    SELECT scope, key, hash, 201, body
+                    FROM unnest(\(keyRows.map(\.scope))::text[], \(keyRows.map(\.key))::text[], \(keyRows.map(\.hash))::bytea[], \(keyRows.map { String(decoding: $0.body, as: UTF8.self) })::text[])
+                         AS r(scope, key, hash, body)
+                    """),
             ] + Inserts.outbox(writes.outbox))
     }
 }

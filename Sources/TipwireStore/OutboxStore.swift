@@ -51,10 +51,11 @@ public struct OutboxStore: Sendable {
 
     /// `pending`'s statement (run by `tipwire-bench ingest`'s drain baseline too).
     public static func pendingStatement(limit: Int, excluding: [Int64] = []) -> PostgresQuery {
-        """
-        SELECT id, ce_id, ce_type, ce_subject, ce_time, topic, message_key, payload, delivers_task_id
-        FROM outbox WHERE id NOT IN (SELECT unnest(\(excluding)::bigint[])) ORDER BY id LIMIT \(limit)
-        """
+        .prepared(
+            """
+            SELECT id, ce_id, ce_type, ce_subject, ce_time, topic, message_key, payload, delivers_task_id
+            FROM outbox WHERE id NOT IN (SELECT unnest(\(excluding)::bigint[])) ORDER BY id LIMIT \(limit)
+            """)
     }
 
     /// Records deliveries (see `recordStatements`): the Kafka positions travel as three arrays.
@@ -79,7 +80,7 @@ public struct OutboxStore: Sendable {
     }
 
     /// What `acknowledgeClocks` reads, in one round trip: the policies, the calendar, the categories.
-    public static let clockRulesStatements: [PostgresQuery] = DeadlineRules.statements + ["SELECT code FROM categories"]
+    public static let clockRulesStatements: [PostgresQuery] = (DeadlineRules.statements + ["SELECT code FROM categories"]).map { $0.prepared() }
 
     /// One category's acknowledge clock for tasks delivered now, and when its first rung falls due.
     public struct AcknowledgeClock: Sendable {
@@ -135,7 +136,7 @@ public struct OutboxStore: Sendable {
             FROM sent WHERE delivers_task_id IS NOT NULL
             ON CONFLICT (task_id) WHERE kind = 'delivered' DO NOTHING
             """
-        return clocks.isEmpty ? [record] : [record, DeadlineStore.wakeEngine]
+        return clocks.isEmpty ? [record.prepared()] : [record.prepared(), DeadlineStore.wakeEngine]
     }
 
     /// Rows not yet sent (for health and metrics).

@@ -5,13 +5,14 @@ import TipwireCore
 /// newsrooms' current source keys.
 /// Loaded inside the transaction that uses them, so a commit never routes by stale rules.
 enum ReferenceData {
-    static let queries: [PostgresQuery] = [
-        "SELECT code FROM categories",
-        "SELECT code, parent_code FROM jurisdictions",
-        "SELECT code, parent_code, is_coordinator FROM agencies",
-        "SELECT category_code, jurisdiction_code, target, agency_code FROM routing_rules ORDER BY id",
-        "SELECT newsroom_code, key_id FROM source_keys WHERE retired_at IS NULL",
-    ]
+    static let queries: [PostgresQuery] =
+        ([
+            "SELECT code FROM categories",
+            "SELECT code, parent_code FROM jurisdictions",
+            "SELECT code, parent_code, is_coordinator FROM agencies",
+            "SELECT category_code, jurisdiction_code, target, agency_code FROM routing_rules ORDER BY id",
+            "SELECT newsroom_code, key_id FROM source_keys WHERE retired_at IS NULL",
+        ] as [PostgresQuery]).map { $0.prepared() }
 
     /// What intake needs, from the rows of `queries`.
     static func intake(_ results: ArraySlice<PostgresRows>) throws -> IntakeReference {

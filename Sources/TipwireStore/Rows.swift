@@ -32,30 +32,33 @@ struct TaskEventRow: Sendable {
 enum Inserts {
     /// Sealed envelopes under their handles (migration 0012): the one way one enters the database.
     static func sourceEnvelopes(_ rows: [(handle: SourceHandle, envelope: SourceEnvelope)]) -> PostgresQuery {
-        """
-        INSERT INTO source_envelopes (handle, newsroom_code, key_id, enc, ciphertext)
-        SELECT * FROM unnest(\(rows.map(\.handle.rawValue))::text[], \(rows.map(\.envelope.newsroom.rawValue))::text[],
-            \(rows.map(\.envelope.keyID.rawValue))::text[], \(rows.map(\.envelope.encapsulatedKey))::bytea[], \(rows.map(\.envelope.ciphertext))::bytea[])
-        """
+        .prepared(
+            """
+            INSERT INTO source_envelopes (handle, newsroom_code, key_id, enc, ciphertext)
+            SELECT * FROM unnest(\(rows.map(\.handle.rawValue))::text[], \(rows.map(\.envelope.newsroom.rawValue))::text[],
+                \(rows.map(\.envelope.keyID.rawValue))::text[], \(rows.map(\.envelope.encapsulatedKey))::bytea[], \(rows.map(\.envelope.ciphertext))::bytea[])
+            """)
     }
 
     static func tasks(_ rows: [TaskRow]) -> PostgresQuery {
-        """
-        INSERT INTO tasks (id, finding_id, agency_code, state, routed_by, previous_task_id, assigned_at, deliver_by, updated_at)
-        SELECT id, finding_id, agency, 'assigned', routed_by, previous_task_id, assigned_at, deliver_by, assigned_at
-        FROM unnest(\(rows.map(\.id))::uuid[], \(rows.map(\.findingID))::uuid[], \(rows.map(\.agency.rawValue))::text[],
-                    \(rows.map(\.routedBy.rawValue))::text[], \(rows.map(\.previousTaskID))::uuid[], \(rows.map(\.assignedAt))::timestamptz[],
-                    \(rows.map(\.deliverBy))::timestamptz[])
-             AS r(id, finding_id, agency, routed_by, previous_task_id, assigned_at, deliver_by)
-        """
+        .prepared(
+            """
+            INSERT INTO tasks (id, finding_id, agency_code, state, routed_by, previous_task_id, assigned_at, deliver_by, updated_at)
+            SELECT id, finding_id, agency, 'assigned', routed_by, previous_task_id, assigned_at, deliver_by, assigned_at
+            FROM unnest(\(rows.map(\.id))::uuid[], \(rows.map(\.findingID))::uuid[], \(rows.map(\.agency.rawValue))::text[],
+                        \(rows.map(\.routedBy.rawValue))::text[], \(rows.map(\.previousTaskID))::uuid[], \(rows.map(\.assignedAt))::timestamptz[],
+                        \(rows.map(\.deliverBy))::timestamptz[])
+                 AS r(id, finding_id, agency, routed_by, previous_task_id, assigned_at, deliver_by)
+            """)
     }
 
     static func taskEvents(_ rows: [TaskEventRow]) -> PostgresQuery {
-        """
-        INSERT INTO task_events (task_id, kind, actor, at, detail)
-        SELECT * FROM unnest(\(rows.map(\.taskID))::uuid[], \(rows.map(\.kind))::text[], \(rows.map(\.actor))::text[],
-                             \(rows.map(\.at))::timestamptz[], \(rows.map(\.detail))::jsonb[])
-        """
+        .prepared(
+            """
+            INSERT INTO task_events (task_id, kind, actor, at, detail)
+            SELECT * FROM unnest(\(rows.map(\.taskID))::uuid[], \(rows.map(\.kind))::text[], \(rows.map(\.actor))::text[],
+                                 \(rows.map(\.at))::timestamptz[], \(rows.map(\.detail))::jsonb[])
+            """)
     }
 
     /// The statements that put `events` in the outbox and wake the relay (PostgreSQL delivers the NOTIFY at
@@ -65,15 +68,16 @@ enum Inserts {
     }
 
     private static func outboxRows(_ events: [OutboundEvent]) -> PostgresQuery {
-        """
-        INSERT INTO outbox (ce_id, ce_type, ce_subject, ce_time, topic, message_key, payload, delivers_task_id)
-        SELECT * FROM unnest(\(events.map(\.id))::uuid[], \(events.map(\.type))::text[], \(events.map(\.subject))::text[],
-                             \(events.map(\.time))::timestamptz[], \(events.map(\.topic))::text[], \(events.map(\.key))::text[],
-                             \(events.map { String(decoding: $0.data, as: UTF8.self) })::text[], \(events.map(\.deliversTask))::uuid[])
-        """
+        .prepared(
+            """
+            INSERT INTO outbox (ce_id, ce_type, ce_subject, ce_time, topic, message_key, payload, delivers_task_id)
+            SELECT * FROM unnest(\(events.map(\.id))::uuid[], \(events.map(\.type))::text[], \(events.map(\.subject))::text[],
+                                 \(events.map(\.time))::timestamptz[], \(events.map(\.topic))::text[], \(events.map(\.key))::text[],
+                                 \(events.map { String(decoding: $0.data, as: UTF8.self) })::text[], \(events.map(\.deliversTask))::uuid[])
+            """)
     }
 
-    private static let wakeRelay: PostgresQuery = "SELECT pg_notify('tipwire_outbox', '')"
+    private static let wakeRelay: PostgresQuery = .prepared("SELECT pg_notify('tipwire_outbox', '')")
 }
 
 extension OutboundEvent {

@@ -170,10 +170,11 @@ public struct TokenStore: Sendable {
     /// per token and process (`usage`), so busy clients do not turn every request into a write.
     public func authenticate(_ token: BearerToken) async throws -> Authentication {
         let rows = try await client.query(
-            """
-            SELECT id, role, newsroom_code, agency_code, holder, expires_at, expires_at <= now()
-            FROM api_tokens WHERE token_sha256 = \(token.sha256) AND revoked_at IS NULL
-            """)
+            .prepared(
+                """
+                SELECT id, role, newsroom_code, agency_code, holder, expires_at, expires_at <= now()
+                FROM api_tokens WHERE token_sha256 = \(token.sha256) AND revoked_at IS NULL
+                """))
         guard let row = rows.firstRow else { return .unknown }
         let (id, role, newsroom, agency, holder, expiresAt, expired) = try row.decode((UUID, String, String?, String?, String, Date, Bool).self)
         if expired { return .expired(at: expiresAt) }
