@@ -193,16 +193,6 @@ public struct FindingReceivedData: Codable, Sendable, Hashable {
 
 /// JSON as tipwire writes it everywhere: RFC 3339 dates with milliseconds, lower-case UUIDs, sorted keys.
 public enum TipwireJSON {
-    public static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(formatTimestamp(date))
-        }
-        return encoder
-    }
-
     public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
@@ -216,13 +206,10 @@ public enum TipwireJSON {
         return decoder
     }
 
+    /// `value` as compact JSON with sorted keys (see `SortedJSONEncoder`).
     public static func encode(_ value: some Encodable) throws -> [UInt8] {
-        Array(try sharedEncoder.encode(value))
+        try SortedJSONEncoder.encode(value)
     }
-
-    /// One encoder for every `encode`: making one costs more than many small values take to encode.
-    /// Its options never change after this, and encoding with it from several threads is safe.
-    private static let sharedEncoder = encoder()
 }
 
 extension UUID {
