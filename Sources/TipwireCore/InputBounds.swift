@@ -46,6 +46,12 @@ public enum TextRules {
         text.unicodeScalars.count
     }
 
+    /// Whether `scalar` is a control character (general category Cc): U+0000–U+001F and U+007F–U+009F, a set
+    /// Unicode's stability policy fixes. Compared directly: the property lookup was a tenth of parsing a finding.
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+    }
+
     /// Why `text` breaks the rules for a field of `length` characters, or nil. Control characters
     /// (NUL included, which PostgreSQL cannot store) are refused; `multiline` allows newlines and tabs.
     public static func problem(_ text: String, length range: ClosedRange<Int>, multiline: Bool, blankAllowed: Bool = true) -> String? {
@@ -57,7 +63,7 @@ public enum TextRules {
             return "must be at most \(range.upperBound) characters (Unicode code points; got \(count))"
         }
         let forbidden = text.unicodeScalars.contains { scalar in
-            scalar.properties.generalCategory == .control && !(multiline && (scalar == "\n" || scalar == "\r" || scalar == "\t"))
+            isControl(scalar) && !(multiline && (scalar == "\n" || scalar == "\r" || scalar == "\t"))
         }
         if forbidden {
             return multiline ? "must not contain control characters other than newlines and tabs" : "must not contain control characters"

@@ -23,6 +23,48 @@ struct PrimitivesTests {
         #expect(BearerToken(text) == nil)
     }
 
+    @Test func base64URLDecodesAsFoundationDecodesItsStandardForm() {
+        // The oracle: Foundation's decoder on the standard alphabet, padded (with decode's rule that padding
+        // is refused when nothing shows the text to be base64url rather than base64).
+        func foundation(_ text: String) -> [UInt8]? {
+            guard text.utf8.allSatisfy({ $0 < 128 }) else { return nil }
+            var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            if !base64.contains("+"), !base64.contains("/"), base64.contains("=") { return nil }
+            base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
+            return Data(base64Encoded: base64).map(Array.init)
+        }
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/é ")
+        var disagreements: [String] = []
+        var texts = [""]
+        for _ in 1...3 {  // every text of one to three characters
+            texts = texts.flatMap { prefix in alphabet.map { prefix + String($0) } }
+            for text in texts where Base64URL.decode(text) != foundation(text) { disagreements.append(text) }
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let bytes = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let encoded = Base64URL.encode(bytes)
+            if Base64URL.decode(encoded) != bytes { disagreements.append(encoded) }
+            var text = String((0..<Int.random(in: 4...60, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            if Bool.random(using: &generator) { text = encoded + text.prefix(2) }
+            if Base64URL.decode(text) != foundation(text) { disagreements.append(text) }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(10))")
+    }
+
+    @Test func controlCharactersAreRefusedExactlyWhereUnicodeSaysCcOverEveryScalar() {
+        var disagreements: [UInt32] = []
+        for value in UInt32(0)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let refused = TextRules.problem(String(scalar), length: 1...10, multiline: false) != nil
+            if refused != (scalar.properties.generalCategory == .control) { disagreements.append(value) }
+        }
+        #expect(disagreements.isEmpty)
+        #expect(TextRules.problem("dòng 1\n\tdòng 2\r\n", length: 1...40, multiline: true) == nil)
+        #expect(TextRules.problem("dòng 1\n", length: 1...40, multiline: false) != nil)
+        #expect(TextRules.problem("a\u{85}b", length: 1...40, multiline: true) != nil)
+    }
+
     @Test(
         arguments: [
             (Array("%PDF-1.7\n".utf8), nil, "application/pdf"),
