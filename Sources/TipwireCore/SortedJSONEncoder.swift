@@ -46,9 +46,10 @@ enum SortedJSONEncoder {
         var elements: [Node] = []
     }
 
-    fileprivate static func node<T: Encodable>(_ value: T, at codingPath: [any CodingKey]) throws -> Node {
+    /// `codingPath` is only built for values that encode themselves: most are strings and dates.
+    fileprivate static func node<T: Encodable>(_ value: T, at codingPath: @autoclosure () -> [any CodingKey]) throws -> Node {
         if let node = special(value) { return node }
-        let encoder = TreeEncoder(codingPath: codingPath)
+        let encoder = TreeEncoder(codingPath: codingPath())
         try value.encode(to: encoder)
         return encoder.result
     }

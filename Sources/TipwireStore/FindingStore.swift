@@ -84,7 +84,7 @@ public final class FindingStore: Sendable {
     private let queue = Mutex(Queue())
 
     public init(
-        client: PostgresClient, links: DocumentLinks, maxBatch: Int = 64, maxConcurrentCommits: Int = 3,
+        client: PostgresClient, links: DocumentLinks, maxBatch: Int = 64, maxConcurrentCommits: Int = 2,
         logger: Logger = Logger(label: "tipwire.findings")
     ) {
         self.client = client
@@ -241,26 +241,33 @@ public final class FindingStore: Sendable {
         queries.append(
             .prepared(
                 """
-                SELECT d.id, d.newsroom_code, encode(d.sha256, 'hex'), b.size, d.media_type
-                FROM documents d JOIN document_blobs b ON b.sha256 = d.sha256 WHERE d.id = ANY(\(documentIDs)::uuid[])
-                """))
-        queries.append(
-            .prepared(
-                """
                 SELECT k.scope, k.key, k.request_sha256, k.status, k.response
                 FROM idempotency_keys k JOIN unnest(\(requests.map(\.idempotencyScope))::text[], \(requests.map(\.idempotencyKey))::text[]) AS r(scope, key)
                   ON k.scope = r.scope AND k.key = r.key
                 """))
+        // Only when some finding names documents: the statement is planned afresh each time (its plan
+        // depends on how many ids there are), and a batch without documents needs none.
+        if !documentIDs.isEmpty {
+            queries.append(
+                .prepared(
+                    """
+                    SELECT d.id, d.newsroom_code, encode(d.sha256, 'hex'), b.size, d.media_type
+                    FROM documents d JOIN document_blobs b ON b.sha256 = d.sha256 WHERE d.id = ANY(\(documentIDs)::uuid[])
+                    """))
+        }
         let results = try await connection.pipeline(queries)
-        var loaded = Loaded(reference: try ReferenceData.intake(results[0..<ReferenceData.queries.count]), documents: [:], usedKeys: [:])
-        for (id, newsroom, sha256, size, mediaType) in try results[queries.count - 2].decode((UUID, String, String, Int, String).self) {
+        let keysResult = ReferenceData.queries.count
+        var loaded = Loaded(reference: try ReferenceData.intake(results[0..<keysResult]), documents: [:], usedKeys: [:])
+        for (scope, key, hash, status, body) in try results[keysResult].decode((String, String, [UInt8], Int, String).self) {
+            loaded.usedKeys[scope + "\u{0}" + key] = (hash, status, Array(body.utf8))
+        }
+        for (id, newsroom, sha256, size, mediaType) in try results.dropFirst(keysResult + 1).first?.decode((UUID, String, String, Int, String).self)
+            ?? []
+        {
             loaded.documents[id] = (
                 newsroom: try code(newsroom),
                 check: DocumentClaimCheck(id: id, sha256: sha256, size: size, mediaType: mediaType, url: links.url(of: id.lowercased))
             )
-        }
-        for (scope, key, hash, status, body) in try results[queries.count - 1].decode((String, String, [UInt8], Int, String).self) {
-            loaded.usedKeys[scope + "\u{0}" + key] = (hash, status, Array(body.utf8))
         }
         return loaded
     }
@@ -307,33 +314,38 @@ public final class FindingStore: Sendable {
         let links = findings.flatMap { finding in
             finding.documentIDs.enumerated().map { (finding.id, $0.element, $0.offset) }
         }
-        _ = try await connection.pipeline(
-            [
-                Inserts.sourceEnvelopes(writes.envelopes),
-                .prepared(
-                    """
-                    INSERT INTO findings (id, newsroom_code, article_url, title, published_at, summary, category_code, jurisdiction_code,
-                                          subject_agency_code, created_at, source_handle)
-                    SELECT * FROM unnest(\(findings.map(\.id))::uuid[], \(findings.map(\.data.newsroom.rawValue))::text[],
-                        \(findings.map(\.data.articleURL))::text[], \(findings.map(\.data.title))::text[], \(findings.map(\.data.publishedAt))::timestamptz[],
-                        \(findings.map(\.data.summary))::text[], \(findings.map(\.data.category))::text[],
-                        \(findings.map(\.data.jurisdiction.rawValue))::text[], \(findings.map(\.data.subjectAgency?.rawValue))::text[],
-                        \(findings.map(\.data.receivedAt))::timestamptz[], \(findings.map(\.sourceHandle?.rawValue))::text[])
-                    """),
+        // Statements with no rows to write are left out: even empty, each costs the server a plan and a run.
+        var statements: [PostgresQuery] = writes.envelopes.isEmpty ? [] : [Inserts.sourceEnvelopes(writes.envelopes)]
+        statements.append(
+            .prepared(
+                """
+                INSERT INTO findings (id, newsroom_code, article_url, title, published_at, summary, category_code, jurisdiction_code,
+                                      subject_agency_code, created_at, source_handle)
+                SELECT * FROM unnest(\(findings.map(\.id))::uuid[], \(findings.map(\.data.newsroom.rawValue))::text[],
+                    \(findings.map(\.data.articleURL))::text[], \(findings.map(\.data.title))::text[], \(findings.map(\.data.publishedAt))::timestamptz[],
+                    \(findings.map(\.data.summary))::text[], \(findings.map(\.data.category))::text[],
+                    \(findings.map(\.data.jurisdiction.rawValue))::text[], \(findings.map(\.data.subjectAgency?.rawValue))::text[],
+                    \(findings.map(\.data.receivedAt))::timestamptz[], \(findings.map(\.sourceHandle?.rawValue))::text[])
+                """))
+        if !links.isEmpty {
+            statements.append(
                 .prepared(
                     """
                     INSERT INTO finding_documents (finding_id, document_id, position)
                     SELECT * FROM unnest(\(links.map(\.0))::uuid[], \(links.map(\.1))::uuid[], \(links.map(\.2))::int[])
-                    """),
-                Inserts.tasks(writes.tasks),
-                Inserts.taskEvents(writes.events),
-                .prepared(
-                    """
-                    INSERT INTO idempotency_keys (scope, key, request_sha256, status, response)
-                    SELECT scope, key, hash, 201, body
-                    FROM unnest(\(keyRows.map(\.scope))::text[], \(keyRows.map(\.key))::text[], \(keyRows.map(\.hash))::bytea[], \(keyRows.map { String(decoding: $0.body, as: UTF8.self) })::text[])
-                         AS r(scope, key, hash, body)
-                    """),
-            ] + Inserts.outbox(writes.outbox))
+                    """))
+        }
+        statements += [
+            Inserts.tasks(writes.tasks),
+            Inserts.taskEvents(writes.events),
+            .prepared(
+                """
+                INSERT INTO idempotency_keys (scope, key, request_sha256, status, response)
+                SELECT scope, key, hash, 201, body
+                FROM unnest(\(keyRows.map(\.scope))::text[], \(keyRows.map(\.key))::text[], \(keyRows.map(\.hash))::bytea[], \(keyRows.map { String(decoding: $0.body, as: UTF8.self) })::text[])
+                     AS r(scope, key, hash, body)
+                """),
+        ]
+        _ = try await connection.pipeline(statements + Inserts.outbox(writes.outbox))
     }
 }

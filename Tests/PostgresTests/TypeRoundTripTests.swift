@@ -107,6 +107,12 @@ struct TypeRoundTripTests {
             #expect(try await roundTrip([Int](), as: "int8[]", on: client) == [])
             let awkward = ["plain", "with space", "comma,inside", "quote\"d", "back\\slash", "{braces}", "NULL", "", "Hà Nội"]
             #expect(try await roundTrip(awkward, as: "text[]", on: client) == awkward)
+            // Quotes and backslashes inside grapheme clusters (after a prepended mark, before a combining one,
+            // beside a joiner), compared byte for byte: Swift's == would take canonically equal text as equal.
+            let clustered = [
+                "\u{600}\"x", "\"\u{301}", "\\\u{301}\\", "👩\u{200D}\"💻", #"{"title":"Sai \"phạm\"","path":"a\\b"}"#, "\"", "\\",
+            ]
+            #expect(try await roundTrip(clustered, as: "text[]", on: client).map { Array($0.utf8) } == clustered.map { Array($0.utf8) })
             #expect(try await roundTrip([true, false], as: "bool[]", on: client) == [true, false])
             #expect(try await roundTrip([1.5, -2.25], as: "float8[]", on: client) == [1.5, -2.25])
             let ids = [UUID(), UUID()]
