@@ -69,8 +69,13 @@ public struct LoggingOptions: ParsableArguments, Sendable {
         guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("unknown log level '\(levelText)'") }
         let format = formatFlag ?? Environment.value("TIPWIRE_LOG_FORMAT") ?? (isatty(STDERR_FILENO) == 1 ? "text" : "json")
         guard format == "json" || format == "text" else { throw ValidationError("log format must be json or text, not '\(format)'") }
+        Self.bootstrap(level: level, json: format == "json")
+    }
+
+    /// Every logger of the process writes at `level` and up, as JSON lines or as text. Once per process.
+    public static func bootstrap(level: Logger.Level, json: Bool) {
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = format == "json" ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }

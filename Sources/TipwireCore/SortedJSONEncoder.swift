@@ -38,8 +38,10 @@ enum SortedJSONEncoder {
         case deferred(TreeEncoder)
     }
 
+    /// An object's members in the order they were encoded: sorted only when written, which costs less
+    /// than hashing every key into a dictionary. A key encoded twice keeps its last value, as in `JSONEncoder`.
     fileprivate final class ObjectBox {
-        var members: [String: Node] = [:]
+        var members: [(key: String, node: Node)] = []
     }
 
     fileprivate final class ArrayBox {
@@ -83,12 +85,20 @@ extension SortedJSONEncoder.Node {
         case .literal(let text): text.withUTF8Buffer { out.append(contentsOf: $0) }
         case .object(let box):
             out.append(UInt8(ascii: "{"))
-            let members = box.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            for (index, member) in members.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
+            // By key, then by when it was encoded: of a key's entries the last is written.
+            let order = box.members.indices.sorted { left, right in
+                let comparison = Self.compareBytes(box.members[left].key, box.members[right].key)
+                return comparison != 0 ? comparison < 0 : left < right
+            }
+            var first = true
+            for (position, index) in order.enumerated() {
+                let member = box.members[index]
+                if position + 1 < order.count, Self.compareBytes(box.members[order[position + 1]].key, member.key) == 0 { continue }
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
                 Self.writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                member.value.write(into: &out)
+                member.node.write(into: &out)
             }
             out.append(UInt8(ascii: "}"))
         case .array(let box):
@@ -103,6 +113,22 @@ extension SortedJSONEncoder.Node {
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// The order of two strings' UTF-8 bytes: negative, zero or positive.
+    private static func compareBytes(_ left: String, _ right: String) -> Int {
+        var left = left
+        var right = right
+        return left.withUTF8 { leftBytes in
+            right.withUTF8 { rightBytes in
+                let common = min(leftBytes.count, rightBytes.count)
+                if common > 0, let leftBase = leftBytes.baseAddress, let rightBase = rightBytes.baseAddress {
+                    let comparison = memcmp(leftBase, rightBase, common)
+                    if comparison != 0 { return Int(comparison) }
+                }
+                return leftBytes.count - rightBytes.count
+            }
+        }
+    }
 
     private static func writeString(_ string: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
@@ -189,7 +215,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol, N
     let box: SortedJSONEncoder.ObjectBox
     let codingPath: [any CodingKey]
 
-    private func put(_ node: SortedJSONEncoder.Node, _ key: Key) { box.members[key.stringValue] = node }
+    private func put(_ node: SortedJSONEncoder.Node, _ key: Key) { box.members.append((key.stringValue, node)) }
 
     mutating func encodeNil(forKey key: Key) throws { put(.literal("null"), key) }
     mutating func encode(_ value: Bool, forKey key: Key) throws { put(node(value), key) }
@@ -227,7 +253,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol, N
 
     private func superEncoder(named name: String) -> any Encoder {
         let encoder = TreeEncoder(codingPath: codingPath + [IndexKey(stringValue: name)])
-        box.members[name] = .deferred(encoder)
+        box.members.append((name, .deferred(encoder)))
         return encoder
     }
 }

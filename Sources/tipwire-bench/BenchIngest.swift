@@ -86,6 +86,9 @@ struct BenchIngest: AsyncParsableCommand {
     static let schema = "tipwire_bench_ingest"
 
     func run() async throws {
+        // The log handler `tipwire serve` runs with, so the API's per-request logging costs what it costs there
+        // (swift-log's default handler formats all metadata again each time a request adds some).
+        LoggingOptions.bootstrap(level: .error, json: true)
         var quiet = Logger(label: "tipwire.bench")
         quiet.logLevel = .error
         var relayLogger = Logger(label: "tipwire.bench.relay")

@@ -136,6 +136,8 @@ private struct Containers: Encodable {
         let superEncoder = container.superEncoder()
         var superContainer = superEncoder.singleValueContainer()
         try superContainer.encode("super")
+        try container.encode("first", forKey: .f)
+        try container.encode("last", forKey: .f)
         let keyedSuper = container.superEncoder(forKey: .e)
         var keyedSuperContainer = keyedSuper.container(keyedBy: Keys.self)
         try keyedSuperContainer.encode(Int64(-3), forKey: .a)
