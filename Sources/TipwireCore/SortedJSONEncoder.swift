@@ -2,7 +2,7 @@ import Foundation
 
 /// Writes an `Encodable` value as compact JSON with sorted keys: byte for byte what Foundation's
 /// `JSONEncoder` writes with `[.sortedKeys, .withoutEscapingSlashes]` and dates as `formatTimestamp`,
-/// in about a third of its time. Every event, stored answer and API response is encoded here, several per
+/// in about half its time. Every event, stored answer and API response is encoded here, several per
 /// finding, and Foundation's encoder was a sixth of the server's time at saturation (docs/adr/0002).
 ///
 /// Keys sort by their UTF-8 bytes; strings escape `"`, `\` and the C0 controls (`\b \t \n \f \r`, the
