@@ -8,23 +8,18 @@ import Synchronization
 func sendAndCollect(
     _ pg: OpaquePointer, _ query: PostgresQuery, _ statements: PreparedStatements, _ cancellation: QueryCancellation
 ) throws -> ResultHandle? {
-    let use = statements.use(query)
+    var use = statements.use(query)
     if case .prepare(let name, _) = use {
+        // Outside pipeline mode the preparation must be answered before the statement can be sent.
         do {
             try prepareBlocking(pg, query, name: name)
         } catch {
             statements.settle(use, prepared: false)
             throw error
         }
+        use = .prepared(name: name)
     }
-    let sent = withParameters(query) { count, types, values, lengths, formats in
-        if let name = use.name {
-            PQsendQueryPrepared(pg, name, count, values, lengths, formats, 0)
-        } else {
-            PQsendQueryParams(pg, query.sql, count, types, values, lengths, formats, 0)
-        }
-    }
-    guard sent == 1 else { throw connectionError(pg, sql: query.sql) }
+    guard send(pg, query, use) == 1 else { throw connectionError(pg, sql: query.sql) }
     cancellation.statementSent()
     var firstError: PostgresError?
     let last = collectResults(pg, sql: query.sql, firstError: &firstError) { status in
@@ -74,7 +69,7 @@ func runPipeline(
     for query in queries {
         let use = statements.use(query)
         uses.append(use)
-        if sendPipelined(pg, query, use) != 1 {
+        if send(pg, query, use) != 1 {
             sendError = connectionError(pg, sql: query.sql)
             break
         }

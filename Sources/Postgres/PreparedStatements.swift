@@ -21,13 +21,6 @@ final class PreparedStatements: @unchecked Sendable {
         case prepared(name: String)
         /// Prepared now under this name, then run.
         case prepare(name: String, key: Key)
-
-        var name: String? {
-            switch self {
-            case .unnamed: nil
-            case .prepared(let name), .prepare(let name, _): name
-            }
-        }
     }
 
     /// Beyond this many statements on one connection the rest go unnamed: a bound on the server's memory,
@@ -62,8 +55,9 @@ func prepareBlocking(_ pg: OpaquePointer, _ query: PostgresQuery, name: String) 
     guard PQresultStatus(result) == PGRES_COMMAND_OK else { throw serverError(result, pg: pg, sql: query.sql) }
 }
 
-/// Queues `query` as `use` says (in pipeline mode a preparation and its first run go out together); 1 when libpq took it.
-func sendPipelined(_ pg: OpaquePointer, _ query: PostgresQuery, _ use: PreparedStatements.Use) -> Int32 {
+/// Sends `query` as `use` says; 1 when libpq took it. A `.prepare` sends the preparation and the first run
+/// together, which only pipeline mode allows.
+func send(_ pg: OpaquePointer, _ query: PostgresQuery, _ use: PreparedStatements.Use) -> Int32 {
     withParameters(query) { count, types, values, lengths, formats in
         switch use {
         case .unnamed:

@@ -10,13 +10,7 @@ import Foundation
 /// `URL`, `Data` and `Decimal` are written as `JSONEncoder` writes them. NaN and infinities throw.
 enum SortedJSONEncoder {
     static func encode(_ value: some Encodable) throws -> [UInt8] {
-        var root = special(value)
-        if root == nil {
-            let encoder = TreeEncoder(codingPath: [])
-            try value.encode(to: encoder)
-            root = encoder.encoded
-        }
-        guard let root else {
+        guard let root = try encodedNode(value, at: []) else {
             throw EncodingError.invalidValue(
                 value, EncodingError.Context(codingPath: [], debugDescription: "Top-level \(type(of: value)) did not encode any values."))
         }
@@ -48,12 +42,21 @@ enum SortedJSONEncoder {
         var elements: [Node] = []
     }
 
-    /// `codingPath` is only built for values that encode themselves: most are strings and dates.
+    /// A value inside a container (see `inContainer`).
     fileprivate static func node<T: Encodable>(_ value: T, at codingPath: @autoclosure () -> [any CodingKey]) throws -> Node {
+        inContainer(try encodedNode(value, at: codingPath()))
+    }
+
+    /// Inside a container, a value that encoded nothing is an empty object, as with `JSONEncoder`.
+    fileprivate static func inContainer(_ encoded: Node?) -> Node { encoded ?? .object(ObjectBox()) }
+
+    /// What `value` encodes to, nil if nothing. `codingPath` is only built for values that encode
+    /// themselves: most are strings and dates.
+    private static func encodedNode<T: Encodable>(_ value: T, at codingPath: @autoclosure () -> [any CodingKey]) throws -> Node? {
         if let node = special(value) { return node }
         let encoder = TreeEncoder(codingPath: codingPath())
         try value.encode(to: encoder)
-        return encoder.result
+        return encoder.encoded
     }
 
     /// The types JSONEncoder writes its own way, recognised by exact type as it does.
@@ -108,7 +111,7 @@ extension SortedJSONEncoder.Node {
                 element.write(into: &out)
             }
             out.append(UInt8(ascii: "]"))
-        case .deferred(let encoder): encoder.result.write(into: &out)
+        case .deferred(let encoder): SortedJSONEncoder.inContainer(encoder.encoded).write(into: &out)
         }
     }
 
@@ -162,41 +165,36 @@ extension SortedJSONEncoder.Node {
 private final class TreeEncoder: Encoder {
     let codingPath: [any CodingKey]
     var userInfo: [CodingUserInfoKey: Any] { [:] }
-    private var value: SortedJSONEncoder.Node?
+    /// What was encoded, if anything.
+    private(set) var encoded: SortedJSONEncoder.Node?
 
     init(codingPath: [any CodingKey]) { self.codingPath = codingPath }
 
-    /// What was encoded, if anything.
-    var encoded: SortedJSONEncoder.Node? { value }
-
-    /// What was encoded; within a container, a value that encoded nothing is an empty object, as with `JSONEncoder`.
-    var result: SortedJSONEncoder.Node { value ?? .object(SortedJSONEncoder.ObjectBox()) }
-
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         let box: SortedJSONEncoder.ObjectBox
-        if case .object(let existing) = value {
+        if case .object(let existing) = encoded {
             box = existing
         } else {
             box = SortedJSONEncoder.ObjectBox()
-            value = .object(box)
+            encoded = .object(box)
         }
         return KeyedEncodingContainer(KeyedContainer<Key>(box: box, codingPath: codingPath))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
         let box: SortedJSONEncoder.ArrayBox
-        if case .array(let existing) = value {
+        if case .array(let existing) = encoded {
             box = existing
         } else {
             box = SortedJSONEncoder.ArrayBox()
-            value = .array(box)
+            encoded = .array(box)
         }
         return UnkeyedContainer(box: box, codingPath: codingPath)
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer { SingleValueContainer(encoder: self) }
 
-    fileprivate func set(_ node: SortedJSONEncoder.Node) { value = node }
+    fileprivate func set(_ node: SortedJSONEncoder.Node) { encoded = node }
 }
 
 /// Turns each primitive into its node; shared by the three containers.
