@@ -51,37 +51,20 @@ public enum FindingStoreError: Error, CustomStringConvertible {
 
 /// Findings: ingest with group commit, reading, listing and reassignment.
 ///
-/// Concurrent submissions are gathered into shared transactions: while one commit is
-/// in flight, newly arriving findings queue up and go together in the next one. Each
-/// finding's rows (finding, tasks, `assigned` events, outbox rows, idempotency record)
-/// are still all-or-nothing: a batch that fails is retried one finding at a time.
+/// Concurrent submissions are gathered into shared transactions (`SharedBatches`): while
+/// the commits in flight run, newly arriving findings queue up and go together in the next
+/// one. Each finding's rows (finding, tasks, `assigned` events, outbox rows, idempotency
+/// record) are still all-or-nothing: a batch that fails is retried one finding at a time.
 ///
-/// Under overload a finding sheds rather than queues: with `PostgresClient.admissionBound` set (the API
-/// sets it per request), one still waiting for a commit when the bound passes leaves the queue and fails
-/// with `.admissionTimeout`, nothing written. A finding already in a commit always finishes it.
+/// Under overload a finding sheds rather than queues: one still waiting for a commit when its
+/// admission bound passes fails with `.admissionTimeout`, nothing written. A finding already in
+/// a commit always finishes it.
 public final class FindingStore: Sendable {
     let client: PostgresClient
     /// Where a document is fetched, for claim-checks.
     public let links: DocumentLinks
     let logger: Logger
-    let maxBatch: Int
-    let maxConcurrentCommits: Int
-
-    private struct Pending {
-        let id: UInt64
-        let request: FindingRequest
-        let continuation: CheckedContinuation<FindingOutcome, any Error>
-        /// Sheds the finding if it is still queued when the admission bound passes.
-        var shedding: Task<Void, Never>?
-    }
-
-    private struct Queue {
-        var pending: [Pending] = []
-        var committers = 0
-        var nextID: UInt64 = 0
-    }
-
-    private let queue = Mutex(Queue())
+    private let batches: SharedBatches<FindingRequest, FindingOutcome>
 
     public init(
         client: PostgresClient, links: DocumentLinks, maxBatch: Int = 64, maxConcurrentCommits: Int = 2,
@@ -89,96 +72,56 @@ public final class FindingStore: Sendable {
     ) {
         self.client = client
         self.links = links
-        self.maxBatch = max(1, maxBatch)
-        self.maxConcurrentCommits = max(1, maxConcurrentCommits)
         self.logger = logger
+        // A finding in a commit always finishes it, whatever its bound: the commit may have begun.
+        batches = SharedBatches(
+            maxBatch: maxBatch, maxConcurrent: maxConcurrentCommits, started: .finishes,
+            shedMessage: { "no commit could take the finding within the admission bound of \($0); nothing was written" },
+            run: { [commit = SharedCommit(client: client, links: links, logger: logger)] requests in
+                // As the pipeline: a shared commit holds several newsrooms' findings.
+                await DatabaseScope.system { await commit.commit(requests) }
+            })
     }
 
     // MARK: - Ingest
 
     /// Commits one finding (sharing the transaction with concurrent ones) and returns once it is durable.
     public func submit(_ request: FindingRequest) async throws -> FindingOutcome {
-        let bound = PostgresClient.admissionBound
-        return try await withCheckedThrowingContinuation { continuation in
-            let (id, startCommitter) = queue.withLock { queue in
-                queue.nextID += 1
-                queue.pending.append(Pending(id: queue.nextID, request: request, continuation: continuation))
-                guard queue.committers < maxConcurrentCommits else { return (queue.nextID, false) }
-                queue.committers += 1
-                return (queue.nextID, true)
-            }
-            if startCommitter {
-                // Unstructured on purpose: a client hanging up must not cancel a commit other requests share.
-                // As the pipeline: a shared commit holds several newsrooms' findings. Once started, a commit
-                // waits for its connection as long as the pool allows: no admission bound.
-                Task {
-                    await PostgresClient.$admissionBound.withValue(nil) { await DatabaseScope.system { await self.commitWhilePending() } }
-                }
-            }
-            if let bound { shed(id, after: bound) }
-        }
+        try await batches.submit(request)
     }
+}
 
-    /// Fails the queued finding `id` with `.admissionTimeout` if no commit has taken it `bound` from now.
-    private func shed(_ id: UInt64, after bound: Duration) {
-        let timer = Task {
-            guard (try? await Task.sleep(for: bound)) != nil else { return }
-            let waiting = queue.withLock { queue -> Pending? in
-                guard let index = queue.pending.firstIndex(where: { $0.id == id }) else { return nil }
-                return queue.pending.remove(at: index)
-            }
-            waiting?.continuation.resume(
-                throwing: PostgresError(
-                    .admissionTimeout, "no commit could take the finding within the admission bound of \(bound); nothing was written"))
-        }
-        let taken = queue.withLock { queue -> Bool in
-            guard let index = queue.pending.firstIndex(where: { $0.id == id }) else { return true }
-            queue.pending[index].shedding = timer
-            return false
-        }
-        if taken { timer.cancel() }
-    }
+/// Ingest's shared commit: decides a batch of findings against what the database holds and writes the
+/// accepted ones in one transaction.
+private struct SharedCommit: Sendable {
+    let client: PostgresClient
+    let links: DocumentLinks
+    let logger: Logger
 
-    private func commitWhilePending() async {
-        while true {
-            let batch = queue.withLock { queue -> [Pending] in
-                if queue.pending.isEmpty {
-                    queue.committers -= 1
-                    return []
-                }
-                let batch = Array(queue.pending.prefix(maxBatch))
-                queue.pending.removeFirst(batch.count)
-                return batch
-            }
-            if batch.isEmpty { return }
-            for pending in batch { pending.shedding?.cancel() }
-            await commit(batch)
-        }
-    }
-
-    private func commit(_ batch: [Pending]) async {
+    func commit(_ batch: [FindingRequest]) async -> [Result<FindingOutcome, any Error>] {
         do {
             // Two round trips, no BEGIN or COMMIT of their own: the reads, then every write in one pipeline,
             // which PostgreSQL runs as one implicit transaction ending at its sync point (all or nothing). A
             // key another commit records between the two fails the writes on its unique index, as below.
             let (outcomes, deferred) = try await client.withConnection { connection in
-                try await self.apply(batch.map(\.request), on: connection)
+                try await apply(batch, on: connection)
             }
-            for (index, pending) in batch.enumerated() where !deferred.contains(index) {
-                pending.continuation.resume(returning: outcomes[index]!)
-            }
+            var answers: [Result<FindingOutcome, any Error>?] = outcomes.map { outcome in outcome.map { .success($0) } }
             // A key repeated within the batch: the second use sees the first's record.
-            for index in deferred.sorted() { await commit([batch[index]]) }
+            for index in deferred.sorted() { answers[index] = await commit([batch[index]])[0] }
+            return answers.map { $0 ?? .failure(PostgresError(.usage, "a finding of a shared commit got no outcome")) }
         } catch let error as PostgresError where batch.count > 1 && !error.isConnectionFailure {
             logger.debug("shared commit failed; retrying its findings one by one", metadata: ["error": "\(error)", "batch": "\(batch.count)"])
-            for pending in batch { await commit([pending]) }
+            var answers: [Result<FindingOutcome, any Error>] = []
+            for request in batch { answers += await commit([request]) }
+            return answers
         } catch let error as PostgresError
             where batch.count == 1 && error.sqlState == SQLState.uniqueViolation && error.violates(Constraint.idempotencyKey)
         {
             // The same key committed concurrently in another batch: now it replays.
-            await commit(batch)
+            return await commit(batch)
         } catch {
-            for pending in batch { pending.continuation.resume(throwing: error) }
+            return batch.map { _ in .failure(error) }
         }
     }
 
@@ -238,12 +181,14 @@ public final class FindingStore: Sendable {
     private func load(_ requests: [FindingRequest], on connection: PostgresConnection) async throws -> Loaded {
         let documentIDs = Array(Set(requests.flatMap(\.submission.documentIDs)))
         var queries = ReferenceData.queries
+        // One index probe per key, said as a lateral join: its generic plan costs what a custom one does,
+        // so the server plans it once per connection instead of once per batch.
         queries.append(
             .prepared(
                 """
                 SELECT k.scope, k.key, k.request_sha256, k.status, k.response
-                FROM idempotency_keys k JOIN unnest(\(requests.map(\.idempotencyScope))::text[], \(requests.map(\.idempotencyKey))::text[]) AS r(scope, key)
-                  ON k.scope = r.scope AND k.key = r.key
+                FROM unnest(\(requests.map(\.idempotencyScope))::text[], \(requests.map(\.idempotencyKey))::text[]) AS r(scope, key)
+                CROSS JOIN LATERAL (SELECT * FROM idempotency_keys k WHERE k.scope = r.scope AND k.key = r.key) k
                 """))
         // Only when some finding names documents: the statement is planned afresh each time (its plan
         // depends on how many ids there are), and a batch without documents needs none.

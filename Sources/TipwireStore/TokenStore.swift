@@ -38,8 +38,18 @@ public enum Authentication: Sendable {
 public struct TokenStore: Sendable {
     let client: PostgresClient
     let usage = TokenUsage()
+    /// Concurrent requests' lookups share a round trip. Each still starts after its request arrived, so
+    /// a token revoked or expired by then is never accepted; a lookup that cannot get a connection within
+    /// its request's admission bound fails with `.admissionTimeout` (503) like any other read.
+    private let lookups: SharedBatches<[UInt8], LiveToken?>
 
-    public init(client: PostgresClient) { self.client = client }
+    public init(client: PostgresClient) {
+        self.client = client
+        lookups = SharedBatches(
+            maxBatch: 64, maxConcurrent: 2, started: .shedsAtEarliestBound,
+            shedMessage: { "no token lookup could start within the admission bound of \($0)" },
+            run: { hashes in await Self.lookUp(hashes, client: client) })
+    }
 
     public enum TokenError: Error, CustomStringConvertible {
         case scope(String)
@@ -169,21 +179,56 @@ public struct TokenStore: Sendable {
     /// What `token` stands for. A valid token's `last_used_at` is brought up to date at most once a minute
     /// per token and process (`usage`), so busy clients do not turn every request into a write.
     public func authenticate(_ token: BearerToken) async throws -> Authentication {
-        let rows = try await client.query(
-            .prepared(
-                """
-                SELECT id, role, newsroom_code, agency_code, holder, expires_at, expires_at <= now()
-                FROM api_tokens WHERE token_sha256 = \(token.sha256) AND revoked_at IS NULL
-                """))
-        guard let row = rows.firstRow else { return .unknown }
-        let (id, role, newsroom, agency, holder, expiresAt, expired) = try row.decode((UUID, String, String?, String?, String, Date, Bool).self)
-        if expired { return .expired(at: expiresAt) }
-        guard let role = Role(rawValue: role) else { return .unknown }
-        if usage.isDue(id) {
-            try await client.execute("UPDATE api_tokens SET last_used_at = now() WHERE id = \(id)")
+        guard let live = try await lookups.submit(token.sha256) else { return .unknown }
+        if live.expired { return .expired(at: live.expiresAt) }
+        guard let role = Role(rawValue: live.role) else { return .unknown }
+        if usage.isDue(live.id) {
+            try await client.execute("UPDATE api_tokens SET last_used_at = now() WHERE id = \(live.id)")
         }
         return .valid(
-            Principal(tokenID: id, role: role, newsroom: newsroom.flatMap(PartyCode.init), agency: agency.flatMap(PartyCode.init), holder: holder))
+            Principal(
+                tokenID: live.id, role: role, newsroom: live.newsroom.flatMap(PartyCode.init), agency: live.agency.flatMap(PartyCode.init),
+                holder: live.holder))
+    }
+
+    /// An unrevoked token's row, as one lookup found it.
+    struct LiveToken: Sendable {
+        var id: UUID
+        var role: String
+        var newsroom: String?
+        var agency: String?
+        var holder: String
+        var expiresAt: Date
+        var expired: Bool
+    }
+
+    /// The unrevoked tokens with these hashes, nil for a hash no such token has: one pipeline for the
+    /// batch, a statement per distinct hash (one hash each keeps the plan generic, so it is planned once per
+    /// connection; an array of them would be planned afresh every time).
+    private static func lookUp(_ hashes: [[UInt8]], client: PostgresClient) async -> [Result<LiveToken?, any Error>] {
+        var distinct: [[UInt8]] = []
+        for hash in hashes where !distinct.contains(hash) { distinct.append(hash) }
+        do {
+            let results = try await client.pipeline(
+                distinct.map { hash in
+                    .prepared(
+                        """
+                        SELECT id, role, newsroom_code, agency_code, holder, expires_at, expires_at <= now()
+                        FROM api_tokens WHERE token_sha256 = \(hash) AND revoked_at IS NULL
+                        """)
+                })
+            var found: [[UInt8]: LiveToken] = [:]
+            for (hash, rows) in zip(distinct, results) {
+                guard let row = rows.firstRow else { continue }
+                let (id, role, newsroom, agency, holder, expiresAt, expired) = try row.decode(
+                    (UUID, String, String?, String?, String, Date, Bool).self)
+                found[hash] = LiveToken(
+                    id: id, role: role, newsroom: newsroom, agency: agency, holder: holder, expiresAt: expiresAt, expired: expired)
+            }
+            return hashes.map { .success(found[$0]) }
+        } catch {
+            return hashes.map { _ in .failure(error) }
+        }
     }
 }
 

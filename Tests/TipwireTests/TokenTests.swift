@@ -46,6 +46,36 @@ struct TokenTests {
         }
     }
 
+    /// Concurrent lookups share round trips (`SharedBatches`); each still gets its own token's answer.
+    @Test func concurrentLookupsOfLiveRevokedExpiredAndUnknownTokensEachGetTheirOwnAnswer() async throws {
+        try await Fixture.with { fixture in
+            let store = TokenStore(client: fixture.client)
+            var tokens: [BearerToken] = []
+            var ids: [UUID] = []
+            for index in 0..<12 {
+                let (token, record) = try await store.create(role: .liaison, scope: PartyCode(rawValue: "tuoitre"), holder: "Officer \(index)")
+                tokens.append(token)
+                ids.append(record.id)
+            }
+            for id in ids.prefix(3) { #expect(try await store.revoke(id: id)) }
+            try await fixture.client.execute("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = \(ids[3])")
+            let asked = tokens + [BearerToken(), BearerToken()]
+            try await withThrowingTaskGroup(of: (Int, Authentication).self) { group in
+                for _ in 0..<5 {
+                    for (index, token) in asked.enumerated() { group.addTask { (index, try await store.authenticate(token)) } }
+                }
+                for try await (index, answer) in group {
+                    switch (index, answer) {
+                    case (0..<3, .unknown), (3, .expired), (12..., .unknown): continue
+                    case (4..<12, .valid(let principal)):
+                        #expect(principal.holder == "Officer \(index)" && principal.tokenID == ids[index])
+                    default: Issue.record("token \(index) got \(answer)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func aTokenNamesItsHolderAndTaskEventsNameTheOfficer() async throws {
         try await Fixture.with { fixture in
             try await fixture.app().test(.router) { client in
