@@ -206,8 +206,8 @@ public struct TokenStore: Sendable {
     /// batch, a statement per distinct hash (one hash each keeps the plan generic, so it is planned once per
     /// connection; an array of them would be planned afresh every time).
     private static func lookUp(_ hashes: [[UInt8]], client: PostgresClient) async -> [Result<LiveToken?, any Error>] {
-        var distinct: [[UInt8]] = []
-        for hash in hashes where !distinct.contains(hash) { distinct.append(hash) }
+        var seen = Set<[UInt8]>()
+        let distinct = hashes.filter { seen.insert($0).inserted }
         do {
             let results = try await client.pipeline(
                 distinct.map { hash in
