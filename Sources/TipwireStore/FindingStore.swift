@@ -63,7 +63,6 @@ public final class FindingStore: Sendable {
     let client: PostgresClient
     /// Where a document is fetched, for claim-checks.
     public let links: DocumentLinks
-    let logger: Logger
     private let batches: SharedBatches<FindingRequest, FindingOutcome>
 
     public init(
@@ -72,7 +71,6 @@ public final class FindingStore: Sendable {
     ) {
         self.client = client
         self.links = links
-        self.logger = logger
         // A finding in a commit always finishes it, whatever its bound: the commit may have begun.
         batches = SharedBatches(
             maxBatch: maxBatch, maxConcurrent: maxConcurrentCommits, started: .finishes,

@@ -40,8 +40,8 @@ final class SharedBatches<Request: Sendable, Answer: Sendable>: Sendable {
         var nextID: UInt64 = 0
     }
 
-    let maxBatch: Int
-    let maxConcurrent: Int
+    private let maxBatch: Int
+    private let maxConcurrent: Int
     private let started: Started
     /// What a shed request's error says, given its bound ("…; nothing was written").
     private let shedMessage: @Sendable (Duration) -> String
@@ -77,14 +77,15 @@ final class SharedBatches<Request: Sendable, Answer: Sendable>: Sendable {
                 // The runner bounds its own waits (`Started`), not by the bound of the request that started it.
                 Task { await PostgresClient.$admissionBound.withValue(nil) { await self.runWhilePending() } }
             }
-            if let bound { shed(id, after: bound) }
+            if let bound, let deadline { shed(id, at: deadline, bound: bound) }
         }
     }
 
-    /// Fails the queued request `id` with `.admissionTimeout` if no batch has taken it `bound` from now.
-    private func shed(_ id: UInt64, after bound: Duration) {
+    /// Fails the queued request `id` with `.admissionTimeout` if no batch has taken it by `deadline`, the
+    /// end of its admission bound.
+    private func shed(_ id: UInt64, at deadline: ContinuousClock.Instant, bound: Duration) {
         let timer = Task {
-            guard (try? await Task.sleep(for: bound)) != nil else { return }
+            guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
             let waiting = queue.withLock { queue -> Pending? in
                 guard let index = queue.pending.firstIndex(where: { $0.id == id }) else { return nil }
                 return queue.pending.remove(at: index)
