@@ -4,9 +4,10 @@ import Postgres
 
 /// Gives each test its own schema in the test database, so tests run in parallel.
 public enum TestDatabase {
+    /// The server deploy/local/test started for this run. Only its own variable: never TIPWIRE_DATABASE_URL,
+    /// which in a shell that sourced `.tipwire/env` names a live stack's database.
     public static func url() throws -> String {
-        let environment = ProcessInfo.processInfo.environment
-        guard let url = environment["TIPWIRE_TEST_DATABASE_URL"] ?? environment["TIPWIRE_DATABASE_URL"] else {
+        guard let url = ProcessInfo.processInfo.environment["TIPWIRE_TEST_DATABASE_URL"], !url.isEmpty else {
             throw TestSetupError(
                 "no test database: set TIPWIRE_TEST_DATABASE_URL (deploy/local/test starts a throwaway PostgreSQL and sets it)")
         }

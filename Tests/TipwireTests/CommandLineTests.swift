@@ -57,7 +57,7 @@ struct CommandLineTests {
     ])
     func aVariableThatIsNotANumberIsRefusedByName(variable: String, value: String, arguments: [String]) async throws {
         let result = try await runProgram(
-            "/usr/bin/env", ["\(variable)=\(value)", try tipwireBinary()] + arguments + ["--database-url", "postgres://nowhere"], combineErrors: true)
+            try tipwireBinary(), arguments + ["--database-url", "postgres://nowhere"], settings: [variable: value], combineErrors: true)
         #expect(result.status == 64, "exit \(result.status): \(result.output.prefix(300))")
         #expect(result.output.contains("\(variable) must be a number, not '\(value)'"), "\(result.output.prefix(300))")
     }
@@ -99,5 +99,21 @@ struct CommandLineTests {
             let opened = try await runProgram(try tipwireBinary(), ["source", "open", "--key", path("key.json"), "--in", path("envelope.json")])
             #expect(opened.status == 0 && opened.output == canary, "\(opened.errors)")
         }
+    }
+
+    /// A program a test starts gets none of the caller's tipwire settings, only those it is given: a shell
+    /// that sourced a live stack's `.tipwire/env` must not point a test's server at that stack.
+    @Test func aChildGetsOnlyTheSettingsItIsGiven() async throws {
+        let inherited = [
+            "PATH": "/usr/bin:/bin", "TIPWIRE_KAFKA_BROKERS": "127.0.0.1:1", "TIPWIRE_LOG_LEVEL": "nonsense",
+            "TIPWIRE_DATABASE_URL": "postgres://tipwire_service:wrong@127.0.0.1:1/tipwire",
+        ]
+        #expect(childEnvironment(["TIPWIRE_LOG_FORMAT": "json"], inheriting: inherited) == ["PATH": "/usr/bin:/bin", "TIPWIRE_LOG_FORMAT": "json"])
+
+        // This process has deploy/local/test's TIPWIRE_TEST_DATABASE_URL; the child sees only what it was given.
+        let printed = try await runProgram("/usr/bin/env", [], settings: ["TIPWIRE_LOG_LEVEL": "info"])
+        let settings = printed.output.split(separator: "\n").filter { $0.hasPrefix("TIPWIRE_") }
+        #expect(settings == ["TIPWIRE_LOG_LEVEL=info"])
+        #expect(printed.output.contains("PATH="), "the rest of the environment is inherited")
     }
 }

@@ -53,7 +53,7 @@ struct GracefulStopTests {
                 "serve", "--no-relay", "--no-responses", "--no-deadlines", "--port", "\(port)",
                 "--database-url", try TestDatabase.url() + "?options=-csearch_path%3D\(schema)", "--log-level", "error",
             ]
-            process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TIPWIRE_KAFKA") }
+            process.environment = childEnvironment()
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.standardError
             try process.run()

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Kafka
 import Postgres
@@ -253,6 +254,7 @@ func startProcess(_ executable: String, _ arguments: [String]) throws -> Process
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    process.environment = childEnvironment()
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.standardError

@@ -4,6 +4,36 @@
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# A script starts its programs with the settings it means them to have, and nothing else. A shell that
+# sourced .tipwire/env holds the TIPWIRE_* addresses and tokens of a stack that may be live (a test would
+# write into it) or gone (a test would wait on dead ports); libpq's PG* variables (PGOPTIONS, PGSSLMODE,
+# PGPASSWORD, …) would change how psql, pgbench and tipwire connect. So sourcing this file unsets every
+# exported TIPWIRE_* and PG* variable of the caller. A script that takes one on purpose, as an override
+# documented in its usage text, says so with take_setting; report_ignored_settings names the rest.
+declare -A CALLER_SETTINGS=()
+for _name in $(compgen -e TIPWIRE_) $(compgen -e PG); do
+    CALLER_SETTINGS[$_name]=${!_name}
+    unset "$_name"
+done
+unset _name
+
+# take_setting NAME...: exports the caller's value of each NAME again (when it had one), for this script
+# and its programs.
+take_setting() {
+    local name
+    for name in "$@"; do
+        [ -n "${CALLER_SETTINGS[$name]+set}" ] || continue
+        export "$name=${CALLER_SETTINGS[$name]}"
+        unset "CALLER_SETTINGS[$name]"
+    done
+}
+
+# report_ignored_settings: one line naming (never showing: some are tokens) the caller's settings ignored.
+report_ignored_settings() {
+    ((${#CALLER_SETTINGS[@]})) || return 0
+    log "ignoring the caller's settings (this script sets its own): $(printf '%s\n' "${!CALLER_SETTINGS[@]}" | sort | paste -sd ' ')"
+}
+
 # Debian packages tipwire needs to build, run, test and benchmark (postgresql-contrib has pgbench; wrk is
 # tipwire-bench ingest's HTTP load).
 TIPWIRE_APT_PACKAGES=(libpq-dev librdkafka-dev postgresql postgresql-contrib kcat curl python3 python3-pip ca-certificates wrk)
