@@ -167,22 +167,27 @@ struct DashboardController {
 
     func overview(_ request: Request, _ visit: Visit) async throws -> Response {
         let period = try period(request, visit)
-        var monthly = StatsFilter(period: period, grouping: .month)
-        monthly.agency = visit.agency
+        // The whole period's figures (its medians are not a sum of the months'), the months for the trend,
+        // and the period of the same length before it.
+        var whole = StatsFilter(period: period, grouping: .all)
+        whole.agency = visit.agency
+        var monthly = whole
+        monthly.grouping = .month
         let length = period.to.number - period.from.number + 1
-        var previous = monthly
+        var previous = whole
         previous.period = StatsPeriod(from: CalendarDay(number: period.from.number - length), to: CalendarDay(number: period.from.number - 1))
         let now = Date()
-        // Four independent reads, each on a connection of its own: the page waits for the slowest, not the sum.
-        async let thisPeriod = report(monthly, visit)
+        // Independent reads, each on a connection of its own: the page waits for the slowest, not the sum.
+        async let thisPeriod = report(whole, visit)
+        async let months = report(monthly, visit)
         async let before = report(previous, visit)
         async let board = stores.duties.overdue(at: now, holder: visit.agency, perGroup: 1)
-        async let open = stores.duties.escalations(EscalationFilter(acknowledged: false, limit: 100), for: visit.actor)
+        async let open = stores.duties.escalationCount(EscalationFilter(acknowledged: false), for: visit.actor)
         return Self.html(
             .ok,
             pages.overview(
-                reader: visit.reader, period: period, monthly: try await thisPeriod, previous: try await before,
-                overdue: try await board.groups.map(\.count).reduce(0, +), openEscalations: try await open.items.count))
+                reader: visit.reader, period: period, whole: try await thisPeriod, monthly: try await months, previous: try await before,
+                overdue: try await board.groups.map(\.count).reduce(0, +), openEscalations: try await open))
     }
 
     func agencies(_ request: Request, _ visit: Visit) async throws -> Response {
@@ -252,10 +257,17 @@ struct DashboardController {
             }
             return cursor
         }
-        let state = query.get("state")
-        let page = try await stores.duties.escalations(
-            EscalationFilter(acknowledged: state == "open" ? false : nil, after: cursor, limit: 50), for: visit.actor)
-        return Self.html(.ok, pages.escalations(reader: visit.reader, page: page, notice: query.get("done") == "1" ? wording["done"] : nil))
+        let state = query.get("state").flatMap { $0.isEmpty ? nil : $0 }
+        let acknowledged: Bool?
+        switch state {
+        case nil: acknowledged = nil
+        case "open": acknowledged = false
+        case "acknowledged": acknowledged = true
+        default: throw PageFailure(status: .badRequest, title: wording["bad-request"], detail: "state: open | acknowledged")
+        }
+        let page = try await stores.duties.escalations(EscalationFilter(acknowledged: acknowledged, after: cursor, limit: 50), for: visit.actor)
+        return Self.html(
+            .ok, pages.escalations(reader: visit.reader, page: page, state: state, notice: query.get("done") == "1" ? wording["done"] : nil))
     }
 
     func acknowledge(_ request: Request, _ id: String, _ visit: Visit) async throws -> Response {

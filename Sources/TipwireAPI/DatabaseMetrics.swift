@@ -31,7 +31,10 @@ actor DatabaseMetrics {
         var lines: [String] = []
         for (name, help, value) in [
             ("tipwire_duties_open", "Duty clocks running or paused, by holder kind and stage.", \DatabaseMetricsSnapshot.Duties.open),
-            ("tipwire_duties_overdue", "Open duty clocks past their due time, by holder kind and stage.", \DatabaseMetricsSnapshot.Duties.overdue),
+            (
+                "tipwire_duties_overdue", "Running duty clocks past their due time (a paused clock never is), by holder kind and stage.",
+                \DatabaseMetricsSnapshot.Duties.overdue
+            ),
         ] {
             lines.append("# HELP \(name) \(help)")
             lines.append("# TYPE \(name) gauge")

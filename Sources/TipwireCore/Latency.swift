@@ -28,6 +28,8 @@ public enum StatsGrouping: String, Sendable, Hashable, Codable, CaseIterable {
     case jurisdiction
     /// The month (Hanoi time) the task was assigned: the trend.
     case month
+    /// One group, key `all`, of every task the filter covers: the figures of the whole.
+    case all
 }
 
 /// How long an open task has waited since it was assigned, in calendar days.

@@ -12,14 +12,40 @@ public enum Charts {
         /// A second value drawn as a line on a 0–100% scale (the on-time share), if any.
         public var share: Double?
         public var shareText: String?
+        /// The axis label under the bar, when shorter than `label` ("Th3"), and a second line under it,
+        /// if any ("2026", at the first month and each January).
+        public var tick: String?
+        public var tickSecondLine: String?
 
-        public init(label: String, value: Double, text: String, share: Double? = nil, shareText: String? = nil) {
+        public init(
+            label: String, value: Double, text: String, share: Double? = nil, shareText: String? = nil, tick: String? = nil,
+            tickSecondLine: String? = nil
+        ) {
             self.label = label
             self.value = value
             self.text = text
             self.share = share
             self.shareText = shareText
+            self.tick = tick
+            self.tickSecondLine = tickSecondLine
         }
+    }
+
+    /// The width the axis font (11px sans) takes for `text`, generously: a label is drawn only where it
+    /// cannot run into its neighbour's.
+    public static func estimatedTickWidth(_ text: String) -> Double {
+        Double(text.count) * 6.6
+    }
+
+    /// Every how many bars an axis label is drawn, so that no two labels overlap: 1 when each fits
+    /// within its bar's slot of `step` pixels.
+    static func labelStride(_ bars: [Bar], step: Double) -> Int {
+        guard step > 0 else { return 1 }
+        let widest =
+            bars.map { bar in
+                max(estimatedTickWidth(bar.tick ?? bar.label), estimatedTickWidth(bar.tickSecondLine ?? ""))
+            }.max() ?? 0
+        return max(1, Int(((widest + 6) / step).rounded(.up)))
     }
 
     /// A bar chart (with a line for `share` where bars carry one). `id` must be unique on the page.
@@ -45,15 +71,20 @@ public enum Charts {
         svg += #"<text x="\#(left - 6)" y="\#(top + 4)" text-anchor="end" class="tick">\#(escape(number(maximum)))</text>"#
         svg += #"<text x="\#(left - 6)" y="\#(top + plotHeight)" text-anchor="end" class="tick">0</text>"#
         var points: [String] = []
+        let stride = labelStride(bars, step: step)
         for (index, bar) in bars.enumerated() {
             let barHeight = plotHeight * bar.value / maximum
             let x = left + Double(index) * step + step * 0.15
             let barWidth = max(step * 0.7, 1)
             svg +=
                 #"<rect x="\#(fixed(x))" y="\#(fixed(top + plotHeight - barHeight))" width="\#(fixed(barWidth))" height="\#(fixed(barHeight))" class="bar"/>"#
-            if bars.count <= 24 {
+            if index % stride == 0 {
+                let middle = fixed(x + barWidth / 2)
                 svg +=
-                    #"<text x="\#(fixed(x + barWidth / 2))" y="\#(fixed(top + plotHeight + 16))" text-anchor="middle" class="tick">\#(escape(bar.label))</text>"#
+                    #"<text x="\#(middle)" y="\#(fixed(top + plotHeight + 16))" text-anchor="middle" class="tick">\#(escape(bar.tick ?? bar.label))</text>"#
+                if let second = bar.tickSecondLine {
+                    svg += #"<text x="\#(middle)" y="\#(fixed(top + plotHeight + 30))" text-anchor="middle" class="tick">\#(escape(second))</text>"#
+                }
             }
             if let share = bar.share {
                 points.append("\(fixed(x + barWidth / 2)),\(fixed(top + plotHeight * (1 - min(max(share, 0), 1))))")

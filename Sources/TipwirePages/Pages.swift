@@ -101,14 +101,21 @@ public struct Pages: Sendable {
         render("problem", title: title, reader: reader, ["detail": detail, "errors": errors, "back": "/dashboard"])
     }
 
-    /// Key figures of `report` (grouped by month: the trend), against `previous` (the period before).
+    /// The overview's key figures: `whole` and `previous` are the period's and the one before's reports
+    /// grouped as `all` (their medians are not a sum of months'), `monthly` the period's months (the trend).
     public func overview(
-        reader: Reader, period: StatsPeriod, monthly: LatencyReport, previous: LatencyReport, overdue: Int, openEscalations: Int
+        reader: Reader, period: StatsPeriod, whole: LatencyReport, monthly: LatencyReport, previous: LatencyReport, overdue: Int,
+        openEscalations: Int
     ) -> String {
         let w = reader.wording
-        let total = Totals(monthly)
+        let total = Totals(whole)
         let before = Totals(previous)
         let scope = reader.agency.map { "agency=\($0.rawValue)&" } ?? ""
+        /// "2 ngày làm việc (30,5 giờ)": the median in working days, and in hours.
+        func median(_ figures: StageFigures?) -> String {
+            guard let days = figures?.workingDays?.p50, let hours = figures?.hours?.p50 else { return w["insufficient"] }
+            return "\(w.workingDays(days)) (\(w.hours(hours)))"
+        }
         func trend(_ now: Double?, _ then: Double?, percent: Bool) -> String? {
             guard let now, let then else { return nil }
             let delta = now - then
@@ -121,7 +128,15 @@ public struct Pages: Sendable {
             ],
             [
                 "label": w["findings-accounted"],
-                "value": "\(w.integer(monthly.findings?.accountedFor ?? 0)) / \(w.integer(monthly.findings?.received ?? 0))",
+                "value": "\(w.integer(whole.findings?.accountedFor ?? 0)) / \(w.integer(whole.findings?.received ?? 0))",
+            ],
+            [
+                "label": w["ack-median"], "value": median(total.acknowledge),
+                "trend": trend(total.acknowledge?.workingDays?.p50, before.acknowledge?.workingDays?.p50, percent: false) as Any,
+            ],
+            [
+                "label": w["resolve-median"], "value": median(total.resolve),
+                "trend": trend(total.resolve?.workingDays?.p50, before.resolve?.workingDays?.p50, percent: false) as Any,
             ],
             [
                 "label": w["ack-on-time"], "value": w.percent(total.acknowledgeShare),
@@ -138,10 +153,11 @@ public struct Pages: Sendable {
             ],
             ["label": w["open-escalations"], "value": w.integer(openEscalations), "href": "/dashboard/escalations?state=open"],
         ]
-        let bars = monthly.groups.map { group in
-            Charts.Bar(
+        let bars = monthly.groups.enumerated().map { index, group in
+            let (tick, year) = w.monthTick(group.key, first: index == 0)
+            return Charts.Bar(
                 label: w.month(group.key), value: Double(group.tasks), text: w.integer(group.tasks), share: group[.acknowledge]?.onTimeShare,
-                shareText: group[.acknowledge].map { w.percent($0.onTimeShare) })
+                shareText: group[.acknowledge].map { w.percent($0.onTimeShare) }, tick: tick, tickSecondLine: year)
         }
         let chart = Charts.bars(
             id: "trend", title: w["trend"], caption: w["trend-caption"], bars: bars, valueHeading: w["tasks-assigned"], labelHeading: w["month"],
@@ -254,11 +270,24 @@ public struct Pages: Sendable {
         return render("agency", title: "\(figures.name)", reader: reader, values)
     }
 
-    public func escalations(reader: Reader, page: Page<EscalationView>, notice: String? = nil) -> String {
-        render("escalations", title: reader.wording["escalations"], reader: reader, notice: notice, escalationValues(reader: reader, page))
+    /// The escalations list; `state` (`open`, `acknowledged`) is the filter it was asked with.
+    public func escalations(reader: Reader, page: Page<EscalationView>, state: String? = nil, notice: String? = nil) -> String {
+        render(
+            "escalations", title: reader.wording["escalations"], reader: reader, notice: notice,
+            escalationValues(reader: reader, page, state: state))
     }
 
-    func escalationValues(reader: Reader, _ page: Page<EscalationView>) -> [String: Any] {
+    /// The link to a list's next page: its path, the filters the page was asked with, and the cursor. Every
+    /// list's "next page" is made here, so page 2 keeps page 1's filters.
+    static func nextPage(_ path: String, filters: KeyValuePairs<String, String?>, cursor: String?) -> String? {
+        guard let cursor else { return nil }
+        let kept = filters.compactMap { name, value in
+            value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-", "_", "."])) ?? "")" }
+        }
+        return path + "?" + (kept + ["cursor=\(cursor)"]).joined(separator: "&")
+    }
+
+    func escalationValues(reader: Reader, _ page: Page<EscalationView>, state: String? = nil) -> [String: Any] {
         let w = reader.wording
         let rows: [[String: Any]] = page.items.map { item in
             [
@@ -270,7 +299,7 @@ public struct Pages: Sendable {
         }
         return [
             "escalations": rows, "hasEscalations": !rows.isEmpty,
-            "next": page.nextCursor.map { "/dashboard/escalations?cursor=\($0)" } as Any,
+            "next": Self.nextPage("/dashboard/escalations", filters: ["state": state], cursor: page.nextCursor) as Any,
         ]
     }
 
@@ -287,7 +316,9 @@ public struct Pages: Sendable {
             "tasks", title: w["tasks"] + (agency.map { " · \($0.rawValue)" } ?? ""), reader: reader,
             [
                 "tasks": rows, "hasTasks": !rows.isEmpty, "caption": w[openOnly ? "open-tasks" : "tasks"], "openHref": base + "open=1",
-                "allHref": base, "next": page.nextCursor.map { base + (openOnly ? "open=1&" : "") + "cursor=\($0)" } as Any,
+                "allHref": base,
+                "next": Self.nextPage(
+                    "/dashboard/tasks", filters: ["agency": agency?.rawValue, "open": openOnly ? "1" : nil], cursor: page.nextCursor) as Any,
             ])
     }
 
@@ -344,8 +375,15 @@ struct Totals {
     var open = 0
     var acknowledgeShare: Double?
     var resolveShare: Double?
+    /// The stages' figures when the report has one group (grouped as `all`): its medians.
+    var acknowledge: StageFigures?
+    var resolve: StageFigures?
 
     init(_ report: LatencyReport) {
+        if report.groups.count == 1, let only = report.groups.first {
+            acknowledge = only[.acknowledge]
+            resolve = only[.resolve]
+        }
         var judged = [LatencyStage: Int]()
         var onTime = [LatencyStage: Int]()
         for group in report.groups {

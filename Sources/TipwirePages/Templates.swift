@@ -150,12 +150,12 @@ enum Templates {
           </tbody>
         </table>
         {{/hasEscalations}}
-        {{#next}}<p><a href="{{next}}">{{t.more}}</a></p>{{/next}}
+        {{#next}}<p><a rel="next" href="{{next}}">{{t.more}}</a></p>{{/next}}
         """
 
     static let escalations = """
         {{<layout}}{{$main}}
-        <p><a href="?state=open">{{t.open-only}}</a> · <a href="?">{{t.all}}</a></p>
+        <p><a href="?state=open">{{t.open-only}}</a> · <a href="?state=acknowledged">{{t.acknowledged-only}}</a> · <a href="?">{{t.all}}</a></p>
         {{> escalationList}}
         {{/main}}{{/layout}}
         """
@@ -173,7 +173,7 @@ enum Templates {
           </tbody>
         </table>
         {{/hasTasks}}
-        {{#next}}<p><a href="{{next}}">{{t.more}}</a></p>{{/next}}
+        {{#next}}<p><a rel="next" href="{{next}}">{{t.more}}</a></p>{{/next}}
         {{/main}}{{/layout}}
         """
 

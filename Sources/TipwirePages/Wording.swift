@@ -114,6 +114,7 @@ public struct Wording: Sendable {
         "no-tasks": ("Không có nhiệm vụ nào.", "No tasks."),
         "more": ("Trang sau", "Next page"),
         "open-only": ("Đang mở", "Open"),
+        "acknowledged-only": ("Đã xác nhận", "Acknowledged"),
         "all": ("Tất cả", "All"),
         "not-found": ("Không tìm thấy", "Not found"),
         "not-found-text": (
@@ -188,6 +189,14 @@ public struct Wording: Sendable {
     }
 
     /// `2026-03` as "Th3 2026" or "Mar 2026".
+    /// A month's axis label ("Th3" / "Mar") and, at the first month shown and each January, its year.
+    public func monthTick(_ key: String, first: Bool) -> (tick: String, year: String?) {
+        let parts = key.split(separator: "-")
+        guard parts.count == 2, let month = Int(parts[1]), (1...12).contains(month) else { return (key, nil) }
+        let tick = language == .vietnamese ? "Th\(month)" : CalendarDay.englishMonths[month - 1]
+        return (tick, first || month == 1 ? String(parts[0]) : nil)
+    }
+
     public func month(_ key: String) -> String {
         let parts = key.split(separator: "-")
         guard parts.count == 2, let year = Int(parts[0]), let month = Int(parts[1]), (1...12).contains(month) else { return key }

@@ -56,8 +56,8 @@ extension StatsStore {
         let results = try await client.withConnection { connection in
             try await connection.pipeline([
                 """
-                SELECT holder_kind, stage, count(*)::int, count(*) FILTER (WHERE due_at < \(now))::int
-                FROM deadlines WHERE state IN ('running', 'paused') GROUP BY holder_kind, stage ORDER BY holder_kind, stage
+                SELECT d.holder_kind, d.stage, count(*)::int, count(*) FILTER (WHERE \(fragment: DutyStore.isOverdue(at: now)))::int
+                FROM deadlines d WHERE d.state IN ('running', 'paused') GROUP BY d.holder_kind, d.stage ORDER BY d.holder_kind, d.stage
                 """,
                 """
                 WITH spans AS (

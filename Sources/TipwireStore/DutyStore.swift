@@ -159,6 +159,14 @@ public struct DutyStore: Sendable {
 
     public init(client: PostgresClient) { self.client = client }
 
+    /// Whether the duty clock `d` is overdue at `now`: running past its due time. A paused clock never is,
+    /// whatever its due time: it waits on the other side (an information request's answer), whose own
+    /// clock is the late one, under that holder. The one definition the board, the overview and
+    /// `/metrics` count by.
+    static func isOverdue(at now: Date) -> PostgresQuery {
+        "d.state = 'running' AND d.due_at < \(now)"
+    }
+
     /// Every open duty past its due time at `now`, grouped by holder (the group with the oldest first),
     /// at most `perGroup` items each. `holder` narrows it to one agency's or newsroom's code.
     public func overdue(at now: Date, holder: PartyCode? = nil, perGroup: Int = 20) async throws -> OverdueBoard {
@@ -171,7 +179,7 @@ public struct DutyStore: Sendable {
                 FROM (
                     SELECT d.*, count(*) OVER holder AS total, row_number() OVER holder AS position, min(d.due_at) OVER holder AS oldest
                     FROM deadlines d
-                    WHERE d.state IN ('running', 'paused') AND d.due_at < \(now)
+                    WHERE \(fragment: Self.isOverdue(at: now))
                       AND (\(holder?.rawValue)::text IS NULL OR d.holder_code = \(holder?.rawValue))
                     WINDOW holder AS (PARTITION BY d.holder_kind, d.holder_code ORDER BY d.due_at, d.id
                                       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
@@ -209,20 +217,37 @@ public struct DutyStore: Sendable {
     /// Overdue notices and escalations, newest first: all for the coordinator, a holder's own for an
     /// agency or a newsroom.
     public func escalations(_ filter: EscalationFilter, for actor: TaskActor) async throws -> Page<EscalationView> {
-        let scope = RequestStore.scope(actor)
         let limit = min(max(filter.limit, 1), 100)
         let rows = try await client.query(
             """
             SELECT \(unescaped: Self.escalationColumns)
-            WHERE r.kind <> 'reminder'
-              AND (\(scope.agency)::text IS NULL OR (d.holder_kind = 'agency' AND d.holder_code = \(scope.agency)))
-              AND (\(scope.newsroom)::text IS NULL OR (d.holder_kind = 'newsroom' AND d.holder_code = \(scope.newsroom)))
-              AND (\(filter.acknowledged)::boolean IS NULL OR (r.acknowledged_at IS NOT NULL) = \(filter.acknowledged))
-              AND (\(filter.kind?.rawValue)::text IS NULL OR r.kind = \(filter.kind?.rawValue))
+            WHERE \(fragment: Self.escalationsMatching(filter, for: actor))
               AND (\(filter.after?.time)::timestamptz IS NULL OR (r.raised_at, r.id) < (\(filter.after?.time), \(filter.after?.id)))
             ORDER BY r.raised_at DESC, r.id DESC LIMIT \(limit + 1)
             """)
         return Page(rows: try rows.map(Self.escalation), limit: limit) { ($0.raisedAt, $0.id) }
+    }
+
+    /// How many escalations `filter` matches in all, for `actor` (the list shows them a page at a time).
+    public func escalationCount(_ filter: EscalationFilter, for actor: TaskActor) async throws -> Int {
+        try await client.query(
+            """
+            SELECT count(*)::int FROM deadline_rungs r JOIN deadlines d ON d.id = r.deadline_id
+            WHERE \(fragment: Self.escalationsMatching(filter, for: actor))
+            """
+        )[0].decode(column: 0, as: Int.self)
+    }
+
+    /// The rungs (`r`, on clock `d`) a filter selects, but for its cursor.
+    static func escalationsMatching(_ filter: EscalationFilter, for actor: TaskActor) -> PostgresQuery {
+        let scope = RequestStore.scope(actor)
+        return """
+            r.kind <> 'reminder'
+            AND (\(scope.agency)::text IS NULL OR (d.holder_kind = 'agency' AND d.holder_code = \(scope.agency)))
+            AND (\(scope.newsroom)::text IS NULL OR (d.holder_kind = 'newsroom' AND d.holder_code = \(scope.newsroom)))
+            AND (\(filter.acknowledged)::boolean IS NULL OR (r.acknowledged_at IS NOT NULL) = \(filter.acknowledged))
+            AND (\(filter.kind?.rawValue)::text IS NULL OR r.kind = \(filter.kind?.rawValue))
+            """
     }
 
     /// The coordinator acknowledges an escalation with a note; once only. `at` is now but for `tipwire demo history`.

@@ -150,6 +150,7 @@ public struct StatsStore: Sendable {
             case .category: "tl.category_code"
             case .jurisdiction: "tl.jurisdiction_code::text"
             case .month: "to_char(tl.assigned_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM')"
+            case .all: "'all'::text"
             }
         let (start, end) = filter.period.interval
         return """
@@ -242,13 +243,15 @@ public struct StatsStore: Sendable {
         """
     }
 
-    /// Per group: overdue notices and escalations raised on its tasks' duties.
+    /// Per group: overdue notices and escalations raised on the duties its tasks' agencies hold. The
+    /// newsroom's answer clocks run on the same tasks, but their lateness is the newsroom's, never the
+    /// agency's: an evaluation counts only the agency's own duties.
     static func escalations(scoped: PostgresQuery) -> PostgresQuery {
         """
         WITH \(fragment: scoped)
         SELECT s.group_key, count(*)::int
         FROM deadline_rungs r JOIN deadlines d ON d.id = r.deadline_id JOIN scoped s ON s.task_id = d.task_id
-        WHERE r.kind IN ('overdue', 'escalation')
+        WHERE r.kind IN ('overdue', 'escalation') AND d.holder_kind = 'agency' AND d.holder_code = s.agency_code
         GROUP BY s.group_key
         """
     }
@@ -291,7 +294,7 @@ public struct StatsStore: Sendable {
         case .agency: "SELECT code::text, name FROM agencies"
         case .category: language == .english ? "SELECT code, name_en FROM categories" : "SELECT code, name_vi FROM categories"
         case .jurisdiction: "SELECT code::text, name FROM jurisdictions"
-        case .month: "SELECT NULL::text, NULL::text WHERE false"
+        case .month, .all: "SELECT NULL::text, NULL::text WHERE false"
         }
     }
 }

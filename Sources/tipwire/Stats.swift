@@ -31,7 +31,7 @@ struct Stats: AsyncParsableCommand {
     @Option(help: "Last day, included (YYYY-MM-DD); default today.")
     var to: String?
 
-    @Option(help: "Group by agency, category, jurisdiction or month.")
+    @Option(help: "Group by agency, category, jurisdiction or month; all: one group of everything.")
     var groupBy: String = StatsGrouping.agency.rawValue
 
     @Option(help: "Only this agency's tasks.")

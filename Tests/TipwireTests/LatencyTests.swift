@@ -52,9 +52,10 @@ struct History {
         return id
     }
 
-    func event(_ task: UUID, _ kind: String, at: Date, detail: String = "{}") async throws {
+    /// An event by `actor` (`agency:so-nnmt`, `coordinator:thanh-tra-tp`, …).
+    func event(_ task: UUID, _ kind: String, at: Date, detail: String = "{}", actor: String = "history") async throws {
         try await client.execute(
-            "INSERT INTO task_events (task_id, kind, actor, at, detail) VALUES (\(task), \(kind), 'history', \(at), \(detail)::jsonb)")
+            "INSERT INTO task_events (task_id, kind, actor, at, detail) VALUES (\(task), \(kind), \(actor), \(at), \(detail)::jsonb)")
     }
 
     /// A duty clock, running until `stopped` says when it was met.
@@ -85,18 +86,35 @@ struct History {
             """)
     }
 
-    /// An agency's information request to the finding's newsroom.
-    func infoRequest(task: UUID, asked: Date, due: Date, answered: Date?) async throws {
+    /// An agency's information request to the finding's newsroom; its id.
+    @discardableResult
+    func infoRequest(task: UUID, asked: Date, due: Date, answered: Date?) async throws -> UUID {
+        let id = UUID()
         try await client.execute(
             """
             INSERT INTO info_requests (id, task_id, finding_id, newsroom_code, agency_code, direction, questions, state, due_at, asked_by,
                                        created_at, answered_at, answered_by, answer)
-            SELECT \(UUID()), t.id, t.finding_id, f.newsroom_code, t.agency_code, 'to-newsroom', 'Xin bản gốc?',
+            SELECT \(id), t.id, t.finding_id, f.newsroom_code, t.agency_code, 'to-newsroom', 'Xin bản gốc?',
                    CASE WHEN \(answered)::timestamptz IS NULL THEN 'open' ELSE 'answered' END, \(due), 'agency', \(asked), \(answered),
                    CASE WHEN \(answered)::timestamptz IS NULL THEN NULL ELSE 'liaison' END,
                    CASE WHEN \(answered)::timestamptz IS NULL THEN NULL ELSE 'Đây' END
             FROM tasks t JOIN findings f ON f.id = t.finding_id WHERE t.id = \(task)
             """)
+        return id
+    }
+
+    /// The newsroom's answer clock of information request `request`, running from `started`; its id.
+    @discardableResult
+    func answerClock(request: UUID, started: Date, due: Date, state: String = "running", pausedAt: Date? = nil) async throws -> Int64 {
+        try await client.query(
+            """
+            INSERT INTO deadlines (task_id, request_id, stage, holder_kind, holder_code, finding_id, agency_code, newsroom_code, category_code, state,
+                                   started_at, due_at, reminder_percent, step_working_days, paused_at)
+            SELECT r.task_id, r.id, 'newsroom_answer', 'newsroom', r.newsroom_code, r.finding_id, r.agency_code, r.newsroom_code, f.category_code,
+                   \(state), \(started), \(due), 80, 2, \(pausedAt)
+            FROM info_requests r JOIN findings f ON f.id = r.finding_id WHERE r.id = \(request)
+            RETURNING id
+            """)[0].decode(column: 0, as: Int64.self)
     }
 }
 
@@ -301,7 +319,9 @@ struct LatencyTests {
                 continue
             }
             if roll < 0.1 {
-                try await history.event(task, "transferred", at: later(1...200))
+                // Half are the coordinator's reassignments, which are not the agency's response.
+                let actor = Bool.random(using: &random) ? "coordinator:thanh-tra-tp" : "history"
+                try await history.event(task, "transferred", at: later(1...200), actor: actor)
                 continue
             }
             if roll < 0.25 { continue }  // never acknowledged
@@ -320,7 +340,12 @@ struct LatencyTests {
             if Double.random(in: 0..<1, using: &random) < 0.2 {
                 let asked = later(1...100)
                 let answered: Date? = Double.random(in: 0..<1, using: &random) < 0.8 ? later(1...200) : nil
-                try await history.infoRequest(task: task, asked: asked, due: asked.addingTimeInterval(7 * 86_400), answered: answered)
+                let request = try await history.infoRequest(task: task, asked: asked, due: asked.addingTimeInterval(7 * 86_400), answered: answered)
+                // The newsroom's late answer raises a rung on its own clock: the newsroom's lateness, not the agency's.
+                if answered == nil {
+                    let clock = try await history.answerClock(request: request, started: asked, due: asked.addingTimeInterval(7 * 86_400))
+                    try await history.rung(clock, 1, "overdue", at: asked.addingTimeInterval(8 * 86_400))
+                }
             }
             guard Double.random(in: 0..<1, using: &random) < 0.6 else { continue }
             let resolved = later(1...900)

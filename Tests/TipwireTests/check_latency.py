@@ -66,8 +66,8 @@ def main():
 
     joined = {r["code"]: float(r["joined"]) for r in rows(url, schema, "SELECT code, extract(epoch FROM joined_at) AS joined FROM agencies")}
     tasks = {r["id"]: r for r in rows(url, schema, "SELECT id, agency_code, finding_id, extract(epoch FROM deliver_by) AS deliver_by FROM tasks")}
-    events = rows(url, schema, "SELECT id, task_id, kind, extract(epoch FROM at) AS at FROM task_events ORDER BY id")
-    clocks = rows(url, schema, "SELECT id, task_id, stage, extract(epoch FROM due_at) AS due FROM deadlines ORDER BY id")
+    events = rows(url, schema, "SELECT id, task_id, kind, actor, extract(epoch FROM at) AS at FROM task_events ORDER BY id")
+    clocks = rows(url, schema, "SELECT id, task_id, stage, holder_kind, holder_code, extract(epoch FROM due_at) AS due FROM deadlines ORDER BY id")
     rungs = rows(url, schema, "SELECT deadline_id, kind FROM deadline_rungs")
     requests = rows(
         url, schema,
@@ -82,7 +82,8 @@ def main():
                  "declined": "declined", "transferred": "transferred"}.get(kind)
         if first and first not in line:
             line[first] = at
-        if kind in RESPONSES and "first_response" not in line:
+        # Only the agency's own actions respond: the coordinator's reassignment (a transfer) does not.
+        if kind in RESPONSES and not event["actor"].startswith("coordinator:") and "first_response" not in line:
             line["first_response"] = at
         if kind == "extended":
             line["extensions"] += 1
@@ -93,7 +94,9 @@ def main():
     due = {}
     clock_task = {}
     for clock in clocks:
-        clock_task[clock["id"]] = clock["task_id"]
+        # Escalations count against an agency only on the clocks it holds, never on the newsroom's answer clocks.
+        if clock["holder_kind"] == "agency" and clock["holder_code"] == tasks[clock["task_id"]]["agency_code"]:
+            clock_task[clock["id"]] = clock["task_id"]
         due.setdefault((clock["task_id"], clock["stage"]), float(clock["due"]))
 
     groups = {}
