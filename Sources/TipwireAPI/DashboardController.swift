@@ -166,7 +166,8 @@ struct DashboardController {
     // MARK: - Pages
 
     func overview(_ request: Request, _ visit: Visit) async throws -> Response {
-        let period = try period(request, visit)
+        let choice = try await period(request, visit)
+        let period = choice.period
         // The whole period's figures (its medians are not a sum of the months'), the months for the trend,
         // and the period of the same length before it.
         var whole = StatsFilter(period: period, grouping: .all)
@@ -186,16 +187,16 @@ struct DashboardController {
         return Self.html(
             .ok,
             pages.overview(
-                reader: visit.reader, period: period, whole: try await thisPeriod, monthly: try await months, previous: try await before,
+                reader: visit.reader, period: choice, whole: try await thisPeriod, monthly: try await months, previous: try await before,
                 overdue: try await board.groups.map(\.count).reduce(0, +), openEscalations: try await open))
     }
 
     func agencies(_ request: Request, _ visit: Visit) async throws -> Response {
         if let own = visit.agency { return Self.redirect("/dashboard/agencies/\(own.rawValue)") }
-        let period = try period(request, visit)
+        let period = try await period(request, visit)
         let query = request.uri.queryParameters
         let sort = query.get("sort") ?? "name"
-        let report = try await report(StatsFilter(period: period), visit)
+        let report = try await report(StatsFilter(period: period.period), visit)
         return Self.html(.ok, pages.agencies(reader: visit.reader, period: period, report: report, sort: sort, descending: query.get("dir") != "asc"))
     }
 
@@ -204,8 +205,8 @@ struct DashboardController {
         guard let agency = PartyCode(rawValue: code), visit.agency == nil || visit.agency == agency else {
             throw PageFailure(status: .notFound, title: wording["not-found"], detail: wording["not-found-text"])
         }
-        let period = try period(request, visit)
-        let filter = StatsFilter(period: period, agency: agency)
+        let period = try await period(request, visit)
+        let filter = StatsFilter(period: period.period, agency: agency)
         let report = try await report(filter, visit)
         let name = try await stores.stats.agencyName(agency)
         guard let name else { throw PageFailure(status: .notFound, title: wording["not-found"], detail: wording["not-found-text"]) }
@@ -316,12 +317,24 @@ struct DashboardController {
         }
     }
 
-    func period(_ request: Request, _ visit: Visit) throws -> StatsPeriod {
+    /// The period asked for: `period` (a named period; the picker's form), else `from` and `to` (the range
+    /// form), else the reporting year to date. The picker sends no dates, the range form no name.
+    func period(_ request: Request, _ visit: Visit) async throws -> PeriodChoice {
         let query = request.uri.queryParameters
+        func given(_ name: String) -> String? { query.get(name).flatMap { $0.isEmpty ? nil : $0 } }
+        let today = WorkingCalendar.dayOf(Date())
+        let calendar = try await stores.stats.reportingCalendar()
         do {
-            return try StatsPeriod.parse(
-                from: query.get("from").flatMap { $0.isEmpty ? nil : $0 }, to: query.get("to").flatMap { $0.isEmpty ? nil : $0 },
-                today: WorkingCalendar.dayOf(Date()))
+            if let name = given("period") {
+                let period = try StatsPeriod.parse(period: name, from: nil, to: nil, today: today, calendar: calendar)
+                return PeriodChoice(period: period, kind: NamedPeriod(name).map { .named($0) } ?? .range, today: today, calendar: calendar)
+            }
+            if given("from") != nil || given("to") != nil {
+                let period = try StatsPeriod.parse(from: given("from"), to: given("to"), today: today)
+                return PeriodChoice(period: period, kind: .range, today: today, calendar: calendar)
+            }
+            return PeriodChoice(
+                period: .reportingYearToDate(today: today, calendar: calendar), kind: .reportingYearToDate, today: today, calendar: calendar)
         } catch {
             throw PageFailure(
                 status: .badRequest, title: visit.reader.wording["bad-request"], detail: error.description, errors: error.errors.map(\.description))

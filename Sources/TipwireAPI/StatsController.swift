@@ -35,7 +35,7 @@ struct StatsController {
     @Sendable func latency(_ request: Request, context: TipwireRequestContext) async throws -> Response {
         let principal = try context.require(.coordinator, .agency, .liaison)
         var query = QueryReader(request.uri.queryParameters)
-        let filter = query.statsFilter(today: WorkingCalendar.dayOf(Date()))
+        let filter = query.statsFilter(today: WorkingCalendar.dayOf(Date()), calendar: try await stats.reportingCalendar())
         let language = query.oneOf("lang", Language.allCases.map(\.rawValue)).flatMap(Language.init) ?? .vietnamese
         try query.check()
         guard let filter else { throw Problem.malformed("from", "is not a period") }  // statsFilter recorded why; check() threw
@@ -64,16 +64,17 @@ struct StatsController {
 }
 
 extension QueryReader {
-    /// `from`, `to`, `group_by`, `agency`, `category`, `jurisdiction` and `min_sample`; nil with the
-    /// errors recorded when one is bad.
-    mutating func statsFilter(today: CalendarDay) -> StatsFilter? {
+    /// `period` (a named period, cut by `calendar`) or `from` and `to`, `group_by`, `agency`, `category`,
+    /// `jurisdiction` and `min_sample`; nil with the errors recorded when one is bad.
+    mutating func statsFilter(today: CalendarDay, calendar: ReportingCalendar) -> StatsFilter? {
         let grouping = oneOf("group_by", StatsGrouping.allCases.map(\.rawValue)).flatMap(StatsGrouping.init) ?? .agency
         let agency = code("agency")
         let category = text("category", maximum: 63)
         let jurisdiction = code("jurisdiction")
         let minimumSample = limit("min_sample", default: StatsFilter.defaultMinimumSample, maximum: 1000)
         do {
-            let period = try StatsPeriod.parse(from: parameters.get("from"), to: parameters.get("to"), today: today)
+            let period = try StatsPeriod.parse(
+                period: parameters.get("period"), from: parameters.get("from"), to: parameters.get("to"), today: today, calendar: calendar)
             return StatsFilter(
                 period: period, grouping: grouping, agency: agency, category: category, jurisdiction: jurisdiction, minimumSample: minimumSample)
         } catch {

@@ -51,7 +51,7 @@ public enum BacklogAge: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// The days a report covers, both included, in Hanoi time.
-public struct StatsPeriod: Sendable, Hashable, Codable {
+public struct StatsPeriod: Sendable, Hashable, Codable, CustomStringConvertible {
     public var from: CalendarDay
     public var to: CalendarDay
 
@@ -92,6 +92,9 @@ public struct StatsPeriod: Sendable, Hashable, Codable {
         guard last.number - first.number < maximumDays else { throw ValidationFailure("to", "the period may cover at most \(maximumDays) days") }
         return StatsPeriod(from: first, to: last)
     }
+
+    /// `2025-12-15 to 2026-12-14`.
+    public var description: String { "\(from) to \(to)" }
 
     /// The first instant of the period and the first instant after it.
     public var interval: (start: Date, end: Date) { (from.start, to.next.start) }

@@ -104,7 +104,7 @@ public struct Pages: Sendable {
     /// The overview's key figures: `whole` and `previous` are the period's and the one before's reports
     /// grouped as `all` (their medians are not a sum of months'), `monthly` the period's months (the trend).
     public func overview(
-        reader: Reader, period: StatsPeriod, whole: LatencyReport, monthly: LatencyReport, previous: LatencyReport, overdue: Int,
+        reader: Reader, period: PeriodChoice, whole: LatencyReport, monthly: LatencyReport, previous: LatencyReport, overdue: Int,
         openEscalations: Int
     ) -> String {
         let w = reader.wording
@@ -164,13 +164,13 @@ public struct Pages: Sendable {
             shareHeading: w["ack-on-time"])
         return render(
             "overview", title: w["overview"], reader: reader,
-            ["figures": figures, "trendChart": chart, "period": Self.period(period), "keep": [[String: String]]()])
+            ["figures": figures, "trendChart": chart, "period": period.values(w), "keep": [[String: String]]()])
     }
 
     /// The agencies table, sorted by `sort` (a column key) in `descending` order.
-    public func agencies(reader: Reader, period: StatsPeriod, report: LatencyReport, sort: String, descending: Bool) -> String {
+    public func agencies(reader: Reader, period choice: PeriodChoice, report: LatencyReport, sort: String, descending: Bool) -> String {
         let w = reader.wording
-        let range = "from=\(period.from)&to=\(period.to)"
+        let period = choice.period
         typealias Column = (
             key: String, label: String, value: (GroupFigures) -> Double?, text: (GroupFigures) -> String, href: (GroupFigures) -> String?
         )
@@ -198,17 +198,17 @@ public struct Pages: Sendable {
             }
         }
         let headers: [[String: Any]] =
-            [["label": w["agency"], "href": "?\(range)&sort=name", "sort": (sort == "name" ? "ascending" : nil) as String? as Any]]
+            [["label": w["agency"], "href": choice.link("", "sort=name"), "sort": (sort == "name" ? "ascending" : nil) as String? as Any]]
             + columns.map { column in
                 let active = column.key == sort
                 return [
-                    "label": column.label, "href": "?\(range)&sort=\(column.key)&dir=\(active && descending ? "asc" : "desc")",
+                    "label": column.label, "href": choice.link("", "sort=\(column.key)&dir=\(active && descending ? "asc" : "desc")"),
                     "sort": (active ? (descending ? "descending" : "ascending") : nil) as String? as Any,
                 ]
             }
         let rows: [[String: Any]] = sorted.map { group in
             [
-                "name": group.name, "code": group.key, "detail": "/dashboard/agencies/\(group.key)?\(range)",
+                "name": group.name, "code": group.key, "detail": choice.link("/dashboard/agencies/\(group.key)"),
                 "cells": columns.map { column in ["text": column.text(group), "href": column.href(group) as Any] as [String: Any] },
             ]
         }
@@ -217,14 +217,14 @@ public struct Pages: Sendable {
             [
                 "columns": headers, "rows": rows,
                 "caption": "\(w["agencies"]) · \(period.from.formatted(reader.language)) – \(period.to.formatted(reader.language))",
-                "insufficientNote": String(format: w["insufficient-note"], report.minimumSample), "period": Self.period(period),
+                "insufficientNote": String(format: w["insufficient-note"], report.minimumSample), "period": choice.values(w),
                 "keep": sort == "name" ? [] : [["name": "sort", "value": sort], ["name": "dir", "value": descending ? "desc" : "asc"]],
             ])
     }
 
     /// One agency: its stages, the distribution of acknowledge times, open tasks by age, its escalations.
     public func agency(
-        reader: Reader, period: StatsPeriod, figures: GroupFigures, distribution: [(workingDays: Int, tasks: Int)], escalations: Page<EscalationView>
+        reader: Reader, period: PeriodChoice, figures: GroupFigures, distribution: [(workingDays: Int, tasks: Int)], escalations: Page<EscalationView>
     ) -> String {
         let w = reader.wording
         let stages: [[String: Any]] = figures.stages.map { stage in
@@ -265,7 +265,7 @@ public struct Pages: Sendable {
         values["figures"] = counts
         values["distributionChart"] = distributionChart
         values["backlogChart"] = backlogChart
-        values["period"] = Self.period(period)
+        values["period"] = period.values(w)
         values["keep"] = [[String: String]]()
         return render("agency", title: "\(figures.name)", reader: reader, values)
     }
@@ -364,9 +364,6 @@ public struct Pages: Sendable {
             ])
     }
 
-    // MARK: - Helpers
-
-    static func period(_ period: StatsPeriod) -> [String: String] { ["from": period.from.description, "to": period.to.description] }
 }
 
 /// A report's figures over all its groups: tasks, open tasks, and the on-time shares of acknowledge and resolve.

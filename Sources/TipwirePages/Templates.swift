@@ -62,13 +62,25 @@ enum Templates {
         {{/main}}{{/layout}}
         """
 
+    /// Two forms, so that neither needs a script: a named period, or a range of days.
     static let periodForm = """
+        <div class="periods">
         <form method="get" class="period" aria-label="{{t.period}}">
+          {{#keep}}<input type="hidden" name="{{name}}" value="{{value}}">{{/keep}}
+          <label for="period">{{t.period}}</label>
+          <select id="period" name="period">
+            {{#period.groups}}<optgroup label="{{label}}">{{#options}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{text}}</option>{{/options}}</optgroup>{{/period.groups}}
+          </select>
+          <button type="submit">{{t.show}}</button>
+        </form>
+        <form method="get" class="period" aria-label="{{t.custom-range}}">
           {{#keep}}<input type="hidden" name="{{name}}" value="{{value}}">{{/keep}}
           <label for="from">{{t.from}}</label> <input id="from" name="from" type="date" value="{{period.from}}">
           <label for="to">{{t.to}}</label> <input id="to" name="to" type="date" value="{{period.to}}">
           <button type="submit">{{t.show}}</button>
         </form>
+        <p class="shown">{{period.shown}}</p>
+        </div>
         """
 
     static let overview = """
@@ -241,7 +253,8 @@ enum Templates {
         table.chart-data{font-size:.9rem;border-collapse:collapse}table.chart-data td,table.chart-data th{padding:.1rem .5rem;border-bottom:1px solid var(--line);text-align:left}
         .card{max-width:32rem;display:grid;gap:.5rem}input{font:inherit;padding:.35rem}button{font:inherit;padding:.35rem .9rem;background:var(--accent);color:#fff;border:0;border-radius:3px;cursor:pointer}
         .help{color:var(--muted);font-size:.9rem}.error{color:var(--warn);font-weight:700}.notice{background:#eef5ea;padding:.5rem;border-left:4px solid #2e7d32}
-        .inline{display:flex;gap:.5rem;align-items:center}.period{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap;margin-bottom:1rem}
+        .inline{display:flex;gap:.5rem;align-items:center}.period{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap;margin-bottom:.5rem}
+        .periods{display:flex;gap:0 2rem;flex-wrap:wrap;align-items:baseline}.shown{margin:0 0 1rem;color:var(--muted);flex-basis:100%}
         .acknowledge{display:grid;gap:.25rem}.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
         @media print{.top,.no-print,.period{display:none}body{font-size:11pt}main{max-width:none}}
         """

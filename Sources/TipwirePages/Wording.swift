@@ -39,6 +39,12 @@ public struct Wording: Sendable {
         "signed-in-as": ("Đăng nhập với vai trò", "Signed in as"),
         "language": ("Ngôn ngữ", "Language"),
         "period": ("Kỳ", "Period"),
+        "period-default-group": ("Mặc định", "Default"),
+        "period-default": ("Năm báo cáo đến nay", "Reporting year to date"),
+        "reporting-periods": ("Kỳ báo cáo (từ ngày 15 đến ngày 14)", "Reporting periods (15th to 14th)"),
+        "calendar-periods": ("Kỳ theo lịch", "Calendar periods"),
+        "custom-range": ("Khoảng ngày tùy chọn", "Custom range"),
+        "showing": ("Đang xem", "Showing"),
         "from": ("Từ ngày", "From"),
         "to": ("Đến ngày", "To"),
         "show": ("Xem", "Show"),
@@ -189,6 +195,31 @@ public struct Wording: Sendable {
     }
 
     /// `2026-03` as "Th3 2026" or "Mar 2026".
+    /// A named period as a reader says it: "Quý III/2026 (kỳ báo cáo)", "Reporting Q3 2026".
+    public func periodName(_ named: NamedPeriod) -> String {
+        let roman = ["I", "II", "III", "IV"]
+        if language == .vietnamese {
+            let name =
+                switch named.span {
+                case .year: "Năm \(named.year)"
+                case .nineMonths: "9 tháng năm \(named.year)"
+                case .half(let half): "6 tháng \(half == 1 ? "đầu" : "cuối") năm \(named.year)"
+                case .quarter(let quarter): "Quý \(roman[quarter - 1])/\(named.year)"
+                case .month(let month): "Tháng \(month)/\(named.year)"
+                }
+            return named.reporting ? "\(name) (kỳ báo cáo)" : name
+        }
+        let name =
+            switch named.span {
+            case .year: "\(named.year)"
+            case .nineMonths: "9 months \(named.year)"
+            case .half(let half): "H\(half) \(named.year)"
+            case .quarter(let quarter): "Q\(quarter) \(named.year)"
+            case .month(let month): "\(CalendarDay.englishMonths[month - 1]) \(named.year)"
+            }
+        return named.reporting ? "Reporting \(name)" : (named.span == .year ? "Year \(name)" : name)
+    }
+
     /// A month's axis label ("Th3" / "Mar") and, at the first month shown and each January, its year.
     public func monthTick(_ key: String, first: Bool) -> (tick: String, year: String?) {
         let parts = key.split(separator: "-")

@@ -10,6 +10,7 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case tokenRevoked = "token.revoked"
     case documentRead = "document.read"
     case policyChanged = "policy.changed"
+    case reportingCalendarChanged = "calendar.reporting_changed"
     case taskReassigned = "task.reassigned"
     case taskClosed = "task.closed"
     case sourceKeyRegistered = "source.key_registered"

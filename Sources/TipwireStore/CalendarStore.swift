@@ -2,7 +2,7 @@ import Foundation
 import Postgres
 import TipwireCore
 
-/// The `holidays` and `working_overrides` tables.
+/// The `holidays` and `working_overrides` tables, and the `reporting_calendar`.
 public struct CalendarStore: Sendable {
     let client: PostgresClient
 
@@ -59,6 +59,32 @@ public struct CalendarStore: Sendable {
         return try rows.decode((String, String, String).self).compactMap { day, kind, name in
             guard let day = CalendarDay(day), let kind = CalendarFile.Kind(rawValue: kind) else { return nil }
             return CalendarFile.Entry(day: day, kind: kind, name: name)
+        }
+    }
+}
+
+extension CalendarStore {
+    /// How reporting periods are cut (migration 0022): Decree 09/2019/NĐ-CP's 15th unless an admin changed it.
+    public func reportingCalendar() async throws -> ReportingCalendar {
+        let row = try await client.query("SELECT start_day FROM reporting_calendar").firstRow
+        return try row.map { ReportingCalendar(startDay: try $0.decode(column: 0, as: Int.self)) } ?? .decree09
+    }
+
+    /// Sets the day reporting months start on (1: calendar months), audited; past reports follow it, since
+    /// every figure is computed for the period asked.
+    public func setReportingCalendar(_ calendar: ReportingCalendar, by actor: String = TokenStore.operatorActor) async throws {
+        try await client.withTransaction { connection in
+            try await connection.execute(
+                """
+                INSERT INTO reporting_calendar (start_day, changed_at, changed_by) VALUES (\(calendar.startDay), now(), \(actor))
+                ON CONFLICT (id) DO UPDATE SET start_day = excluded.start_day, changed_at = excluded.changed_at, changed_by = excluded.changed_by
+                """)
+            try await AuditStore.record(
+                [
+                    AuditEntry(
+                        actor: actor, action: .reportingCalendarChanged, object: "reporting-calendar",
+                        detail: ["start_day": .number(Double(calendar.startDay))])
+                ], on: connection)
         }
     }
 }

@@ -357,6 +357,11 @@ extension StatsStore {
 }
 
 extension StatsStore {
+    /// How reporting periods are cut (`CalendarStore.reportingCalendar`).
+    public func reportingCalendar() async throws -> ReportingCalendar {
+        try await CalendarStore(client: client).reportingCalendar()
+    }
+
     /// The agency's name, or nil when no agency has the code.
     public func agencyName(_ agency: PartyCode) async throws -> String? {
         try await client.query("SELECT name FROM agencies WHERE code = \(agency.rawValue)").firstRow?.decode(column: 0, as: String.self)

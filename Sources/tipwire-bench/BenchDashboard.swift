@@ -20,7 +20,8 @@ struct BenchDashboard: AsyncParsableCommand {
                  work leaves (delivery, acknowledgement, start, extensions, resolution, duty clocks met or
                  running, overdue notices); task_timelines follows by its triggers, as in service.
               2. times, with the API running in this process, one coordinator's requests (median of --repeats
-                 after one warm-up): GET /dashboard (the overview, this period and the one before),
+                 after one warm-up): GET /dashboard (the overview of the reporting year to date: the whole
+                 period, its months, and the period before),
                  GET /dashboard/agencies/so-nnmt, GET /v1/stats/latency and GET /v1/scorecards/YEAR?format=csv.
                  Target: < 300 ms each.
               3. as the baseline, pgbench runs the analytics SQL each of them sends (the very statements, with
@@ -89,20 +90,27 @@ struct BenchDashboard: AsyncParsableCommand {
         defer { server.cancel() }
         try await waitForServer(port: port)
 
-        // The same periods the pages and the endpoint choose by default.
-        let period = try StatsPeriod.parse(from: nil, to: nil, today: WorkingCalendar.dayOf(now))
-        let year = WorkingCalendar.dayOf(now).year
-        let length = period.to.number - period.from.number + 1
-        let monthly = StatsFilter(period: period, grouping: .month)
-        var before = monthly
-        before.period = StatsPeriod(from: CalendarDay(number: period.from.number - length), to: CalendarDay(number: period.from.number - 1))
-        let agency = StatsFilter(period: period, agency: PartyCode(rawValue: "so-nnmt"))
+        // The same periods the pages and the endpoint choose by default: the dashboard opens on the reporting
+        // year to date, the endpoint on the 365 days to today.
+        let today = WorkingCalendar.dayOf(now)
+        let calendar = try await stores.stats.reportingCalendar()
+        let dashboardPeriod = StatsPeriod.reportingYearToDate(today: today, calendar: calendar)
+        let period = try StatsPeriod.parse(from: nil, to: nil, today: today)
+        let year = today.year
+        let length = dashboardPeriod.to.number - dashboardPeriod.from.number + 1
+        let whole = StatsFilter(period: dashboardPeriod, grouping: .all)
+        var monthly = whole
+        monthly.grouping = .month
+        var before = whole
+        before.period = StatsPeriod(
+            from: CalendarDay(number: dashboardPeriod.from.number - length), to: CalendarDay(number: dashboardPeriod.from.number - 1))
+        let agency = StatsFilter(period: dashboardPeriod, agency: PartyCode(rawValue: "so-nnmt"))
         let cookie = [("Cookie", "tipwire_session=\(session)")]
         let bearerHeader = [("Authorization", "Bearer \(bearer.text)")]
         let pages: [(name: String, path: String, headers: [(String, String)], statements: [PostgresQuery])] = [
             (
                 "overview", "/dashboard", cookie,
-                StatsStore.reportStatements(monthly, now: now) + StatsStore.reportStatements(before, now: now)
+                [whole, monthly, before].flatMap { StatsStore.reportStatements($0, now: now) }
             ),
             (
                 "agency so-nnmt", "/dashboard/agencies/so-nnmt", cookie,

@@ -7,7 +7,7 @@ struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The tamper-evident audit log: check its chain, or print its head for publication.",
         discussion: """
-            Every token created, rotated or revoked, document downloaded, deadline policy changed, task
+            Every token created, rotated or revoked, document downloaded, deadline policy or reporting calendar changed, task
             reassigned or closed, source key registered, source envelope read, disclosure request filed or
             decided, and protection case opened, acknowledged or resolved is a row of audit_log, written in
             the same transaction as the action. Each row's

@@ -21,7 +21,41 @@ struct CalendarCommand: AsyncParsableCommand {
               tipwire calendar import lich-2027.csv
               tipwire calendar list --year 2026
             """,
-        subcommands: [Import.self, List.self])
+        subcommands: [Import.self, List.self, Reporting.self])
+
+    struct Reporting: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show or set the day reporting months start on (the reporting periods of stats and the dashboard).",
+            discussion: """
+                Decree 09/2019/NĐ-CP (Article 12) closes a month's figures from the 15th of the month before to
+                the 14th, and quarters, half-years, nine months and the year the same way: tipwire's default.
+                --start-day 1 gives calendar months. The change is audited and applies to every report from then
+                on, past periods included (figures are computed for the period asked).
+
+                Examples:
+                  tipwire calendar reporting                   the reporting year to date and this reporting month
+                  tipwire calendar reporting --start-day 1     calendar months
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "The day of the month before on which a reporting month starts (1–28).") var startDay: Int?
+
+        func validate() throws {
+            if let startDay { try checkRange(startDay, ReportingCalendar.startDays, "--start-day") }
+        }
+
+        func run() async throws {
+            try await database.withStores { stores in
+                if let startDay { try await stores.calendar.setReportingCalendar(ReportingCalendar(startDay: startDay)) }
+                let calendar = try await stores.calendar.reportingCalendar()
+                let today = WorkingCalendar.dayOf(Date())
+                let year = NamedPeriod(reporting: true, year: calendar.year(containing: today), span: .year)
+                let month = calendar.month(containing: today)
+                print("reporting months start on day \(calendar.startDay) of the month before" + (calendar.startDay == 1 ? " (calendar months)" : ""))
+                print("\(year): \(year.period(in: calendar))")
+                print("\(month) (this reporting month): \(month.period(in: calendar))")
+            }
+        }
+    }
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add or replace days from a CSV file (all lines or none).")

@@ -18,12 +18,21 @@ struct Stats: AsyncParsableCommand {
             Examples:
               tipwire stats                                 every agency, the last 365 days
               tipwire stats --from 2026-01-01 --to 2026-06-30 --group-by category
+              tipwire stats --period report-2026-Q3          the reporting quarter (15 June to 14 September)
               tipwire stats --agency so-nnmt --group-by month    one agency's trend
               tipwire stats --json                          the API's JSON
               tipwire stats --rebuild                       recompute the timelines from the events
             """)
 
     @OptionGroup var database: DatabaseOptions
+
+    @Option(
+        help: """
+            A named period instead of --from/--to: 2026, 2026-H1, 2026-9M, 2026-Q3, 2026-11 (calendar), or report-2026, \
+            report-2026-Q4, report-2026-11, … (reporting periods: from the 15th of the month before to the 14th, \
+            `tipwire calendar reporting`).
+            """)
+    var period: String?
 
     @Option(help: "First day (YYYY-MM-DD, Hanoi time); default 364 days before --to.")
     var from: String?
@@ -60,12 +69,12 @@ struct Stats: AsyncParsableCommand {
             if let code, PartyCode(rawValue: code) == nil { throw ValidationError("\(flag): '\(code)' is not a code") }
         }
         try checkRange(minSample, 1...1000, "--min-sample")
-        _ = try filter()
+        _ = try filter(calendar: .decree09)  // the names and dates; the database's calendar cuts the period in run()
     }
 
-    func filter() throws -> StatsFilter {
+    func filter(calendar: ReportingCalendar) throws -> StatsFilter {
         do {
-            let period = try StatsPeriod.parse(from: from, to: to, today: WorkingCalendar.dayOf(Date()))
+            let period = try StatsPeriod.parse(period: period, from: from, to: to, today: WorkingCalendar.dayOf(Date()), calendar: calendar)
             return StatsFilter(
                 period: period, grouping: StatsGrouping(rawValue: groupBy) ?? .agency, agency: agency.flatMap(PartyCode.init(rawValue:)),
                 category: category, jurisdiction: jurisdiction.flatMap(PartyCode.init(rawValue:)), minimumSample: minSample)
@@ -75,8 +84,8 @@ struct Stats: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let filter = try filter()
         try await database.withStores { stores in
+            let filter = try filter(calendar: try await stores.calendar.reportingCalendar())
             if rebuild {
                 let count = try await stores.stats.rebuildTimelines()
                 FileHandle.standardError.write(Data("rebuilt \(count) task timelines from the task events\n".utf8))

@@ -1,8 +1,10 @@
+import ChildProcesses
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Postgres
+import TestSupport
 import Testing
 import TipwireCore
 import TipwirePages
@@ -215,6 +217,69 @@ struct DashboardFiguresTests {
                     let gap = (right.x - left.x) - (Charts.estimatedTickWidth(left.text) + Charts.estimatedTickWidth(right.text)) / 2
                     #expect(gap >= 0, "\(language) \(months) months: \(left.text) runs into \(right.text)")
                 }
+            }
+        }
+    }
+
+    /// Named periods: the API's `period`, the dashboard's picker (in both languages, defaulting to the
+    /// reporting year to date), and the reporting calendar as data an admin changes, audited.
+    @Test func namedPeriodsInTheAPIAndTheDashboardFollowTheReportingCalendar() async throws {
+        try await Fixture.with { fixture in
+            _ = try await LatencyTests.writeKnownHistory(fixture)
+            try await fixture.app().test(.router) { client in
+                let coordinator = fixture.token("coordinator", "thanh-tra-tp")
+                func period(_ query: String) async throws -> [String: String]? {
+                    let reply = try await client.send(.get("/v1/stats/latency?\(query)", token: coordinator))
+                    return reply.status == .ok ? try reply.json()["period"] as? [String: String] : nil
+                }
+                #expect(try await period("period=report-2026-Q1") == ["from": "2025-12-15", "to": "2026-03-14"])
+                #expect(try await period("period=2026-Q1") == ["from": "2026-01-01", "to": "2026-03-31"])
+                // The tasks of 15 December to 14 March are the reporting quarter's, whatever their calendar month.
+                let quarter = try await client.send(.get("/v1/stats/latency?period=report-2026-Q1&group_by=all&min_sample=1", token: coordinator))
+                let march = try await client.send(
+                    .get("/v1/stats/latency?from=2025-12-15&to=2026-03-14&group_by=all&min_sample=1", token: coordinator))
+                func groups(_ reply: Reply) throws -> Data {
+                    try JSONSerialization.data(withJSONObject: try #require(try reply.json()["groups"]), options: .sortedKeys)
+                }
+                #expect(try groups(quarter) == groups(march))
+                #expect(try (quarter.json()["groups"] as? [[String: Any]])?.first?["tasks"] as? Int ?? 0 > 0)
+                for bad in ["period=2026-Q5", "period=report-2026-Q1&from=2026-01-01", "period=last%20quarter"] {
+                    let reply = try await client.send(.get("/v1/stats/latency?\(bad)", token: coordinator))
+                    #expect(reply.status == .badRequest, "\(bad)")
+                    #expect(try reply.problemFields() == ["period"], "\(bad)")
+                }
+
+                var browser = Browser()
+                #expect(try await browser.signIn(client, token: coordinator))
+                let today = WorkingCalendar.dayOf(Date())
+                let yearToDate = StatsPeriod.reportingYearToDate(today: today, calendar: .decree09)
+                for language in [Language.vietnamese, .english] {
+                    let wording = Wording(language)
+                    let page = try await browser.get(client, "/dashboard?lang=\(language.rawValue)")
+                    #expect(page.status == .ok)
+                    let shown = "\(wording["showing"]): \(yearToDate.from.formatted(language)) – \(today.formatted(language))"
+                    #expect(page.text.contains(shown), "the default is the reporting year to date: \(shown)")
+                    #expect(page.text.contains(#"<option value="" selected>"#))
+                    #expect(page.text.contains(#"<option value="\#(ReportingCalendar.decree09.month(containing: today))">"#))
+                    let named = try await browser.get(client, "/dashboard/agencies?period=report-2026-Q1&lang=\(language.rawValue)")
+                    #expect(named.text.contains(#"<option value="report-2026-Q1" selected>"#))
+                    #expect(named.text.contains("/dashboard/agencies/so-nnmt?period=report-2026-Q1"), "links keep the period")
+                }
+                #expect(try await browser.get(client, "/dashboard?period=2026-Q9").status == .badRequest)
+
+                // An admin makes them calendar months: the reporting quarter is the calendar's, and the change is audited.
+                let schema = try await fixture.client.query("SELECT current_schema()")[0].decode(column: 0, as: String.self)
+                let url = try TestDatabase.url() + "?options=-csearch_path%3D\(schema)"
+                let shown = try await runProgram(try tipwireBinary(), ["calendar", "reporting", "--database-url", url], combineErrors: true)
+                #expect(shown.status == 0 && shown.output.contains("reporting months start on day 15"), "\(shown.output)")
+                let set = try await runProgram(
+                    try tipwireBinary(), ["calendar", "reporting", "--start-day", "1", "--database-url", url], combineErrors: true)
+                #expect(set.status == 0 && set.output.contains("(calendar months)"), "\(set.output)")
+                #expect(try await period("period=report-2026-Q1") == ["from": "2026-01-01", "to": "2026-03-31"])
+                let audited = try await fixture.client.query(
+                    "SELECT actor, detail->>'start_day' FROM audit_log WHERE action = 'calendar.reporting_changed'")
+                let entries = try audited.decode((String, String).self)
+                #expect(entries.count == 1 && entries.first?.0.hasPrefix("operator:") == true && entries.first?.1 == "1", "\(entries)")
             }
         }
     }

@@ -3,7 +3,10 @@
 GET /v1/stats/latency (docs/analytics.md). Reads the tables with psql; prints JSON.
 
 usage: check_latency.py DATABASE_URL SCHEMA FROM TO AS_OF
+       check_latency.py DATABASE_URL SCHEMA PERIOD - AS_OF
   FROM, TO: YYYY-MM-DD (both included, Hanoi time); AS_OF: the report's as_of (RFC 3339).
+  PERIOD: a named period (2026, 2026-Q2, 2026-11, …; report-2026-Q1, … cut as Decree 09/2019/NĐ-CP
+  Article 12 does: from the 15th of the month before to the 14th), worked out here, not by tipwire.
 Every figure is computed here, none is read from task_timelines: timelines, working days,
 nearest-rank percentiles, on-time judgements and the backlog's ages.
 """
@@ -44,8 +47,36 @@ def quantiles(values):
     return [nearest_rank(values, p) for p in (0.5, 0.9, 0.99)] if values else None
 
 
+def named_period(name):
+    """The first and last day of a named period, with the decree's cut-off on the 15th for report-…"""
+    reporting = name.startswith("report-")
+    year_text, _, span = name.removeprefix("report-").partition("-")
+    year = int(year_text)
+    if span == "":
+        months = (1, 12)
+    elif span == "9M":
+        months = (1, 9)
+    elif span[0] == "H":
+        months = (6 * int(span[1:]) - 5, 6 * int(span[1:]))
+    elif span[0] == "Q":
+        months = (3 * int(span[1:]) - 2, 3 * int(span[1:]))
+    else:
+        months = (int(span), int(span))
+
+    def first_day(month, year):
+        if month == 13:
+            month, year = 1, year + 1
+        if not reporting:
+            return dt.date(year, month, 1)
+        return dt.date(year - 1, 12, 15) if month == 1 else dt.date(year, month - 1, 15)
+
+    return first_day(months[0], year), first_day(months[1] + 1, year) - dt.timedelta(days=1)
+
+
 def main():
     url, schema, first, last, as_of = sys.argv[1:6]
+    if last == "-":
+        first, last = (day.isoformat() for day in named_period(first))
     start = dt.datetime.combine(dt.date.fromisoformat(first), dt.time(), HANOI).timestamp()
     end = dt.datetime.combine(dt.date.fromisoformat(last) + dt.timedelta(days=1), dt.time(), HANOI).timestamp()
     now_day = dt.datetime.fromisoformat(as_of.replace("Z", "+00:00")).astimezone(HANOI).date()
