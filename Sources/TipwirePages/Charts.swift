@@ -72,19 +72,23 @@ public enum Charts {
         svg += #"<text x="\#(left - 6)" y="\#(top + plotHeight)" text-anchor="end" class="tick">0</text>"#
         var points: [String] = []
         let stride = labelStride(bars, step: step)
+        var pendingSecondLine: String?
         for (index, bar) in bars.enumerated() {
             let barHeight = plotHeight * bar.value / maximum
             let x = left + Double(index) * step + step * 0.15
             let barWidth = max(step * 0.7, 1)
             svg +=
                 #"<rect x="\#(fixed(x))" y="\#(fixed(top + plotHeight - barHeight))" width="\#(fixed(barWidth))" height="\#(fixed(barHeight))" class="bar"/>"#
+            // A second line (the year) of a bar left unlabelled goes under the next labelled one.
+            if let second = bar.tickSecondLine { pendingSecondLine = second }
             if index % stride == 0 {
                 let middle = fixed(x + barWidth / 2)
                 svg +=
                     #"<text x="\#(middle)" y="\#(fixed(top + plotHeight + 16))" text-anchor="middle" class="tick">\#(escape(bar.tick ?? bar.label))</text>"#
-                if let second = bar.tickSecondLine {
+                if let second = pendingSecondLine {
                     svg += #"<text x="\#(middle)" y="\#(fixed(top + plotHeight + 30))" text-anchor="middle" class="tick">\#(escape(second))</text>"#
                 }
+                pendingSecondLine = nil
             }
             if let share = bar.share {
                 points.append("\(fixed(x + barWidth / 2)),\(fixed(top + plotHeight * (1 - min(max(share, 0), 1))))")

@@ -212,6 +212,10 @@ struct DashboardFiguresTests {
                 rows[y, default: []].append((x, String(piece[textStart.upperBound..<textEnd.lowerBound])))
             }
             #expect(!rows.isEmpty)
+            // Every year the months cover is named under the axis, even where its January is left unlabelled.
+            let years = Set(bars.compactMap(\.tickSecondLine))
+            let named = Set(rows.values.flatMap { $0.map(\.text) }.filter { $0.count == 4 && Int($0) != nil })
+            #expect(named == years, "\(language) \(months) months: years named \(named.sorted()), covered \(years.sorted())")
             for (_, labels) in rows {
                 for (left, right) in zip(labels, labels.dropFirst()) {
                     let gap = (right.x - left.x) - (Charts.estimatedTickWidth(left.text) + Charts.estimatedTickWidth(right.text)) / 2
