@@ -251,7 +251,7 @@ enum Templates {
         .chart{width:100%;max-width:640px;height:auto}.bar{fill:var(--bar)}.line{fill:none;stroke:var(--warn);stroke-width:2}.dot{fill:var(--warn)}
         .axis{stroke:var(--ink)}.tick{font-size:11px;fill:var(--ink)}
         table.chart-data{font-size:.9rem;border-collapse:collapse}table.chart-data td,table.chart-data th{padding:.1rem .5rem;border-bottom:1px solid var(--line);text-align:left}
-        .card{max-width:32rem;display:grid;gap:.5rem}input{font:inherit;padding:.35rem}button{font:inherit;padding:.35rem .9rem;background:var(--accent);color:#fff;border:0;border-radius:3px;cursor:pointer}
+        .card{max-width:32rem;display:grid;gap:.5rem}input,select{font:inherit;padding:.35rem}button{font:inherit;padding:.35rem .9rem;background:var(--accent);color:#fff;border:0;border-radius:3px;cursor:pointer}
         .help{color:var(--muted);font-size:.9rem}.error{color:var(--warn);font-weight:700}.notice{background:#eef5ea;padding:.5rem;border-left:4px solid #2e7d32}
         .inline{display:flex;gap:.5rem;align-items:center}.period{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap;margin-bottom:.5rem}
         .periods{display:flex;gap:0 2rem;flex-wrap:wrap;align-items:baseline}.shown{margin:0 0 1rem;color:var(--muted);flex-basis:100%}
