@@ -167,27 +167,31 @@ public struct DutyStore: Sendable {
         "d.state = 'running' AND d.due_at < \(now)"
     }
 
+    /// The overdue board's SQL (`tipwire-bench dashboard` runs it with pgbench too).
+    public static func overdueStatement(at now: Date, holder: PartyCode?, perGroup: Int) -> PostgresQuery {
+        """
+        SELECT o.holder_kind, o.holder_code, o.total, o.task_id, o.finding_id, f.title, o.stage, o.request_id, o.started_at, o.due_at,
+               o.reminder_percent, o.step_working_days, last.kind, last.audience
+        FROM (
+            SELECT d.*, count(*) OVER holder AS total, row_number() OVER holder AS position, min(d.due_at) OVER holder AS oldest
+            FROM deadlines d
+            WHERE \(fragment: Self.isOverdue(at: now))
+              AND (\(holder?.rawValue)::text IS NULL OR d.holder_code = \(holder?.rawValue))
+            WINDOW holder AS (PARTITION BY d.holder_kind, d.holder_code ORDER BY d.due_at, d.id
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        ) o JOIN findings f ON f.id = o.finding_id
+        LEFT JOIN LATERAL (SELECT r.kind, r.audience FROM deadline_rungs r WHERE r.deadline_id = o.id ORDER BY r.rung DESC LIMIT 1) last ON true
+        WHERE o.position <= \(perGroup)
+        ORDER BY o.oldest, o.holder_kind, o.holder_code, o.due_at, o.id
+        """
+    }
+
     /// Every open duty past its due time at `now`, grouped by holder (the group with the oldest first),
     /// at most `perGroup` items each. `holder` narrows it to one agency's or newsroom's code.
     public func overdue(at now: Date, holder: PartyCode? = nil, perGroup: Int = 20) async throws -> OverdueBoard {
         try await client.withConnection { connection in
             let calendar = try await CalendarStore.load(on: connection)
-            let rows = try await connection.query(
-                """
-                SELECT o.holder_kind, o.holder_code, o.total, o.task_id, o.finding_id, f.title, o.stage, o.request_id, o.started_at, o.due_at,
-                       o.reminder_percent, o.step_working_days, last.kind, last.audience
-                FROM (
-                    SELECT d.*, count(*) OVER holder AS total, row_number() OVER holder AS position, min(d.due_at) OVER holder AS oldest
-                    FROM deadlines d
-                    WHERE \(fragment: Self.isOverdue(at: now))
-                      AND (\(holder?.rawValue)::text IS NULL OR d.holder_code = \(holder?.rawValue))
-                    WINDOW holder AS (PARTITION BY d.holder_kind, d.holder_code ORDER BY d.due_at, d.id
-                                      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-                ) o JOIN findings f ON f.id = o.finding_id
-                LEFT JOIN LATERAL (SELECT r.kind, r.audience FROM deadline_rungs r WHERE r.deadline_id = o.id ORDER BY r.rung DESC LIMIT 1) last ON true
-                WHERE o.position <= \(perGroup)
-                ORDER BY o.oldest, o.holder_kind, o.holder_code, o.due_at, o.id
-                """)
+            let rows = try await connection.query(Self.overdueStatement(at: now, holder: holder, perGroup: perGroup))
             var groups: [OverdueGroup] = []
             for row in rows {
                 let (kind, holderCode, total, task, finding, title, stage, request, started, due, percent, step, lastKind, lastAudience) =

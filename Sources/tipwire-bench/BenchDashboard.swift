@@ -20,14 +20,13 @@ struct BenchDashboard: AsyncParsableCommand {
                  work leaves (delivery, acknowledgement, start, extensions, resolution, duty clocks met or
                  running, overdue notices); task_timelines follows by its triggers, as in service.
               2. times, with the API running in this process, one coordinator's requests (median of --repeats
-                 after one warm-up): GET /dashboard (the overview of the reporting year to date: the whole
-                 period, its months, and the period before),
-                 GET /dashboard/agencies/so-nnmt, GET /v1/stats/latency and GET /v1/scorecards/YEAR?format=csv.
-                 Target: < 300 ms each.
-              3. as the baseline, pgbench runs the analytics SQL each of them sends (the very statements, with
-                 their parameters written in) as one script per page, --repeats times; ours ÷ pgbench shows
-                 what the service adds: its other queries (the overdue count and open escalations on the
-                 overview, the agency's escalations), rendering and HTTP.
+                 after one warm-up), each for a named period (the last whole reporting quarter) and for a
+                 range of days ragged at both ends: GET /dashboard (the overview: the whole period, its
+                 months, and the period before), the agency so-nnmt's page, GET /v1/stats/latency by
+                 agency and by month; then the overdue board and GET /v1/scorecards/YEAR?format=csv.
+                 Targets: under 300 ms each, and at least 100× faster than the baseline.
+              3. as the baseline, pgbench runs the exact analytics SQL of each page (the statements the exact
+                 path sends, with their parameters written in) as one script per page, --repeats times.
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -90,33 +89,50 @@ struct BenchDashboard: AsyncParsableCommand {
         defer { server.cancel() }
         try await waitForServer(port: port)
 
-        // The same periods the pages and the endpoint choose by default: the dashboard opens on the reporting
-        // year to date, the endpoint on the 365 days to today.
+        // Every page for a named period (the reporting quarter that ended most recently) and for an arbitrary
+        // range of days (from 270 to 77 days ago: ragged at both ends), the overdue board and the year's scorecard.
         let today = WorkingCalendar.dayOf(now)
         let calendar = try await stores.stats.reportingCalendar()
-        let dashboardPeriod = StatsPeriod.reportingYearToDate(today: today, calendar: calendar)
-        let period = try StatsPeriod.parse(from: nil, to: nil, today: today)
+        let lastMonth = calendar.month(containing: CalendarDay(number: today.number - 92))
+        guard case .month(let month) = lastMonth.span else { throw ValidationError("no reporting month") }
+        let quarter = NamedPeriod(reporting: true, year: lastMonth.year, span: .quarter((month + 2) / 3))
+        let range = StatsPeriod(from: CalendarDay(number: today.number - 270), to: CalendarDay(number: today.number - 77))
+        let periods: [(label: String, query: String, period: StatsPeriod)] = [
+            (quarter.description, "period=\(quarter)", quarter.period(in: calendar)), ("\(range)", "from=\(range.from)&to=\(range.to)", range),
+        ]
         let year = today.year
-        let length = dashboardPeriod.to.number - dashboardPeriod.from.number + 1
-        let whole = StatsFilter(period: dashboardPeriod, grouping: .all)
-        var monthly = whole
-        monthly.grouping = .month
-        var before = whole
-        before.period = StatsPeriod(
-            from: CalendarDay(number: dashboardPeriod.from.number - length), to: CalendarDay(number: dashboardPeriod.from.number - 1))
-        let agency = StatsFilter(period: dashboardPeriod, agency: PartyCode(rawValue: "so-nnmt"))
         let cookie = [("Cookie", "tipwire_session=\(session)")]
         let bearerHeader = [("Authorization", "Bearer \(bearer.text)")]
-        let pages: [(name: String, path: String, headers: [(String, String)], statements: [PostgresQuery])] = [
-            (
-                "overview", "/dashboard", cookie,
-                [whole, monthly, before].flatMap { StatsStore.reportStatements($0, now: now) }
-            ),
-            (
-                "agency so-nnmt", "/dashboard/agencies/so-nnmt", cookie,
-                StatsStore.reportStatements(agency, now: now) + [StatsStore.acknowledgeDistributionStatement(agency, now: now)]
-            ),
-            ("stats endpoint", "/v1/stats/latency", bearerHeader, StatsStore.reportStatements(StatsFilter(period: period), now: now)),
+        var pages: [(name: String, path: String, headers: [(String, String)], statements: [PostgresQuery])] = []
+        for (label, query, period) in periods {
+            let whole = StatsFilter(period: period, grouping: .all)
+            var monthly = whole
+            monthly.grouping = .month
+            let length = period.to.number - period.from.number + 1
+            var before = whole
+            before.period = StatsPeriod(from: CalendarDay(number: period.from.number - length), to: CalendarDay(number: period.from.number - 1))
+            let agency = StatsFilter(period: period, agency: PartyCode(rawValue: "so-nnmt"))
+            pages += [
+                (
+                    "overview, \(label)", "/dashboard?\(query)", cookie,
+                    [whole, monthly, before].flatMap { StatsStore.reportStatements($0, now: now) }
+                ),
+                (
+                    "agency so-nnmt, \(label)", "/dashboard/agencies/so-nnmt?\(query)", cookie,
+                    StatsStore.reportStatements(agency, now: now) + [StatsStore.acknowledgeDistributionStatement(agency, now: now)]
+                ),
+                (
+                    "stats by agency, \(label)", "/v1/stats/latency?\(query)", bearerHeader,
+                    StatsStore.reportStatements(StatsFilter(period: period), now: now)
+                ),
+                (
+                    "stats by month, \(label)", "/v1/stats/latency?\(query)&group_by=month", bearerHeader,
+                    StatsStore.reportStatements(StatsFilter(period: period, grouping: .month), now: now)
+                ),
+            ]
+        }
+        pages += [
+            ("overdue board", "/dashboard/overdue", cookie, [DutyStore.overdueStatement(at: now, holder: nil, perGroup: 50)]),
             (
                 "scorecard \(year) CSV", "/v1/scorecards/\(year)?format=csv", bearerHeader,
                 StatsStore.reportStatements(StatsFilter(period: try StatsPeriod.year(year)), now: now)
@@ -124,22 +140,24 @@ struct BenchDashboard: AsyncParsableCommand {
         ]
 
         print("")
-        print("page                   ours (median of \(repeats))   pgbench, same SQL   ours ÷ pgbench   target < 300 ms")
+        print(
+            "page                                          ours (median of \(repeats))   pgbench, same SQL   pgbench ÷ ours (target ≥ 100×)   "
+                + "target < 300 ms")
         var allMet = true
         for page in pages {
             let ours = try await time(page.path, headers: page.headers, port: port)
             let script = try await writePgbenchScript(page.statements, client: client, name: "dashboard")
             defer { try? FileManager.default.removeItem(atPath: script) }
             let reference = try await pgbenchLatency(url: bench.pgbenchURL, script: script, transactions: repeats)
-            let met = ours < 300
+            let met = ours < 300 && reference / ours >= 100
             allMet = allMet && met
             print(
                 String(
-                    format: "%@ %10.1f ms %17.1f ms %14.2f×   %@", page.name.padding(toLength: 22, withPad: " ", startingAt: 0), ours, reference,
-                    ours / reference, met ? "meets" : "ABOVE"))
+                    format: "%@ %10.1f ms %17.1f ms %14.1f× %@   %@", page.name.padding(toLength: 46, withPad: " ", startingAt: 0), ours, reference,
+                    reference / ours, reference / ours >= 100 ? "meets" : "BELOW", ours < 300 ? "meets" : "ABOVE"))
         }
         print("")
-        print(allMet ? "every page meets the target" : "some pages are ABOVE the target")
+        print(allMet ? "every page meets both targets" : "some pages miss a target")
 
         server.cancel()
         if keepSchema {
