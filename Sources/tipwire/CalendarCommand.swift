@@ -33,7 +33,7 @@ struct CalendarCommand: AsyncParsableCommand {
                 on, past periods included (figures are computed for the period asked).
 
                 Examples:
-                  tipwire calendar reporting                   the reporting year to date and this reporting month
+                  tipwire calendar reporting                   the cut-off, this reporting year and this reporting month
                   tipwire calendar reporting --start-day 1     calendar months
                 """)
         @OptionGroup var database: DatabaseOptions
