@@ -66,7 +66,9 @@ struct ReportingPeriodsTests {
 
     @Test(arguments: [
         "", "report-", "26", "2026-", "2026-13", "2026-00", "2026-1", "2026-Q5", "2026-Q0", "2026-H3", "2026-8M", "report-2026-q3", "1999",
-        "2101-01", "2026-11-01", "reports-2026", " 2026", "２０２６", "2026-Q１", "2026-+1", "2026--1",
+        "2101-01", "2026-11-01", "reports-2026", " 2026", "２０２６", "2026-Q１", "2026-+1", "2026--1", "report-report-2026", "2026-\u{0}1",
+        "report-2026-Q3\n",
+        String(repeating: "9", count: 10_000), "report-" + String(repeating: "2026-", count: 2_000),
     ])
     func aBadNameIsRefused(name: String) {
         #expect(NamedPeriod(name) == nil, "\(name)")
