@@ -85,7 +85,7 @@ public struct PeriodChoice: Sendable, Hashable {
         ]
         for (reporting, periods) in options() {
             groups.append([
-                "label": wording[reporting ? "reporting-periods" : "calendar-periods"],
+                "label": reporting ? wording.reportingPeriods(calendar) : wording["calendar-periods"],
                 "options": periods.map { named -> [String: Any] in
                     [
                         "value": named.description, "text": "\(wording.periodName(named)) (\(dates(named.period(in: calendar))))",

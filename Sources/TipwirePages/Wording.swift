@@ -41,7 +41,8 @@ public struct Wording: Sendable {
         "period": ("Kỳ", "Period"),
         "period-default-group": ("Mặc định", "Default"),
         "period-default": ("Năm báo cáo đến nay", "Reporting year to date"),
-        "reporting-periods": ("Kỳ báo cáo (từ ngày 15 đến ngày 14)", "Reporting periods (15th to 14th)"),
+        "reporting-periods": ("Kỳ báo cáo (từ ngày %d tháng trước đến ngày %d)", "Reporting periods (day %d of the month before to day %d)"),
+        "reporting-periods-calendar": ("Kỳ báo cáo (theo tháng dương lịch)", "Reporting periods (calendar months)"),
         "calendar-periods": ("Kỳ theo lịch", "Calendar periods"),
         "custom-range": ("Khoảng ngày tùy chọn", "Custom range"),
         "showing": ("Đang xem", "Showing"),
@@ -195,6 +196,12 @@ public struct Wording: Sendable {
     }
 
     /// `2026-03` as "Th3 2026" or "Mar 2026".
+    /// The heading of the reporting periods, with the cut-off the calendar holds (it is data, not always the 15th).
+    public func reportingPeriods(_ calendar: ReportingCalendar) -> String {
+        calendar.startDay == 1
+            ? self["reporting-periods-calendar"] : String(format: self["reporting-periods"], calendar.startDay, calendar.startDay - 1)
+    }
+
     /// A named period as a reader says it: "Quý III/2026 (kỳ báo cáo)", "Reporting Q3 2026".
     public func periodName(_ named: NamedPeriod) -> String {
         let roman = ["I", "II", "III", "IV"]
@@ -222,16 +229,23 @@ public struct Wording: Sendable {
 
     /// A month's axis label ("Th3" / "Mar") and, at the first month shown and each January, its year.
     public func monthTick(_ key: String, first: Bool) -> (tick: String, year: String?) {
-        let parts = key.split(separator: "-")
-        guard parts.count == 2, let month = Int(parts[1]), (1...12).contains(month) else { return (key, nil) }
-        let tick = language == .vietnamese ? "Th\(month)" : CalendarDay.englishMonths[month - 1]
-        return (tick, first || month == 1 ? String(parts[0]) : nil)
+        guard let (year, month) = Self.yearAndMonth(key) else { return (key, nil) }
+        return (shortMonth(month), first || month == 1 ? String(year) : nil)
     }
 
     public func month(_ key: String) -> String {
+        guard let (year, month) = Self.yearAndMonth(key) else { return key }
+        return "\(shortMonth(month)) \(year)"
+    }
+
+    /// "Th3" or "Mar".
+    func shortMonth(_ month: Int) -> String { language == .vietnamese ? "Th\(month)" : CalendarDay.englishMonths[month - 1] }
+
+    /// A report's month key, `2026-03`.
+    static func yearAndMonth(_ key: String) -> (year: Int, month: Int)? {
         let parts = key.split(separator: "-")
-        guard parts.count == 2, let year = Int(parts[0]), let month = Int(parts[1]), (1...12).contains(month) else { return key }
-        return language == .vietnamese ? "Th\(month) \(year)" : "\(CalendarDay.englishMonths[month - 1]) \(year)"
+        guard parts.count == 2, let year = Int(parts[0]), let month = Int(parts[1]), (1...12).contains(month) else { return nil }
+        return (year, month)
     }
 }
 

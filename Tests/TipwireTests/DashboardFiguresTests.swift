@@ -264,6 +264,7 @@ struct DashboardFiguresTests {
                     let shown = "\(wording["showing"]): \(yearToDate.from.formatted(language)) – \(today.formatted(language))"
                     #expect(page.text.contains(shown), "the default is the reporting year to date: \(shown)")
                     #expect(page.text.contains(#"<option value="" selected>"#))
+                    #expect(page.text.contains(#"<optgroup label="\#(wording.reportingPeriods(.decree09))">"#))
                     #expect(page.text.contains(#"<option value="\#(ReportingCalendar.decree09.month(containing: today))">"#))
                     let named = try await browser.get(client, "/dashboard/agencies?period=report-2026-Q1&lang=\(language.rawValue)")
                     #expect(named.text.contains(#"<option value="report-2026-Q1" selected>"#))
@@ -280,6 +281,9 @@ struct DashboardFiguresTests {
                     try tipwireBinary(), ["calendar", "reporting", "--start-day", "1", "--database-url", url], combineErrors: true)
                 #expect(set.status == 0 && set.output.contains("(calendar months)"), "\(set.output)")
                 #expect(try await period("period=report-2026-Q1") == ["from": "2026-01-01", "to": "2026-03-31"])
+                let calendarMonths = try await browser.get(client, "/dashboard?lang=en")
+                #expect(calendarMonths.text.contains(#"<optgroup label="Reporting periods (calendar months)">"#))
+                #expect(!calendarMonths.text.contains("day 15 of the month before"))
                 let audited = try await fixture.client.query(
                     "SELECT actor, detail->>'start_day' FROM audit_log WHERE action = 'calendar.reporting_changed'")
                 let entries = try audited.decode((String, String).self)
