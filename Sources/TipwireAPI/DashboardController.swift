@@ -166,7 +166,7 @@ struct DashboardController {
     // MARK: - Pages
 
     func overview(_ request: Request, _ visit: Visit) async throws -> Response {
-        let choice = try await period(request, visit)
+        var choice = try await period(request, visit)
         let period = choice.period
         // The whole period's figures (its medians are not a sum of the months'), the months for the trend,
         // and the period of the same length before it.
@@ -184,19 +184,22 @@ struct DashboardController {
         async let before = report(previous, visit)
         async let board = stores.duties.overdue(at: now, holder: visit.agency, perGroup: 1)
         async let open = stores.duties.escalationCount(EscalationFilter(acknowledged: false), for: visit.actor)
+        let figures = try await thisPeriod
+        choice.figuresAsOf = figures.figuresAsOf
         return Self.html(
             .ok,
             pages.overview(
-                reader: visit.reader, period: choice, whole: try await thisPeriod, monthly: try await months, previous: try await before,
+                reader: visit.reader, period: choice, whole: figures, monthly: try await months, previous: try await before,
                 overdue: try await board.groups.map(\.count).reduce(0, +), openEscalations: try await open))
     }
 
     func agencies(_ request: Request, _ visit: Visit) async throws -> Response {
         if let own = visit.agency { return Self.redirect("/dashboard/agencies/\(own.rawValue)") }
-        let period = try await period(request, visit)
+        var period = try await period(request, visit)
         let query = request.uri.queryParameters
         let sort = query.get("sort") ?? "name"
         let report = try await report(StatsFilter(period: period.period), visit)
+        period.figuresAsOf = report.figuresAsOf
         return Self.html(.ok, pages.agencies(reader: visit.reader, period: period, report: report, sort: sort, descending: query.get("dir") != "asc"))
     }
 
@@ -205,9 +208,10 @@ struct DashboardController {
         guard let agency = PartyCode(rawValue: code), visit.agency == nil || visit.agency == agency else {
             throw PageFailure(status: .notFound, title: wording["not-found"], detail: wording["not-found-text"])
         }
-        let period = try await period(request, visit)
+        var period = try await period(request, visit)
         let filter = StatsFilter(period: period.period, agency: agency)
         let report = try await report(filter, visit)
+        period.figuresAsOf = report.figuresAsOf
         let name = try await stores.stats.agencyName(agency)
         guard let name else { throw PageFailure(status: .notFound, title: wording["not-found"], detail: wording["not-found-text"]) }
         let figures =

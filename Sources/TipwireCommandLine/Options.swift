@@ -42,9 +42,9 @@ public struct DatabaseOptions: ParsableArguments, Sendable {
         return try await DatabaseScope.system { try await body(stores) }
     }
 
-    /// Every store over `database(poolSize:)`.
+    /// Every store over `database(poolSize:)`. A command's reports are current: they fold the stale days first.
     public func stores(poolSize: Int? = nil, links: DocumentLinks) throws -> TipwireStores {
-        TipwireStores(database: try database(poolSize: poolSize), links: links)
+        TipwireStores(database: try database(poolSize: poolSize), links: links, statsFoldFirst: true)
     }
 }
 

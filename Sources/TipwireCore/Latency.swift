@@ -21,6 +21,13 @@ public enum Language: String, Sendable, Hashable, Codable, CaseIterable {
     case english = "en"
 }
 
+/// Where a report's figures come from: the rollups (summed ahead, behind a watermark; hours within 1%),
+/// or the exact path over the timelines (slow at scale; the baseline the rollups are checked against).
+public enum StatsSource: String, Sendable, Hashable, CaseIterable {
+    case rollups
+    case exact
+}
+
 /// What the figures are grouped by.
 public enum StatsGrouping: String, Sendable, Hashable, Codable, CaseIterable {
     case agency
@@ -320,16 +327,25 @@ public struct LatencyReport: Sendable, Hashable, Codable {
     public var groups: [GroupFigures]
     public var findings: FindingsAccounted?
     public var newsroomAnswers: [NewsroomAnswerFigures]
+    /// Where the figures came from the rollups: every change committed before this instant is in them
+    /// (docs/analytics.md#rollups). Nil: computed from the timelines as the report was asked.
+    public var figuresAsOf: Date?
+    /// The largest relative error of a percentile in hours: 0.01 from the rollups, 0 (nil) when exact.
+    /// Counts, shares and working days are always exact.
+    public var hoursRelativeAccuracy: Double?
 
     enum CodingKeys: String, CodingKey {
         case period, groups, findings
         case groupBy = "group_by", minimumSample = "minimum_sample", asOf = "as_of", newsroomAnswers = "newsroom_answers"
+        case figuresAsOf = "figures_as_of", hoursRelativeAccuracy = "hours_relative_accuracy"
     }
 
     public init(
         period: StatsPeriod, groupBy: StatsGrouping, minimumSample: Int, asOf: Date, groups: [GroupFigures], findings: FindingsAccounted?,
-        newsroomAnswers: [NewsroomAnswerFigures]
+        newsroomAnswers: [NewsroomAnswerFigures], figuresAsOf: Date? = nil, hoursRelativeAccuracy: Double? = nil
     ) {
+        self.figuresAsOf = figuresAsOf
+        self.hoursRelativeAccuracy = hoursRelativeAccuracy
         self.period = period
         self.groupBy = groupBy
         self.minimumSample = minimumSample
@@ -348,6 +364,8 @@ public struct LatencyReport: Sendable, Hashable, Codable {
         try container.encode(groups, forKey: .groups)
         try container.encode(findings, forKey: .findings)
         try container.encode(newsroomAnswers, forKey: .newsroomAnswers)
+        try container.encode(figuresAsOf, forKey: .figuresAsOf)
+        try container.encode(hoursRelativeAccuracy ?? 0, forKey: .hoursRelativeAccuracy)
     }
 }
 

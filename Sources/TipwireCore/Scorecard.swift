@@ -37,7 +37,13 @@ public struct Scorecard: Sendable, Hashable, Codable {
         asOf = report.asOf
         self.holidays = holidays
         self.workingSaturdays = workingSaturdays
-        let byAgency = Dictionary(report.groups.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        // Evaluation evidence is exact: hour percentiles (within 1% from the rollups) are left out.
+        let byAgency = Dictionary(
+            report.groups.map { group in
+                var exact = group
+                for index in exact.stages.indices { exact.stages[index].hours = nil }
+                return (group.key, exact)
+            }, uniquingKeysWith: { first, _ in first })
         rows = agencies.map { agency in
             Row(
                 agency: agency.code, name: agency.name,
@@ -60,7 +66,7 @@ public struct Scorecard: Sendable, Hashable, Codable {
                 "Phạm vi: nhiệm vụ giao trong năm \(year) (giờ Hà Nội), trừ nhiệm vụ giao trước ngày cơ quan tham gia tipwire.",
                 "Đúng hạn: việc tiếp nhận (hoặc giải quyết) xong trước thời hạn của đồng hồ nghĩa vụ, đã tính gia hạn và thời gian chờ báo chí trả lời.",
                 "Ngày làm việc: trừ thứ Bảy, Chủ nhật và \(holidays) ngày nghỉ lễ trong năm, tính \(workingSaturdays) ngày làm bù theo lịch của Bộ Nội vụ.",
-                "Phân vị p50/p90 theo hạng gần nhất; giải quyết tính từ khi giao đến khi giải quyết lần đầu.",
+                "Phân vị p50/p90 theo hạng gần nhất, tính bằng ngày làm việc (chính xác); giải quyết tính từ khi giao đến khi giải quyết lần đầu.",
                 "Nhóm dưới \(minimumSample) nhiệm vụ ghi “không đủ dữ liệu” thay cho số liệu.",
             ]
         case .english:
@@ -69,7 +75,7 @@ public struct Scorecard: Sendable, Hashable, Codable {
                 "Scope: tasks assigned in \(year) (Hanoi time), except tasks assigned before the agency joined tipwire.",
                 "On time: acknowledged (or resolved) before the duty clock's due time, extensions and waits on the newsroom included.",
                 "Working days exclude weekends and the year's \(holidays) public holidays, and include \(workingSaturdays) swapped working Saturdays, as the Ministry of Home Affairs publishes them.",
-                "p50/p90 by nearest rank; resolve runs from delivery to the first resolution.",
+                "p50/p90 by nearest rank, in working days (exact); resolve runs from delivery to the first resolution.",
                 "Groups of fewer than \(minimumSample) tasks show \"insufficient data\" instead of a number.",
             ]
         }
@@ -77,7 +83,7 @@ public struct Scorecard: Sendable, Hashable, Codable {
 
     public static let csvHeader = [
         "agency", "name", "tasks", "acknowledged", "acknowledge_p50_working_days", "acknowledge_p90_working_days", "acknowledge_on_time_percent",
-        "first_response_p50_hours", "resolved", "resolve_p50_working_days", "resolve_p90_working_days", "resolve_on_time_percent", "open",
+        "first_response_p50_working_days", "resolved", "resolve_p50_working_days", "resolve_p90_working_days", "resolve_on_time_percent", "open",
         "extensions", "transfers", "declines", "escalations", "accounted_for_percent", "insufficient_data",
     ]
 
@@ -91,7 +97,7 @@ public struct Scorecard: Sendable, Hashable, Codable {
             let resolve = f[.resolve]
             let cells: [String] = [
                 row.agency, row.name, "\(f.tasks)", "\(acknowledge?.count ?? 0)", Self.number(acknowledge?.workingDays?.p50),
-                Self.number(acknowledge?.workingDays?.p90), Self.percent(acknowledge?.onTimeShare), Self.number(f[.firstResponse]?.hours?.p50),
+                Self.number(acknowledge?.workingDays?.p90), Self.percent(acknowledge?.onTimeShare), Self.number(f[.firstResponse]?.workingDays?.p50),
                 "\(resolve?.count ?? 0)", Self.number(resolve?.workingDays?.p50), Self.number(resolve?.workingDays?.p90),
                 Self.percent(resolve?.onTimeShare), "\(f.openTasks)", "\(f.extensions)", "\(f.transfers)", "\(f.declines)", "\(f.escalations)",
                 Self.percent(f.accountedShare), f.insufficientData ? "true" : "false",

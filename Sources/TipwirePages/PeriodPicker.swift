@@ -1,3 +1,4 @@
+import Foundation
 import TipwireCore
 
 /// The period a page shows and how the reader chose it: the default (the reporting year to date), a
@@ -15,6 +16,8 @@ public struct PeriodChoice: Sendable, Hashable {
     public var kind: Kind
     public var today: CalendarDay
     public var calendar: ReportingCalendar
+    /// The watermark of the figures shown (`LatencyReport.figuresAsOf`), stated under the period.
+    public var figuresAsOf: Date?
 
     public init(period: StatsPeriod, kind: Kind, today: CalendarDay, calendar: ReportingCalendar) {
         self.period = period
@@ -97,6 +100,7 @@ public struct PeriodChoice: Sendable, Hashable {
         return [
             "from": period.from.description, "to": period.to.description, "groups": groups,
             "shown": "\(wording["showing"]): \(dates(period))",
+            "figures": figuresAsOf.map { String(format: wording["figures-note"], wording.dateTime($0)) } ?? "",
         ]
     }
 }

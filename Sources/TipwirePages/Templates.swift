@@ -80,6 +80,7 @@ enum Templates {
           <button type="submit">{{t.show}}</button>
         </form>
         <p class="shown">{{period.shown}}</p>
+        {{#period.figures}}<p class="shown">{{period.figures}}</p>{{/period.figures}}
         </div>
         """
 

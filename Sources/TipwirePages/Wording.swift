@@ -46,6 +46,10 @@ public struct Wording: Sendable {
         "calendar-periods": ("Kỳ theo lịch", "Calendar periods"),
         "custom-range": ("Khoảng ngày tùy chọn", "Custom range"),
         "showing": ("Đang xem", "Showing"),
+        "figures-note": (
+            "Số liệu tính đến %@; phân vị tính bằng giờ sai lệch không quá 1%%, các số liệu khác chính xác.",
+            "Figures as of %@; percentiles in hours are within 1%%, every other figure is exact."
+        ),
         "from": ("Từ ngày", "From"),
         "to": ("Đến ngày", "To"),
         "show": ("Xem", "Show"),

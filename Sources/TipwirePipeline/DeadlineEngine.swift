@@ -26,11 +26,14 @@ public struct DeadlineEngineConfiguration: Sendable {
     public var errorBackoff: Duration
     /// Names this instance in `deadline_rungs.raised_by`.
     public var instance: String
+    /// How often stale days are folded into the rollups at most: how far the figures' watermark lags.
+    public var foldEvery: Duration
 
     public init(
         batchSize: Int = 2000, idlePoll: Duration = .seconds(30), standbyRetry: Duration = .seconds(1), errorBackoff: Duration = .milliseconds(500),
-        instance: String = DeadlineEngineConfiguration.defaultInstance()
+        instance: String = DeadlineEngineConfiguration.defaultInstance(), foldEvery: Duration = .seconds(2)
     ) {
+        self.foldEvery = foldEvery
         self.batchSize = max(1, batchSize)
         self.idlePoll = idlePoll
         self.standbyRetry = standbyRetry
@@ -58,6 +61,7 @@ public final class DeadlineEngine: Service, Sendable {
     let logger: Logger
     private let worker: SingleActiveWorker
     private let database: TipwireDatabase
+    private let rollups: StatsRollups
     private let lastPassTime = Mutex<Date?>(nil)
     private let raised = Counter(label: "tipwire_deadline_rungs_raised_total")
     private let passes = Metrics.Timer(label: "tipwire_deadline_pass_seconds")
@@ -72,6 +76,7 @@ public final class DeadlineEngine: Service, Sendable {
         logger[metadataKey: "instance"] = "\(configuration.instance)"
         self.logger = logger
         self.database = stores.database
+        self.rollups = StatsRollups(client: stores.database.client)
         self.worker = SingleActiveWorker(
             name: "deadline engine", lock: .deadlines, database: stores.database, pauses: (configuration.standbyRetry, configuration.errorBackoff),
             logger: logger)
@@ -96,8 +101,10 @@ public final class DeadlineEngine: Service, Sendable {
     private func passes(on session: WorkerSession) async throws {
         while !Task.isCancelled {
             let claimed = try await pass(on: session)
+            // The figures summed ahead follow, a slice of stale days per pass (docs/analytics.md#rollups).
+            let folded = try await rollups.fold(now: clock.now())
             let next = try await session.nextDue()
-            var sleep = configuration.idlePoll
+            var sleep = folded.more ? .zero : min(configuration.idlePoll, configuration.foldEvery)
             if let next {
                 // A clock already due but claimed by nobody is held by a transition's transaction: look again shortly.
                 let wait = max(next.timeIntervalSince(clock.now()), claimed == 0 ? 0.1 : 0)

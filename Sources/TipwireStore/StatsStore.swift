@@ -20,22 +20,30 @@ public enum StatsRefusal: Error, Sendable, Hashable {
 /// step: every figure is computed at query time, in SQL, from the instants the events mark.
 public struct StatsStore: Sendable {
     let client: PostgresClient
+    /// Whether a report folds the stale days into the rollups first (`TipwireStores(statsFoldFirst:)`).
+    let foldsFirst: Bool
 
-    public init(client: PostgresClient) { self.client = client }
+    public init(client: PostgresClient, foldsFirst: Bool = false) {
+        self.client = client
+        self.foldsFirst = foldsFirst
+    }
 
     /// The report for `filter` as `scope` may see it, at `now`. Group names are in `language`.
     /// Throws `StatsRefusal` when a filter names something unknown, or one outside `scope`.
-    public func latency(_ filter: StatsFilter, scope: StatsScope, language: Language = .vietnamese, now: Date = Date()) async throws
-        -> LatencyReport
-    {
-        try await client.withConnection { connection in
-            try await Self.report(filter, scope: scope, language: language, now: now, on: connection)
+    public func latency(
+        _ filter: StatsFilter, scope: StatsScope, language: Language = .vietnamese, source: StatsSource = .rollups, now: Date = Date()
+    ) async throws -> LatencyReport {
+        if foldsFirst && source == .rollups {
+            try await DatabaseScope.system { try await StatsRollups(client: client).foldAll(now: now) }
+        }
+        return try await client.withConnection { connection in
+            try await Self.report(filter, scope: scope, language: language, source: source, now: now, on: connection)
         }
     }
 
-    static func report(_ filter: StatsFilter, scope: StatsScope, language: Language, now: Date, on connection: PostgresConnection) async throws
-        -> LatencyReport
-    {
+    static func report(
+        _ filter: StatsFilter, scope: StatsScope, language: Language, source: StatsSource = .rollups, now: Date, on connection: PostgresConnection
+    ) async throws -> LatencyReport {
         try await checkFilter(filter, on: connection)
         var filter = filter
         var newsroom: PartyCode?
@@ -50,8 +58,45 @@ public struct StatsStore: Sendable {
             newsroom = code
             seesTasks = false
         }
-        let results = try await connection.pipeline(
-            reportStatements(filter, seesTasks: seesTasks, newsroom: newsroom, language: language, now: now))
+        let plan = seesTasks && source == .rollups ? RollupPlan(filter, today: WorkingCalendar.dayOf(now)) : nil
+        let taskStatements = plan.map { StatsRollups.readStatements($0) } ?? reportStatements(filter, seesTasks: seesTasks, now: now)
+        let shared = [
+            newsroomAnswers(filter: filter, newsroom: newsroom, now: now), groupNames(filter.grouping, language: language),
+        ]
+        let results = try await connection.pipeline(taskStatements + shared)
+        let tasks = try plan.map { _ in try StatsRollups.figures(results, filter: filter) } ?? exactFigures(results, filter: filter)
+        var names: [String: String] = [:]
+        for row in results[taskStatements.count + 1] {
+            let (code, name) = try row.decode((String, String).self)
+            names[code] = name
+        }
+        let answers = try results[taskStatements.count].map { row -> NewsroomAnswerFigures in
+            let (code, name, asked, count, h50, h90, h99, d50, d90, d99, judged, onTime) = try row.decode(
+                (String, String, Int, Int, Double?, Double?, Double?, Double?, Double?, Double?, Int, Int).self)
+            return NewsroomAnswerFigures(
+                newsroom: try TipwireStore.code(code), name: name, asked: asked,
+                answer: StageFigures(
+                    stage: .newsroomAnswer, count: count, hours: Self.quantiles(h50, h90, h99), workingDays: Self.quantiles(d50, d90, d99),
+                    judged: judged, onTime: onTime, minimumSample: filter.minimumSample))
+        }
+        var groups = tasks.groups
+        for index in groups.indices { groups[index].name = names[groups[index].key] ?? groups[index].key }
+        return LatencyReport(
+            period: filter.period, groupBy: filter.grouping, minimumSample: filter.minimumSample, asOf: now, groups: groups,
+            findings: seesTasks ? tasks.findings : nil, newsroomAnswers: answers,
+            figuresAsOf: plan == nil ? nil : tasks.figuresAsOf ?? .distantPast,
+            hoursRelativeAccuracy: plan == nil ? 0 : HourBuckets.relativeAccuracy)
+    }
+
+    /// The figures of the tasks, whichever path computed them.
+    struct TaskFigures {
+        var groups: [GroupFigures]
+        var findings: FindingsAccounted
+        var figuresAsOf: Date?
+    }
+
+    /// The exact path's results (`reportStatements`) as figures.
+    static func exactFigures(_ results: [PostgresRows], filter: StatsFilter) throws -> TaskFigures {
         var stages: [String: [StageFigures]] = [:]
         for row in results[0] {
             let (key, stage, count, h50, h90, h99, d50, d90, d99, judged, onTime) = try row.decode(
@@ -67,45 +112,30 @@ public struct StatsStore: Sendable {
             let (key, count) = try row.decode((String, Int).self)
             raised[key] = count
         }
-        var names: [String: String] = [:]
-        for row in results[5] {
-            let (code, name) = try row.decode((String, String).self)
-            names[code] = name
-        }
         let groups = try results[1].map { row -> GroupFigures in
             let (key, tasks, young, month, quarter, old, extensions, transfers, declines, accounted, _) = try row.decode(
                 (String, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int).self)
-            let figures = LatencyStage.taskStages.map { stage in
-                stages[key]?.first { $0.stage == stage }
-                    ?? StageFigures(stage: stage, count: 0, hours: nil, workingDays: nil, judged: 0, onTime: 0, minimumSample: filter.minimumSample)
-            }
             return GroupFigures(
-                key: key, name: names[key] ?? key, tasks: tasks, stages: figures,
+                key: key, name: key, tasks: tasks, stages: completeStages(stages[key] ?? [], minimumSample: filter.minimumSample),
                 backlog: [.upTo7Days: young, .upTo30Days: month, .upTo90Days: quarter, .over90Days: old], extensions: extensions,
-                transfers: transfers,
-                declines: declines, escalations: raised[key, default: 0], accountedFor: accounted, minimumSample: filter.minimumSample)
+                transfers: transfers, declines: declines, escalations: raised[key, default: 0], accountedFor: accounted,
+                minimumSample: filter.minimumSample)
         }
         let (received, accounted) = try results[3][0].decode((Int, Int).self)
-        let answers = try results[4].map { row -> NewsroomAnswerFigures in
-            let (code, name, asked, count, h50, h90, h99, d50, d90, d99, judged, onTime) = try row.decode(
-                (String, String, Int, Int, Double?, Double?, Double?, Double?, Double?, Double?, Int, Int).self)
-            return NewsroomAnswerFigures(
-                newsroom: try TipwireStore.code(code), name: name, asked: asked,
-                answer: StageFigures(
-                    stage: .newsroomAnswer, count: count, hours: Self.quantiles(h50, h90, h99), workingDays: Self.quantiles(d50, d90, d99),
-                    judged: judged, onTime: onTime, minimumSample: filter.minimumSample))
-        }
-        return LatencyReport(
-            period: filter.period, groupBy: filter.grouping, minimumSample: filter.minimumSample, asOf: now, groups: groups,
-            findings: seesTasks ? FindingsAccounted(received: received, accountedFor: accounted) : nil, newsroomAnswers: answers)
+        return TaskFigures(groups: groups, findings: FindingsAccounted(received: received, accountedFor: accounted), figuresAsOf: nil)
     }
 
-    /// The statements a report sends, in order: stage figures, group counts, escalations, findings accounted
-    /// for, newsroom answers and group names. `tipwire-bench dashboard` runs the very same SQL with pgbench.
-    public static func reportStatements(
-        _ filter: StatsFilter, seesTasks: Bool = true, newsroom: PartyCode? = nil, language: Language = .vietnamese, now: Date = Date()
-    ) -> [PostgresQuery] {
-        let (start, end) = filter.period.interval
+    /// Every task stage in order, with zeros for a stage no task completed.
+    static func completeStages(_ stages: [StageFigures], minimumSample: Int) -> [StageFigures] {
+        LatencyStage.taskStages.map { stage in
+            stages.first { $0.stage == stage }
+                ?? StageFigures(stage: stage, count: 0, hours: nil, workingDays: nil, judged: 0, onTime: 0, minimumSample: minimumSample)
+        }
+    }
+
+    /// The exact path's statements for the tasks, in order: stage figures, group counts, escalations and
+    /// findings accounted for. `tipwire-bench dashboard` runs them, with the newsroom answers, as its baseline.
+    public static func reportStatements(_ filter: StatsFilter, seesTasks: Bool = true, now: Date = Date()) -> [PostgresQuery] {
         let scoped = Self.scoped(filter)
         let days = Self.days(from: filter.period.from, through: max(filter.period.to, WorkingCalendar.dayOf(now)))
         return [
@@ -114,9 +144,7 @@ public struct StatsStore: Sendable {
                 : "SELECT NULL::text, NULL::text, 0, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8, 0, 0 WHERE false",
             seesTasks ? groupCounts(scoped: scoped, now: now) : "SELECT NULL::text, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 WHERE false",
             seesTasks ? escalations(scoped: scoped) : "SELECT NULL::text, 0 WHERE false",
-            seesTasks ? findingsAccounted(scoped: scoped) : "SELECT 0, 0",
-            newsroomAnswers(start: start, end: end, agency: filter.agency, newsroom: newsroom, days: days),
-            groupNames(filter.grouping, language: language),
+            seesTasks ? findingsAccounted(filter) : "SELECT 0, 0",
         ]
     }
 
@@ -142,8 +170,9 @@ public struct StatsStore: Sendable {
     // MARK: - The SQL
 
     /// The tasks the report covers, with the key of their group: assigned in the period, after their
-    /// agency joined tipwire, narrowed by the filter.
-    static func scoped(_ filter: StatsFilter) -> PostgresQuery {
+    /// agency joined tipwire, narrowed by the filter. `name` is the CTE's; `inPeriod: false` drops the
+    /// period (a finding's tasks of the group, whenever assigned).
+    static func scoped(_ filter: StatsFilter, name: String = "scoped", inPeriod: Bool = true) -> PostgresQuery {
         let key: String =
             switch filter.grouping {
             case .agency: "tl.agency_code::text"
@@ -153,11 +182,12 @@ public struct StatsStore: Sendable {
             case .all: "'all'::text"
             }
         let (start, end) = filter.period.interval
+        let period: PostgresQuery = inPeriod ? "tl.assigned_at >= \(start) AND tl.assigned_at < \(end)" : "true"
         return """
-            scoped AS (
+            \(unescaped: name) AS (
                 SELECT tl.*, \(unescaped: key) AS group_key
                 FROM task_timelines tl JOIN agencies a ON a.code = tl.agency_code
-                WHERE tl.assigned_at >= \(start) AND tl.assigned_at < \(end) AND tl.assigned_at >= a.joined_at
+                WHERE \(fragment: period) AND tl.assigned_at >= a.joined_at
                   AND (\(filter.agency?.rawValue)::text IS NULL OR tl.agency_code = \(filter.agency?.rawValue))
                   AND (\(filter.category)::text IS NULL OR tl.category_code = \(filter.category))
                   AND (\(filter.jurisdiction?.rawValue)::text IS NULL OR tl.jurisdiction_code = \(filter.jurisdiction?.rawValue))
@@ -198,6 +228,16 @@ public struct StatsStore: Sendable {
         percentile_disc(0.99) WITHIN GROUP (ORDER BY working_days)
         """
 
+    /// Each task's spans that finished, one per stage (`s` is the task's timeline).
+    static let stageSpans = """
+        CROSS JOIN LATERAL (VALUES
+            ('deliver', s.assigned_at, s.delivered_at, s.deliver_by),
+            ('acknowledge', s.delivered_at, s.acknowledged_at, s.acknowledge_due_at),
+            ('first_response', s.delivered_at, s.first_response_at, s.acknowledge_due_at),
+            ('resolve', s.delivered_at, s.resolved_at, s.resolve_due_at)) AS v(stage, started, finished, due)
+        WHERE v.started IS NOT NULL AND v.finished IS NOT NULL
+        """
+
     /// Per group and stage: how many completed it, the quantiles, and how many were judged and on time.
     /// First response is judged against the acknowledge clock; resolve runs from delivery (what the
     /// press waits), judged against the resolve clock, which runs from acknowledgement.
@@ -205,13 +245,7 @@ public struct StatsStore: Sendable {
         """
         WITH \(fragment: scoped), \(fragment: days),
         spans AS (
-            SELECT s.group_key, v.stage, v.started, v.finished, v.due
-            FROM scoped s CROSS JOIN LATERAL (VALUES
-                ('deliver', s.assigned_at, s.delivered_at, s.deliver_by),
-                ('acknowledge', s.delivered_at, s.acknowledged_at, s.acknowledge_due_at),
-                ('first_response', s.delivered_at, s.first_response_at, s.acknowledge_due_at),
-                ('resolve', s.delivered_at, s.resolved_at, s.resolve_due_at)) AS v(stage, started, finished, due)
-            WHERE v.started IS NOT NULL AND v.finished IS NOT NULL
+            SELECT s.group_key, v.stage, v.started, v.finished, v.due FROM scoped s \(unescaped: stageSpans)
         ), measured AS (
             SELECT group_key, stage, due, finished <= due AS on_time, \(unescaped: measures)
             FROM spans \(unescaped: daysJoin)
@@ -256,37 +290,44 @@ public struct StatsStore: Sendable {
         """
     }
 
-    /// Findings with a task in the report, and those none of whose tasks there is still open.
-    static func findingsAccounted(scoped: PostgresQuery) -> PostgresQuery {
+    /// Findings received in the period, and those of them settled: a finding counts in the period its first
+    /// task of the filter's group (agency, category, jurisdiction, or any) was assigned in, once however
+    /// many of its tasks are, and it is settled when none of those tasks, whenever assigned, is open.
+    static func findingsAccounted(_ filter: StatsFilter) -> PostgresQuery {
         """
-        WITH \(fragment: scoped)
-        SELECT count(*)::int, count(*) FILTER (WHERE open = 0)::int
-        FROM (SELECT finding_id, count(*) FILTER (WHERE ended_at IS NULL) AS open FROM scoped GROUP BY finding_id) f
+        WITH \(fragment: scoped(filter)), \(fragment: scoped(filter, name: "matching", inPeriod: false)),
+        firsts AS (SELECT DISTINCT ON (finding_id) finding_id, task_id FROM matching ORDER BY finding_id, assigned_at, task_id),
+        unsettled AS (SELECT DISTINCT finding_id FROM matching WHERE ended_at IS NULL)
+        SELECT count(*)::int, count(*) FILTER (WHERE u.finding_id IS NULL)::int
+        FROM firsts f JOIN scoped s ON s.task_id = f.task_id LEFT JOIN unsettled u ON u.finding_id = f.finding_id
         """
     }
 
     /// Per newsroom: agencies' information requests asked in the period, how long the answered ones
     /// took, and how many were answered by their due time. An agency sees the requests it asked, a
     /// liaison its newsroom's.
-    static func newsroomAnswers(start: Date, end: Date, agency: PartyCode?, newsroom: PartyCode?, days: PostgresQuery) -> PostgresQuery {
-        """
-        WITH \(fragment: days),
-        asked AS (
-            SELECT r.newsroom_code, r.created_at AS started, CASE WHEN r.state = 'answered' THEN r.answered_at END AS finished, r.due_at, r.state
-            FROM info_requests r
-            WHERE r.direction = 'to-newsroom' AND r.created_at >= \(start) AND r.created_at < \(end)
-              AND (\(agency?.rawValue)::text IS NULL OR r.agency_code = \(agency?.rawValue))
-              AND (\(newsroom?.rawValue)::text IS NULL OR r.newsroom_code = \(newsroom?.rawValue))
-        ), measured AS (
-            SELECT newsroom_code, state, finished, due_at, \(unescaped: measures)
-            FROM asked \(unescaped: daysJoin)
-        )
-        SELECT m.newsroom_code::text, n.name, count(*)::int, count(*) FILTER (WHERE m.state = 'answered')::int,
-               \(unescaped: quantileColumns),
-               count(*) FILTER (WHERE m.state = 'answered')::int, count(*) FILTER (WHERE m.state = 'answered' AND m.finished <= m.due_at)::int
-        FROM measured m JOIN newsrooms n ON n.code = m.newsroom_code
-        GROUP BY m.newsroom_code, n.name ORDER BY m.newsroom_code
-        """
+    public static func newsroomAnswers(filter: StatsFilter, newsroom: PartyCode? = nil, now: Date = Date()) -> PostgresQuery {
+        let (start, end) = filter.period.interval
+        let agency = filter.agency
+        let days = Self.days(from: filter.period.from, through: max(filter.period.to, WorkingCalendar.dayOf(now)))
+        return """
+            WITH \(fragment: days),
+            asked AS (
+                SELECT r.newsroom_code, r.created_at AS started, CASE WHEN r.state = 'answered' THEN r.answered_at END AS finished, r.due_at, r.state
+                FROM info_requests r
+                WHERE r.direction = 'to-newsroom' AND r.created_at >= \(start) AND r.created_at < \(end)
+                  AND (\(agency?.rawValue)::text IS NULL OR r.agency_code = \(agency?.rawValue))
+                  AND (\(newsroom?.rawValue)::text IS NULL OR r.newsroom_code = \(newsroom?.rawValue))
+            ), measured AS (
+                SELECT newsroom_code, state, finished, due_at, \(unescaped: measures)
+                FROM asked \(unescaped: daysJoin)
+            )
+            SELECT m.newsroom_code::text, n.name, count(*)::int, count(*) FILTER (WHERE m.state = 'answered')::int,
+                   \(unescaped: quantileColumns),
+                   count(*) FILTER (WHERE m.state = 'answered')::int, count(*) FILTER (WHERE m.state = 'answered' AND m.finished <= m.due_at)::int
+            FROM measured m JOIN newsrooms n ON n.code = m.newsroom_code
+            GROUP BY m.newsroom_code, n.name ORDER BY m.newsroom_code
+            """
     }
 
     static func groupNames(_ grouping: StatsGrouping, language: Language) -> PostgresQuery {

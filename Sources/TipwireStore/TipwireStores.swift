@@ -43,7 +43,11 @@ public struct TipwireStores: Sendable {
     public let stats: StatsStore
     public let sessions: SessionStore
 
-    public init(database: TipwireDatabase, links: DocumentLinks, findingsLogger: Logger = Logger(label: "tipwire.findings")) {
+    /// `statsFoldFirst`: reports fold the stale days into the rollups before reading them (read your own
+    /// writes: the command line, and tests, which run no deadline engine).
+    public init(
+        database: TipwireDatabase, links: DocumentLinks, findingsLogger: Logger = Logger(label: "tipwire.findings"), statsFoldFirst: Bool = false
+    ) {
         let client = database.client
         self.database = database
         tokens = TokenStore(client: client)
@@ -59,7 +63,7 @@ public struct TipwireStores: Sendable {
         sources = SourceStore(client: client)
         disclosures = DisclosureStore(client: client)
         protection = ProtectionStore(client: client)
-        stats = StatsStore(client: client)
+        stats = StatsStore(client: client, foldsFirst: statsFoldFirst)
         sessions = SessionStore(client: client)
     }
 }

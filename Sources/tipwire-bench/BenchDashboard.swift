@@ -27,6 +27,10 @@ struct BenchDashboard: AsyncParsableCommand {
                  Targets: under 300 ms each, and at least 100× faster than the baseline.
               3. as the baseline, pgbench runs the exact analytics SQL of each page (the statements the exact
                  path sends, with their parameters written in) as one script per page, --repeats times.
+              4. compares every report the pages read, from the rollups, with the exact path's: every exact
+                 figure must be equal, and it prints per report the largest relative error of an hour
+                 percentile (≤ 1%).
+            The rollups are folded from the timelines after step 1, as `tipwire stats rebuild` would.
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -75,6 +79,10 @@ struct BenchDashboard: AsyncParsableCommand {
                 format: "  %d tasks, %d task events, %d overdue notices in %.0f s", counts.0, counts.1, counts.2,
                 started.duration(to: .now) / .seconds(1)))
 
+        let folding = ContinuousClock.now
+        try await DatabaseScope.system { try await StatsRollups(client: client).foldAll(now: now) }
+        print(String(format: "  the rollups folded from the timelines in %.0f s", folding.duration(to: .now) / .seconds(1)))
+
         let stores = bench.stores(logger: quiet)
         let (bearer, _) = try await stores.tokens.create(role: .coordinator, scope: PartyCode(rawValue: "thanh-tra-tp"), holder: "tipwire bench")
         guard case .valid(let principal) = try await DatabaseScope.system({ try await stores.tokens.authenticate(bearer) }) else {
@@ -115,19 +123,19 @@ struct BenchDashboard: AsyncParsableCommand {
             pages += [
                 (
                     "overview, \(label)", "/dashboard?\(query)", cookie,
-                    [whole, monthly, before].flatMap { StatsStore.reportStatements($0, now: now) }
+                    [whole, monthly, before].flatMap { Self.exactStatements($0, now: now) }
                 ),
                 (
                     "agency so-nnmt, \(label)", "/dashboard/agencies/so-nnmt?\(query)", cookie,
-                    StatsStore.reportStatements(agency, now: now) + [StatsStore.acknowledgeDistributionStatement(agency, now: now)]
+                    Self.exactStatements(agency, now: now) + [StatsStore.acknowledgeDistributionStatement(agency, now: now)]
                 ),
                 (
                     "stats by agency, \(label)", "/v1/stats/latency?\(query)", bearerHeader,
-                    StatsStore.reportStatements(StatsFilter(period: period), now: now)
+                    Self.exactStatements(StatsFilter(period: period), now: now)
                 ),
                 (
                     "stats by month, \(label)", "/v1/stats/latency?\(query)&group_by=month", bearerHeader,
-                    StatsStore.reportStatements(StatsFilter(period: period, grouping: .month), now: now)
+                    Self.exactStatements(StatsFilter(period: period, grouping: .month), now: now)
                 ),
             ]
         }
@@ -135,7 +143,7 @@ struct BenchDashboard: AsyncParsableCommand {
             ("overdue board", "/dashboard/overdue", cookie, [DutyStore.overdueStatement(at: now, holder: nil, perGroup: 50)]),
             (
                 "scorecard \(year) CSV", "/v1/scorecards/\(year)?format=csv", bearerHeader,
-                StatsStore.reportStatements(StatsFilter(period: try StatsPeriod.year(year)), now: now)
+                Self.exactStatements(StatsFilter(period: try StatsPeriod.year(year)), now: now)
             ),
         ]
 
@@ -159,6 +167,35 @@ struct BenchDashboard: AsyncParsableCommand {
         print("")
         print(allMet ? "every page meets both targets" : "some pages miss a target")
 
+        // Every report the pages read, from the rollups against the exact path.
+        print("")
+        print("report (rollups vs exact path)                         exact figures   largest hour error (target ≤ 1%)")
+        var accurate = true
+        for (label, _, period) in periods + [("year \(year)", "", try StatsPeriod.year(year))] {
+            let agency = PartyCode(rawValue: "so-nnmt")
+            let filters: [(String, StatsFilter)] = [
+                ("all", StatsFilter(period: period, grouping: .all)), ("by month", StatsFilter(period: period, grouping: .month)),
+                ("by agency", StatsFilter(period: period)), ("so-nnmt", StatsFilter(period: period, agency: agency)),
+                ("so-nnmt by month", StatsFilter(period: period, grouping: .month, agency: agency)),
+            ]
+            for (name, filter) in filters {
+                let rolledUp = try await DatabaseScope.system { try await stores.stats.latency(filter, scope: .everything, now: now) }
+                let exact = try await DatabaseScope.system {
+                    try await stores.stats.latency(filter, scope: .everything, source: .exact, now: now)
+                }
+                let comparison = RollupComparison(rollups: rolledUp, exact: exact)
+                accurate = accurate && comparison.mismatches.isEmpty
+                let worst = comparison.largestHourError.max { $0.value < $1.value }
+                print(
+                    String(
+                        format: "%@ %@   %.3f%% (%@, of %d groups)", "\(label), \(name)".padding(toLength: 54, withPad: " ", startingAt: 0),
+                        (comparison.mismatches.isEmpty ? "equal" : "DIFFER").padding(toLength: 13, withPad: " ", startingAt: 0),
+                        comparison.largest * 100, worst?.key ?? "-", comparison.largestHourError.count))
+                for mismatch in comparison.mismatches.prefix(5) { print("    \(mismatch)") }
+            }
+        }
+        print(accurate ? "every exact figure equals the exact path's; every hour percentile is within 1%" : "some figures differ")
+
         server.cancel()
         if keepSchema {
             client.close()
@@ -166,6 +203,11 @@ struct BenchDashboard: AsyncParsableCommand {
         } else {
             try await bench.drop(Self.schema)
         }
+    }
+
+    /// The exact path's SQL of a report: what the pages sent before the rollups, the baseline.
+    static func exactStatements(_ filter: StatsFilter, now: Date) -> [PostgresQuery] {
+        StatsStore.reportStatements(filter, now: now) + [StatsStore.newsroomAnswers(filter: filter, now: now)]
     }
 
     /// The median time of `repeats` GETs of `path`, in milliseconds, after one warm-up; each must answer 200.

@@ -62,8 +62,9 @@ struct ScorecardCommand: AsyncParsableCommand {
                 for row in scorecard.rows {
                     let f = row.figures
                     rows.append([
-                        row.agency, "\(f.tasks)", Self.pair(f[.acknowledge]), Stats.percent(f[.acknowledge]?.onTimeShare), Self.pair(f[.resolve]),
-                        Stats.percent(f[.resolve]?.onTimeShare), "\(f.openTasks)", "\(f.escalations)", Stats.percent(f.accountedShare),
+                        row.agency, "\(f.tasks)", Self.pair(f[.acknowledge]), StatsReport.percent(f[.acknowledge]?.onTimeShare),
+                        Self.pair(f[.resolve]),
+                        StatsReport.percent(f[.resolve]?.onTimeShare), "\(f.openTasks)", "\(f.escalations)", StatsReport.percent(f.accountedShare),
                     ])
                 }
                 let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }

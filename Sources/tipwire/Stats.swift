@@ -6,7 +6,44 @@ import TipwireStore
 
 struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print how fast agencies respond, computed from the task events (as GET /v1/stats/latency).",
+        abstract: "How fast agencies respond: the report (as GET /v1/stats/latency), and rebuilding its sums.",
+        subcommands: [StatsReport.self, StatsRebuild.self], defaultSubcommand: StatsReport.self)
+}
+
+struct StatsRebuild: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild",
+        abstract: "Recompute every task's timeline from the task events, then every rollup from the timelines.",
+        discussion: """
+            The task events are the one source of truth; the timelines and the rollups the
+            pages read are sums of them (docs/analytics.md#rollups). Run this after a restore,
+            after changing how a stage is measured, or to check them: the figures it leaves
+            must equal `tipwire stats --exact`. The deadline engine keeps the rollups in step
+            otherwise, within seconds. Prints progress in days folded.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        try await database.withStores { stores in
+            try await DatabaseScope.system {
+                let count = try await stores.stats.rebuildTimelines()
+                print("rebuilt \(count) task timelines from the task events")
+                let started = ContinuousClock.now
+                try await StatsRollups(client: stores.database.client).rebuild { days in
+                    print("  \(days) days folded …")
+                    fflush(nil)
+                }
+                print(String(format: "rebuilt the rollups in %.1f s", started.duration(to: .now) / .seconds(1)))
+            }
+        }
+    }
+}
+
+struct StatsReport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Print how fast agencies respond, from the rollups (as GET /v1/stats/latency); the default.",
         discussion: """
             One line per group: tasks assigned in the period (after the agency joined),
             acknowledge and resolve times as p50/p90/p99 in working days with the share
@@ -21,7 +58,8 @@ struct Stats: AsyncParsableCommand {
               tipwire stats --period report-2026-Q3          the reporting quarter (15 June to 14 September)
               tipwire stats --agency so-nnmt --group-by month    one agency's trend
               tipwire stats --json                          the API's JSON
-              tipwire stats --rebuild                       recompute the timelines from the events
+              tipwire stats --exact                         computed from the timelines, not the rollups
+              tipwire stats rebuild                         recompute the timelines and the rollups
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -58,8 +96,8 @@ struct Stats: AsyncParsableCommand {
     @Flag(help: "Print JSON, as GET /v1/stats/latency answers.")
     var json = false
 
-    @Flag(help: "Recompute every task's timeline from the task events first (after a restore, or to check them).")
-    var rebuild = false
+    @Flag(help: "Compute from the timelines instead of the rollups: exact hours, slow over millions of tasks.")
+    var exact = false
 
     func validate() throws {
         guard StatsGrouping(rawValue: groupBy) != nil else {
@@ -86,13 +124,9 @@ struct Stats: AsyncParsableCommand {
     func run() async throws {
         try await database.withStores { stores in
             let filter = try filter(calendar: try await stores.calendar.reportingCalendar())
-            if rebuild {
-                let count = try await stores.stats.rebuildTimelines()
-                FileHandle.standardError.write(Data("rebuilt \(count) task timelines from the task events\n".utf8))
-            }
             let report: LatencyReport
             do {
-                report = try await stores.stats.latency(filter, scope: .everything)
+                report = try await stores.stats.latency(filter, scope: .everything, source: exact ? .exact : .rollups)
             } catch StatsRefusal.unknown(let field, let code) {
                 throw ValidationError("--\(field): no \(field) '\(code)'")
             }

@@ -45,7 +45,7 @@ struct DashboardFiguresTests {
             #expect(holders == ["agency:so-nnmt=1", "newsroom:tuoitre=1"])
             #expect(board.groups.flatMap(\.items).allSatisfy { $0.stage != .resolve }, "the paused resolve clock is not overdue")
 
-            let metrics = try await StatsStore(client: fixture.client).metricsSnapshot(now: now)
+            let metrics = try await StatsStore(client: fixture.client, foldsFirst: true).metricsSnapshot(now: now)
             #expect(metrics.duties.map(\.overdue).reduce(0, +) == 2)
             #expect(metrics.duties.first { $0.holderKind == "agency" && $0.stage == "resolve" }?.overdue == 0)
 
@@ -73,7 +73,7 @@ struct DashboardFiguresTests {
             try await history.rung(newsrooms, 1, "overdue", at: History.hanoi("2026-03-11 00:00"))
             try await history.rung(newsrooms, 2, "escalation", at: History.hanoi("2026-03-13 00:00"))
 
-            let stats = StatsStore(client: fixture.client)
+            let stats = StatsStore(client: fixture.client, foldsFirst: true)
             let period = StatsPeriod(from: CalendarDay(year: 2026, month: 1, day: 1), to: CalendarDay(year: 2026, month: 12, day: 31))
             let report = try await stats.latency(StatsFilter(period: period, agency: PartyCode(rawValue: "so-nnmt")), scope: .everything)
             #expect(report.groups.first?.escalations == 1)
@@ -99,11 +99,11 @@ struct DashboardFiguresTests {
             let folded = try await firstResponses()
             #expect(folded[reassigned] == .some(nil))
             #expect(folded[transferred] == .some(History.hanoi("2026-04-03 09:00")))
-            _ = try await StatsStore(client: fixture.client).rebuildTimelines()
+            _ = try await StatsStore(client: fixture.client, foldsFirst: true).rebuildTimelines()
             #expect(try await firstResponses() == folded)
 
             let period = StatsPeriod(from: CalendarDay(year: 2026, month: 4, day: 1), to: CalendarDay(year: 2026, month: 4, day: 30))
-            let report = try await StatsStore(client: fixture.client).latency(
+            let report = try await StatsStore(client: fixture.client, foldsFirst: true).latency(
                 StatsFilter(period: period, grouping: .all, minimumSample: 1), scope: .everything)
             #expect(report.groups.map(\.key) == ["all"])
             #expect(report.groups.first?[.firstResponse]?.count == 1)
@@ -123,7 +123,8 @@ struct DashboardFiguresTests {
                 try await history.meet(task, "acknowledge", at: acknowledged)
             }
             let period = StatsPeriod(from: CalendarDay(year: 2026, month: 5, day: 1), to: CalendarDay(year: 2026, month: 5, day: 31))
-            let report = try await StatsStore(client: fixture.client).latency(StatsFilter(period: period, minimumSample: 1), scope: .everything)
+            let report = try await StatsStore(client: fixture.client, foldsFirst: true).latency(
+                StatsFilter(period: period, minimumSample: 1), scope: .everything)
             let acknowledge = try #require(report.groups.first?[.acknowledge])
             #expect(acknowledge.judged == 2 && acknowledge.onTime == 1)
         }

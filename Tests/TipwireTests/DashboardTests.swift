@@ -192,7 +192,7 @@ struct DashboardTests {
                 // Every agency has a row; so-nnmt: 10 tasks, acknowledge p50 1 and p90 7 working days, 90% on time, resolve withheld.
                 #expect(lines.filter { !$0.hasPrefix("#") }.count == 1 + DemoData.agencies.count)
                 let nnmt = try #require(lines.first { $0.hasPrefix("so-nnmt,") })
-                #expect(nnmt.hasSuffix(",10,10,1,7,90.0,64,4,,,,6,1,0,0,1,40.0,false"), "\(nnmt)")
+                #expect(nnmt.hasSuffix(",10,10,1,7,90.0,1,4,,,,6,1,0,0,1,40.0,false"), "\(nnmt)")
                 let accepted = try await client.send(
                     Call.get("/v1/scorecards/2026", token: coordinator, headers: [.accept: "text/html"]))
                 #expect(accepted.headers[.contentType]?.hasPrefix("text/html") == true)

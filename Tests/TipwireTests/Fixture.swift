@@ -45,7 +45,8 @@ struct Fixture: Sendable {
         try await DemoData.seedParties(client)
         let service = try await TestDatabase.serviceClient(like: client) { try await owner.grantService(role: $0) }
         let stores = TipwireStores(
-            database: TipwireDatabase(client: service), links: DocumentLinks(publicURL: publicURL), findingsLogger: quietLogger)
+            database: TipwireDatabase(client: service), links: DocumentLinks(publicURL: publicURL), findingsLogger: quietLogger,
+            statsFoldFirst: true)
         let created = try await DemoData.createTokens(stores.tokens)
         let dependencies = APIDependencies(stores: stores, maxDocumentSize: maxDocumentSize, rateLimit: rateLimit)
         return Fixture(

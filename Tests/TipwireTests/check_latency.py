@@ -130,8 +130,26 @@ def main():
             clock_task[clock["id"]] = clock["task_id"]
         due.setdefault((clock["task_id"], clock["stage"]), float(clock["due"]))
 
+    def is_ended(line):
+        return line["last_end"] is not None and (line["last_reopen"] is None or line["last_end"] > line["last_reopen"])
+
+    # A finding counts in the period its first task (after its agency joined) was assigned in, and is
+    # settled when none of its tasks, whenever assigned, is open.
+    first_task = {}
+    unsettled = set()
+    for task_id, line in lines.items():
+        task = tasks[task_id]
+        assigned = line.get("assigned")
+        if assigned is None or assigned < joined[task["agency_code"]]:
+            continue
+        key = (assigned, task_id)
+        if task["finding_id"] not in first_task or key < first_task[task["finding_id"]]:
+            first_task[task["finding_id"]] = key
+        if not is_ended(line):
+            unsettled.add(task["finding_id"])
+    findings = {finding: finding not in unsettled for finding, (assigned, _) in first_task.items() if start <= assigned < end}
+
     groups = {}
-    findings = {}
     in_scope = set()
     for task_id, line in lines.items():
         task = tasks[task_id]
@@ -156,10 +174,8 @@ def main():
         group["extensions"] += line["extensions"]
         group["transfers"] += "transferred" in line
         group["declines"] += "declined" in line
-        ended = line["last_end"] is not None and (line["last_reopen"] is None or line["last_end"] > line["last_reopen"])
+        ended = is_ended(line)
         group["accounted"] += ended
-        findings.setdefault(task["finding_id"], True)
-        findings[task["finding_id"]] = findings[task["finding_id"]] and ended
         if not ended:
             age = (now_day - local_day(assigned)).days
             bucket = "0-7" if age <= 7 else "8-30" if age <= 30 else "31-90" if age <= 90 else "over-90"
