@@ -27,29 +27,35 @@ public struct StatsRollups: Sendable {
                 // sees what was committed before it, so a mark read here has its change in the sums.
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ' tipwire stats rollup fold'))")
                 let started = try await connection.query("SELECT statement_timestamp()")[0].decode(column: 0, as: Date.self)
-                let marks = try await connection.query("SELECT id, first_day, last_day FROM stats_rollup_dirty ORDER BY id LIMIT 5000")
-                    .decode((Int, Int, Int).self)
                 let today = WorkingCalendar.dayOf(now).number
                 var days = Set<Int>()
                 var consumed: [Int] = []
-                var more = marks.count == 5000
-                for (id, first, last) in marks {
-                    if first == last {
-                        guard days.count < maximumDays || days.contains(first) else {
-                            more = true
-                            break
-                        }
-                        days.insert(first)
-                        consumed.append(id)
-                        continue
-                    }
-                    // A range (a calendar change, a rebuild): only the days that can hold tasks, a slice at a time.
-                    let bounds = try await connection.query(
+                // Single stale days, each with all its marks: a bulk load leaves thousands on one day, folded once.
+                let singles = try await connection.query(
+                    """
+                    SELECT first_day, array_agg(id) FROM stats_rollup_dirty WHERE first_day = last_day
+                    GROUP BY first_day ORDER BY min(id) LIMIT \(maximumDays + 1)
+                    """
+                ).decode((Int, [Int]).self)
+                var more = singles.count > maximumDays
+                for (day, ids) in singles.prefix(maximumDays) {
+                    days.insert(day)
+                    consumed += ids
+                }
+                let ranges = try await connection.query(
+                    "SELECT id, first_day, last_day FROM stats_rollup_dirty WHERE first_day < last_day ORDER BY id"
+                ).decode((Int, Int, Int).self)
+                // A range (a calendar change, a rebuild) covers only the days that can hold tasks, a slice at a time.
+                let bounds =
+                    ranges.isEmpty
+                    ? (nil, nil, nil)
+                    : try await connection.query(
                         """
                         SELECT (SELECT stats_rollup_day(min(assigned_at)) FROM task_timelines),
                                (SELECT min(first_day) FROM stats_rollup_groups WHERE level = 0),
                                (SELECT max(first_day) FROM stats_rollup_groups WHERE level = 0)
                         """)[0].decode((Int?, Int?, Int?).self)
+                for (id, first, last) in ranges {
                     let from = max(first, min(bounds.0 ?? today, bounds.1 ?? today))
                     let through = min(last, max(today, bounds.2 ?? today))
                     let room = maximumDays - days.count
@@ -121,6 +127,22 @@ public struct StatsRollups: Sendable {
             AS k(dimension, group_key, first, settled)
         """
 
+    /// `name AS (…)`: per `keys`, a histogram as two arrays, the buckets ascending and their counts, summed
+    /// from `counted`, a query of the keys, a bucket `b` and a count `c` (a bucket may come in many rows).
+    static func histogram(_ name: String, keys: String, counted: String) -> String {
+        """
+        \(name) AS (
+            SELECT \(keys), array_agg(b ORDER BY b) AS b, array_agg(c ORDER BY b) AS c
+            FROM (SELECT \(keys), b, sum(c)::int AS c FROM (\(counted)) AS counted GROUP BY \(keys), b) AS summed
+            GROUP BY \(keys)
+        )
+        """
+    }
+
+    /// What a day row's and a block row's histograms are summed by.
+    static let dayKeys = "assigned_day, dimension, group_key, stage"
+    static let blockKeys = "parent, dimension, group_key, stage"
+
     /// The statements that compute again the day rows of `days` and every block above them.
     static func foldStatements(days: [Int], today: CalendarDay) -> [PostgresQuery] {
         guard let first = days.first else { return [] }
@@ -158,17 +180,8 @@ public struct StatsRollups: Sendable {
                        count(*) FILTER (WHERE on_time)::int AS on_time
                 FROM keyed GROUP BY 1, 2, 3, 4
             ),
-            hours AS (
-                SELECT assigned_day, dimension, group_key, stage, array_agg(b ORDER BY b) AS b, array_agg(c ORDER BY b) AS c
-                FROM (SELECT assigned_day, dimension, group_key, stage, hour_bucket AS b, count(*)::int AS c FROM keyed GROUP BY 1, 2, 3, 4, 5) x
-                GROUP BY 1, 2, 3, 4
-            ),
-            working AS (
-                SELECT assigned_day, dimension, group_key, stage, array_agg(b ORDER BY b) AS b, array_agg(c ORDER BY b) AS c
-                FROM (SELECT assigned_day, dimension, group_key, stage, day_bucket AS b, count(*)::int AS c FROM keyed WHERE day_bucket IS NOT NULL
-                      GROUP BY 1, 2, 3, 4, 5) x
-                GROUP BY 1, 2, 3, 4
-            )
+            \(unescaped: histogram("hours", keys: dayKeys, counted: "SELECT \(dayKeys), hour_bucket AS b, 1 AS c FROM keyed")),
+            \(unescaped: histogram("working", keys: dayKeys, counted: "SELECT \(dayKeys), day_bucket AS b, 1 AS c FROM keyed WHERE day_bucket IS NOT NULL"))
             INSERT INTO stats_rollup_stages
                 (dimension, level, first_day, group_key, stage, spans, judged, on_time, hour_buckets, hour_counts, day_buckets, day_counts)
             SELECT t.dimension, 0, t.assigned_day, t.group_key, t.stage, t.spans, t.judged, t.on_time, h.b, h.c, coalesce(w.b, '{}'), coalesce(w.c, '{}')
@@ -233,18 +246,8 @@ public struct StatsRollups: Sendable {
                     SELECT parent, dimension, group_key, stage, sum(spans)::int AS spans, sum(judged)::int AS judged, sum(on_time)::int AS on_time
                     FROM children GROUP BY 1, 2, 3, 4
                 ),
-                hours AS (
-                    SELECT parent, dimension, group_key, stage, array_agg(b ORDER BY b) AS b, array_agg(c ORDER BY b) AS c
-                    FROM (SELECT parent, dimension, group_key, stage, u.b, sum(u.c)::int AS c
-                          FROM children, unnest(hour_buckets, hour_counts) AS u(b, c) GROUP BY 1, 2, 3, 4, 5) x
-                    GROUP BY 1, 2, 3, 4
-                ),
-                working AS (
-                    SELECT parent, dimension, group_key, stage, array_agg(b ORDER BY b) AS b, array_agg(c ORDER BY b) AS c
-                    FROM (SELECT parent, dimension, group_key, stage, u.b, sum(u.c)::int AS c
-                          FROM children, unnest(day_buckets, day_counts) AS u(b, c) GROUP BY 1, 2, 3, 4, 5) x
-                    GROUP BY 1, 2, 3, 4
-                )
+                \(unescaped: histogram("hours", keys: blockKeys, counted: "SELECT \(blockKeys), u.b, u.c FROM children, unnest(hour_buckets, hour_counts) AS u(b, c)")),
+                \(unescaped: histogram("working", keys: blockKeys, counted: "SELECT \(blockKeys), u.b, u.c FROM children, unnest(day_buckets, day_counts) AS u(b, c)"))
                 INSERT INTO stats_rollup_stages
                     (dimension, level, first_day, group_key, stage, spans, judged, on_time, hour_buckets, hour_counts, day_buckets, day_counts)
                 SELECT t.dimension, \(level), t.parent, t.group_key, t.stage, t.spans, t.judged, t.on_time,
@@ -268,24 +271,44 @@ public struct StatsRollups: Sendable {
 extension StatsRollups {
     // MARK: - Reading
 
+    /// `parts AS (…)`: the plan's blocks, each with its group label ('' for the row's own key) and backlog
+    /// age ('' for the period's figures).
+    static func parts(_ plan: RollupPlan) -> PostgresQuery {
+        """
+        parts AS (
+            SELECT * FROM unnest(\(plan.parts.map(\.block.level))::int[], \(plan.parts.map(\.block.first))::int[],
+                                 \(plan.parts.map { $0.label ?? "" })::text[], \(plan.parts.map { $0.age?.rawValue ?? "" })::text[])
+                AS q(level, first_day, label, age)
+        )
+        """
+    }
+
+    /// `parts` and `picked AS (…)`: the stage rows of the period's blocks, each with the key it counts toward.
+    static func picked(_ plan: RollupPlan) -> PostgresQuery {
+        """
+        \(fragment: parts(plan)),
+        picked AS (
+            SELECT CASE WHEN q.label = '' THEN r.group_key ELSE q.label END AS key, r.*
+            FROM parts q JOIN stats_rollup_stages r ON r.level = q.level AND r.first_day = q.first_day
+            WHERE q.age = '' AND r.dimension = \(plan.dimension.rawValue) AND (\(plan.key)::text IS NULL OR r.group_key = \(plan.key))
+        )
+        """
+    }
+
+    /// How many of the plan's spans of `stage` took each number of working days, in order.
+    static func distributionStatement(_ plan: RollupPlan, stage: LatencyStage) -> PostgresQuery {
+        """
+        WITH \(fragment: picked(plan))
+        SELECT u.b, sum(u.c)::int FROM picked, unnest(day_buckets, day_counts) AS u(b, c) WHERE stage = \(stage.rawValue)
+        GROUP BY 1 ORDER BY 1
+        """
+    }
+
     /// The statements that read a report's task figures from the rollups, in order: stage totals, the
     /// histograms' buckets, group counts with the backlog, findings, and the watermark.
     static func readStatements(_ plan: RollupPlan) -> [PostgresQuery] {
-        let parts: PostgresQuery = """
-            parts AS (
-                SELECT * FROM unnest(\(plan.parts.map(\.block.level))::int[], \(plan.parts.map(\.block.first))::int[],
-                                     \(plan.parts.map { $0.label ?? "" })::text[], \(plan.parts.map { $0.age?.rawValue ?? "" })::text[])
-                    AS q(level, first_day, label, age)
-            )
-            """
-        let picked: PostgresQuery = """
-            \(fragment: parts),
-            picked AS (
-                SELECT CASE WHEN q.label = '' THEN r.group_key ELSE q.label END AS key, r.*
-                FROM parts q JOIN stats_rollup_stages r ON r.level = q.level AND r.first_day = q.first_day
-                WHERE q.age = '' AND r.dimension = \(plan.dimension.rawValue) AND (\(plan.key)::text IS NULL OR r.group_key = \(plan.key))
-            )
-            """
+        let parts = parts(plan)
+        let picked = picked(plan)
         return [
             "WITH \(fragment: picked) SELECT key, stage, sum(spans)::int, sum(judged)::int, sum(on_time)::int FROM picked GROUP BY 1, 2",
             """
@@ -342,8 +365,7 @@ extension StatsRollups {
                 counts[key] = (tasks, extensions, transfers, declines, ended, escalations)
             }
         }
-        let groups = counts.keys.sorted().map { key -> GroupFigures in
-            let count = counts[key] ?? (0, 0, 0, 0, 0, 0)
+        let groups = counts.sorted { $0.key < $1.key }.map { key, count -> GroupFigures in
             let stages = LatencyStage.taskStages.map { stage -> StageFigures in
                 let total = totals[key]?[stage] ?? (0, 0, 0)
                 return StageFigures(
@@ -351,10 +373,10 @@ extension StatsRollups {
                     workingDays: workingDays[key]?[stage]?.quantiles { Double($0) }, judged: total.judged, onTime: total.onTime,
                     minimumSample: filter.minimumSample)
             }
-            var ages = backlog[key] ?? [:]
-            for age in BacklogAge.allCases { ages[age, default: 0] += 0 }
             return GroupFigures(
-                key: key, name: key, tasks: count.tasks, stages: stages, backlog: ages, extensions: count.extensions, transfers: count.transfers,
+                key: key, name: key, tasks: count.tasks, stages: stages,
+                backlog: Dictionary(uniqueKeysWithValues: BacklogAge.allCases.map { ($0, backlog[key]?[$0] ?? 0) }), extensions: count.extensions,
+                transfers: count.transfers,
                 declines: count.declines, escalations: count.escalations, accountedFor: count.ended, minimumSample: filter.minimumSample)
         }
         let (received, settled) = try results[3][0].decode((Int, Int).self)

@@ -17,7 +17,8 @@ public enum StatsRefusal: Error, Sendable, Hashable {
 }
 
 /// Response-latency analytics over `task_timelines` (migration 0017), which the task events keep in
-/// step: every figure is computed at query time, in SQL, from the instants the events mark.
+/// step. Reports read the rollups summed ahead from them (`StatsRollups`, migration 0023); the exact
+/// path computes every figure at query time, in SQL, from the instants the events mark.
 public struct StatsStore: Sendable {
     let client: PostgresClient
     /// Whether a report folds the stale days into the rollups first (`TipwireStores(statsFoldFirst:)`).
@@ -349,13 +350,20 @@ extension StatsStore {
 
 extension StatsStore {
     /// How many of the filter's tasks took each number of working days to be acknowledged (the agency
-    /// page's distribution), in order of working days.
-    public func acknowledgeDistribution(_ filter: StatsFilter, now: Date = Date()) async throws -> [(workingDays: Int, tasks: Int)] {
-        let rows = try await client.query(Self.acknowledgeDistributionStatement(filter, now: now))
-        return try rows.decode((Int, Int).self).map { (workingDays: $0.0, tasks: $0.1) }
+    /// page's distribution), in order of working days: the rollups' working-day histogram, exact.
+    public func acknowledgeDistribution(_ filter: StatsFilter, source: StatsSource = .rollups, now: Date = Date()) async throws
+        -> [(workingDays: Int, tasks: Int)]
+    {
+        let plan = source == .rollups ? RollupPlan(filter, today: WorkingCalendar.dayOf(now)) : nil
+        if foldsFirst && plan != nil {
+            try await DatabaseScope.system { try await StatsRollups(client: client).foldAll(now: now) }
+        }
+        let statement =
+            plan.map { StatsRollups.distributionStatement($0, stage: .acknowledge) } ?? Self.acknowledgeDistributionStatement(filter, now: now)
+        return try await client.query(statement).decode((Int, Int).self).map { (workingDays: $0.0, tasks: $0.1) }
     }
 
-    /// `acknowledgeDistribution`'s SQL (run by `tipwire-bench dashboard`'s baseline too).
+    /// `acknowledgeDistribution`'s exact SQL (run by `tipwire-bench dashboard`'s baseline too).
     public static func acknowledgeDistributionStatement(_ filter: StatsFilter, now: Date = Date()) -> PostgresQuery {
         let days = Self.days(from: filter.period.from, through: max(filter.period.to, WorkingCalendar.dayOf(now)))
         return

@@ -405,6 +405,30 @@ struct LatencyTests {
         }
     }
 
+    @Test func aDayMarkedManyTimesIsFoldedOnceAndARangeASliceAtATime() async throws {
+        try await Fixture.with { fixture in
+            try await Self.writeRandomHistory(fixture, seed: 31, tasks: 40)
+            let rollups = StatsRollups(client: fixture.service)
+            try await DatabaseScope.system { try await rollups.foldAll() }
+            let folded = try #require(try await rollups.watermark())
+            // A bulk load leaves a mark per statement: ten thousand on one day are one day to fold.
+            let day = CalendarDay(year: 2026, month: 2, day: 10).number
+            try await fixture.client.execute(
+                "INSERT INTO stats_rollup_dirty (first_day, last_day) SELECT \(day), \(day) FROM generate_series(1, 10000)")
+            let once = try await DatabaseScope.system { try await rollups.fold(maximumDays: 1) }
+            #expect(once.days == 1 && !once.more)
+            #expect(try await rollups.pending() == false)
+            #expect(try #require(try await rollups.watermark()) > folded)
+            // A range of ten days, four at a time: the watermark waits until the last slice.
+            try await fixture.client.execute("INSERT INTO stats_rollup_dirty (first_day, last_day) VALUES (\(day), \(day + 9))")
+            let slices = try await DatabaseScope.system {
+                [try await rollups.fold(maximumDays: 4), try await rollups.fold(maximumDays: 4), try await rollups.fold(maximumDays: 4)]
+            }
+            #expect(slices.map(\.days) == [4, 4, 2] && slices.map(\.more) == [true, true, false])
+            #expect(try await rollups.pending() == false)
+        }
+    }
+
     @Test func theEndpointAgreesWithAPythonScriptReadingTheTaskEvents() async throws {
         try await Fixture.with { fixture in
             try await Self.writeRandomHistory(fixture, seed: 14, tasks: 400)
