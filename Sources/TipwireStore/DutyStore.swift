@@ -167,22 +167,28 @@ public struct DutyStore: Sendable {
         "d.state = 'running' AND d.due_at < \(now)"
     }
 
-    /// The overdue board's SQL (`tipwire-bench dashboard` runs it with pgbench too).
+    /// The overdue board's SQL (`tipwire-bench dashboard` runs it with pgbench too): each holder's count
+    /// and oldest due time, then its `perGroup` oldest clocks, both read from `deadlines_running_by_holder`
+    /// (migration 0024) rather than by sorting every overdue clock.
     public static func overdueStatement(at now: Date, holder: PartyCode?, perGroup: Int) -> PostgresQuery {
         """
-        SELECT o.holder_kind, o.holder_code, o.total, o.task_id, o.finding_id, f.title, o.stage, o.request_id, o.started_at, o.due_at,
-               o.reminder_percent, o.step_working_days, last.kind, last.audience
-        FROM (
-            SELECT d.*, count(*) OVER holder AS total, row_number() OVER holder AS position, min(d.due_at) OVER holder AS oldest
+        WITH holders AS (
+            SELECT d.holder_kind, d.holder_code, count(*)::int AS total, min(d.due_at) AS oldest
             FROM deadlines d
-            WHERE \(fragment: Self.isOverdue(at: now))
-              AND (\(holder?.rawValue)::text IS NULL OR d.holder_code = \(holder?.rawValue))
-            WINDOW holder AS (PARTITION BY d.holder_kind, d.holder_code ORDER BY d.due_at, d.id
-                              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-        ) o JOIN findings f ON f.id = o.finding_id
+            WHERE \(fragment: Self.isOverdue(at: now)) AND (\(holder?.rawValue)::text IS NULL OR d.holder_code = \(holder?.rawValue))
+            GROUP BY d.holder_kind, d.holder_code
+        )
+        SELECT h.holder_kind, h.holder_code, h.total, o.task_id, o.finding_id, f.title, o.stage, o.request_id, o.started_at, o.due_at,
+               o.reminder_percent, o.step_working_days, last.kind, last.audience
+        FROM holders h
+        CROSS JOIN LATERAL (
+            SELECT d.* FROM deadlines d
+            WHERE d.holder_kind = h.holder_kind AND d.holder_code = h.holder_code AND \(fragment: Self.isOverdue(at: now))
+            ORDER BY d.due_at, d.id LIMIT \(perGroup)
+        ) o
+        JOIN findings f ON f.id = o.finding_id
         LEFT JOIN LATERAL (SELECT r.kind, r.audience FROM deadline_rungs r WHERE r.deadline_id = o.id ORDER BY r.rung DESC LIMIT 1) last ON true
-        WHERE o.position <= \(perGroup)
-        ORDER BY o.oldest, o.holder_kind, o.holder_code, o.due_at, o.id
+        ORDER BY h.oldest, h.holder_kind, h.holder_code, o.due_at, o.id
         """
     }
 

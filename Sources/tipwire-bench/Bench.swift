@@ -93,6 +93,19 @@ struct BenchSchema {
             admin: admin, client: client, pgbenchURL: url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(name)", durability: settings)
     }
 
+    /// Turns off the triggers that mark days stale for the rollups (migration 0023), to measure what they
+    /// cost writing: `--rollups off`. The pgbench baselines run without them too.
+    func setRollupMarks(_ on: Bool) async throws {
+        let triggers = [
+            ("task_timelines", "stats_rollup_timelines_inserted"), ("task_timelines", "stats_rollup_timelines_updated"),
+            ("task_timelines", "stats_rollup_timelines_deleted"), ("deadline_rungs", "stats_rollup_rungs_raised"),
+        ]
+        for (table, trigger) in triggers {
+            try await client.execute(
+                "ALTER TABLE \(identifier: table) \(unescaped: on ? "ENABLE" : "DISABLE") TRIGGER \(identifier: trigger)")
+        }
+    }
+
     /// Every store over the benchmark's schema.
     func stores(links: DocumentLinks = .idsOnly, logger: Logger) -> TipwireStores {
         TipwireStores(database: TipwireDatabase(client: client), links: links, findingsLogger: logger)
@@ -103,6 +116,18 @@ struct BenchSchema {
         try await admin.execute("DROP SCHEMA \(identifier: name) CASCADE")
         admin.close()
     }
+}
+
+/// `--rollups on|off`: whether writes mark days stale for the rollups, as in service (on), or not.
+struct RollupOptions: ParsableArguments {
+    @Option(help: "on: writes mark the days they change stale for the rollups, as in service; off: they do not, to measure the cost.")
+    var rollups: String = "on"
+
+    func validate() throws {
+        guard ["on", "off"].contains(rollups) else { throw ValidationError("--rollups must be on or off") }
+    }
+
+    var on: Bool { rollups == "on" }
 }
 
 /// Writes a pgbench script running `statements` with their parameters written in as literals of their

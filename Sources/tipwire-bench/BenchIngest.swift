@@ -46,6 +46,7 @@ struct BenchIngest: AsyncParsableCommand {
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var rollupOptions: RollupOptions
 
     @Option(help: "Seconds per throughput run and for the fixed-rate run.")
     var seconds: Int = 10
@@ -94,6 +95,7 @@ struct BenchIngest: AsyncParsableCommand {
         var relayLogger = Logger(label: "tipwire.bench.relay")
         relayLogger.logLevel = verbose ? .debug : .error
         let bench = try await BenchSchema.create(Self.schema, url: try database.databaseURL(), maxConnections: 24, logger: quiet)
+        try await bench.setRollupMarks(rollupOptions.on)
         let client = bench.client
         let settings = bench.durability
         let token = try await TokenStore(client: client).create(
@@ -125,7 +127,9 @@ struct BenchIngest: AsyncParsableCommand {
         }
         let relay = makeRelay(clientID: "tipwire-bench-relay")
 
-        print("bench ingest: POST /v1/findings (land in cau-giay → 2 tasks, 3 events), synchronous_commit=\(settings.0), fsync=\(settings.1)")
+        print(
+            "bench ingest: POST /v1/findings (land in cau-giay → 2 tasks, 3 events), synchronous_commit=\(settings.0), fsync=\(settings.1), rollup marks \(rollupOptions.rollups)"
+        )
         print("")
         if history > 0 {
             // A fresh schema's empty tables, and the plans made while they fill, slow the first seconds of

@@ -24,6 +24,7 @@ struct BenchResponses: AsyncParsableCommand {
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var rollupOptions: RollupOptions
 
     @Option(help: "Findings to create (2 tasks each; 2 responses per task).")
     var findings: Int = 5000
@@ -40,12 +41,15 @@ struct BenchResponses: AsyncParsableCommand {
         var quiet = Logger(label: "tipwire.bench")
         quiet.logLevel = .error
         let bench = try await BenchSchema.create(Self.schema, url: try database.databaseURL(), maxConnections: 16, logger: quiet)
+        try await bench.setRollupMarks(rollupOptions.on)
         let client = bench.client
         let settings = bench.durability
         let stores = bench.stores(links: DocumentLinks(publicURL: "http://127.0.0.1"), logger: quiet)
         let store = stores.findings
 
-        print("bench responses: acknowledge + start for every task, synchronous_commit=\(settings.0), fsync=\(settings.1)")
+        print(
+            "bench responses: acknowledge + start for every task, synchronous_commit=\(settings.0), fsync=\(settings.1), rollup marks \(rollupOptions.rollups)"
+        )
         print("creating \(findings) findings (\(findings * 2) tasks)…")
         try await BenchIngest.submit(findings, to: store, keyPrefix: "bench", workers: 32)
         let taskRows = try await client.query("SELECT id, agency_code FROM tasks ORDER BY id").decode((UUID, String).self)

@@ -58,6 +58,46 @@ struct DashboardFiguresTests {
         }
     }
 
+    /// The board counts every overdue duty of a holder and lists its oldest first, `perGroup` of them; the
+    /// holder whose oldest duty is oldest comes first; clocks not yet due, met or paused are not on it.
+    @Test func theBoardCountsEveryLateDutyAndListsEachHoldersOldestFirst() async throws {
+        try await Fixture.with { fixture in
+            let history = History(client: fixture.client)
+            var dues: [String: [Date]] = [:]
+            for (agency, days) in [("so-nnmt", [12, 3, 20, 7]), ("ubnd-cau-giay", [15, 2]), ("so-xay-dung", [25])] {
+                for day in days {
+                    let task = try await Self.task(history, "2026-05-01 09:00", agency: agency)
+                    let due = History.hanoi(String(format: "2026-05-%02d 17:00", day))
+                    try await history.clock(task, "acknowledge", started: History.hanoi("2026-05-01 09:01"), due: due)
+                    dues[agency, default: []].append(due)
+                }
+            }
+            // Not on the board: due later, met, paused.
+            let future = try await Self.task(history, "2026-05-01 09:00")
+            try await history.clock(future, "acknowledge", started: History.hanoi("2026-05-01 09:01"), due: History.hanoi("2026-07-01 17:00"))
+            let met = try await Self.task(history, "2026-05-01 09:00")
+            try await history.clock(
+                met, "acknowledge", started: History.hanoi("2026-05-01 09:01"), due: History.hanoi("2026-05-01 17:00"),
+                stopped: History.hanoi("2026-05-01 12:00"))
+            let paused = try await Self.task(history, "2026-05-01 09:00")
+            let clock = try await history.clock(
+                paused, "resolve", started: History.hanoi("2026-05-01 09:01"), due: History.hanoi("2026-05-01 17:00"))
+            try await fixture.client.execute(
+                "UPDATE deadlines SET state = 'paused', paused_at = \(History.hanoi("2026-05-01 10:00")) WHERE id = \(clock)")
+
+            let now = History.hanoi("2026-06-01 09:00")
+            let board = try await DutyStore(client: fixture.client).overdue(at: now, perGroup: 2)
+            #expect(board.groups.map(\.holder.code.rawValue) == ["ubnd-cau-giay", "so-nnmt", "so-xay-dung"])
+            #expect(board.groups.map(\.count) == [2, 4, 1])
+            for group in board.groups {
+                #expect(group.items.map(\.dueAt) == Array((dues[group.holder.code.rawValue] ?? []).sorted().prefix(2)))
+                #expect(group.oldestDueAt == dues[group.holder.code.rawValue]?.min())
+            }
+            let one = try await DutyStore(client: fixture.client).overdue(at: now, holder: PartyCode(rawValue: "so-nnmt"), perGroup: 10)
+            #expect(one.groups.map(\.count) == [4] && one.groups.first?.items.count == 4)
+        }
+    }
+
     /// An agency's escalations, and so its scorecard, count only rungs on the clocks it holds: the
     /// newsroom's late answer on the agency's task is the newsroom's.
     @Test func anAgencysEscalationsCountOnlyTheClocksItHolds() async throws {
