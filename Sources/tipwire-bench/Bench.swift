@@ -76,10 +76,12 @@ struct BenchSchema {
     /// `synchronous_commit` and `fsync`, for the report.
     let durability: (synchronousCommit: String, fsync: String)
 
-    static func create(_ name: String, url: String, maxConnections: Int, logger: Logger) async throws -> BenchSchema {
+    /// A fresh schema `name`, migrated and seeded; `reuse` keeps the one a `--keep-schema` run left, its
+    /// migrations brought up to date.
+    static func create(_ name: String, url: String, maxConnections: Int, reuse: Bool = false, logger: Logger) async throws -> BenchSchema {
         let admin = PostgresClient(url: url, maxConnections: 1)
-        try await admin.execute("DROP SCHEMA IF EXISTS \(identifier: name) CASCADE")
-        try await admin.execute("CREATE SCHEMA \(identifier: name)")
+        if !reuse { try await admin.execute("DROP SCHEMA IF EXISTS \(identifier: name) CASCADE") }
+        try await admin.execute("CREATE SCHEMA IF NOT EXISTS \(identifier: name)")
         let settings = try await admin.query("SELECT current_setting('synchronous_commit'), current_setting('fsync')")[0].decode(
             (String, String).self)
         let client = PostgresClient(

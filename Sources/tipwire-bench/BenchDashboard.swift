@@ -47,6 +47,9 @@ struct BenchDashboard: AsyncParsableCommand {
     @Flag(help: "Keep the schema afterwards, to look into it with psql (search_path=tipwire_bench_dashboard).")
     var keepSchema = false
 
+    @Flag(help: "Time the pages over the tasks a --keep-schema run left, with today's migrations, instead of writing them again.")
+    var reuseSchema = false
+
     static let schema = "tipwire_bench_dashboard"
 
     func validate() throws {
@@ -56,19 +59,24 @@ struct BenchDashboard: AsyncParsableCommand {
     func run() async throws {
         var quiet = Logger(label: "tipwire.bench")
         quiet.logLevel = .error
-        let bench = try await BenchSchema.create(Self.schema, url: try database.databaseURL(), maxConnections: 8, logger: quiet)
+        let bench = try await BenchSchema.create(
+            Self.schema, url: try database.databaseURL(), maxConnections: 8, reuse: reuseSchema, logger: quiet)
         let client = bench.client
         print("bench dashboard: synchronous_commit=\(bench.durability.synchronousCommit), fsync=\(bench.durability.fsync)")
 
         let now = Date()
         let started = ContinuousClock.now
-        print("writing \(findings) findings, \(2 * findings) tasks and their events over \(days) days …")
-        try await SyntheticLoad.history(
-            findings: findings, start: now.addingTimeInterval(-Double(days) * 86_400), end: now, now: now, on: client,
-            progress: { done in
-                print("  \(done) findings …")
-                fflush(nil)  // progress shows at once even when the output goes to a file
-            })
+        if reuseSchema {
+            print("reusing the tasks of the schema \(Self.schema)")
+        } else {
+            print("writing \(findings) findings, \(2 * findings) tasks and their events over \(days) days …")
+            try await SyntheticLoad.history(
+                findings: findings, start: now.addingTimeInterval(-Double(days) * 86_400), end: now, now: now, on: client,
+                progress: { done in
+                    print("  \(done) findings …")
+                    fflush(nil)  // progress shows at once even when the output goes to a file
+                })
+        }
         try await client.execute("VACUUM ANALYZE")
         try await client.execute("CHECKPOINT")
         let counts = try await client.query(
