@@ -99,8 +99,8 @@ struct BenchSchema {
     /// cost writing: `--rollups off`. The pgbench baselines run without them too.
     func setRollupMarks(_ on: Bool) async throws {
         let triggers = [
-            ("task_timelines", "stats_rollup_timelines_inserted"), ("task_timelines", "stats_rollup_timelines_updated"),
-            ("task_timelines", "stats_rollup_timelines_deleted"), ("deadline_rungs", "stats_rollup_rungs_raised"),
+            ("task_events", "task_events_mark_rollups"), ("deadlines", "deadlines_started_mark_rollups"),
+            ("deadlines", "deadlines_moved_mark_rollups"), ("deadline_rungs", "stats_rollup_rungs_raised"),
         ]
         for (table, trigger) in triggers {
             try await client.execute(

@@ -396,6 +396,29 @@ struct LatencyTests {
                 #expect(groups > 200, "\(moment): too few groups compared")
             }
             try await compareAll("folded in step")
+            // Changes after the first fold reach the sums through the stale days their writes mark, each kind of
+            // write on its own: clocks moved, rungs raised, open tasks resolved.
+            let stale = StatsRollups(client: fixture.service)
+            try await fixture.client.execute(
+                """
+                UPDATE deadlines SET due_at = started_at
+                WHERE id IN (SELECT id FROM deadlines WHERE stage IN ('acknowledge', 'resolve') AND state = 'met' ORDER BY id LIMIT 40)
+                """)
+            #expect(try await stale.pending(), "moving clocks marked days stale")
+            try await compareAll("after clocks moved")
+            let history = History(client: fixture.client)
+            let clocks = try await fixture.client.query(
+                "SELECT id, due_at FROM deadlines WHERE holder_kind = 'agency' ORDER BY id DESC LIMIT 10"
+            ).decode((Int64, Date).self)
+            for (clock, due) in clocks { try await history.rung(clock, 9, "escalation", at: due.addingTimeInterval(86_400)) }
+            #expect(try await stale.pending(), "rungs marked days stale")
+            try await compareAll("after rungs raised")
+            let open = try await fixture.client.query(
+                "SELECT task_id, assigned_at FROM task_timelines WHERE ended_at IS NULL AND delivered_at IS NOT NULL ORDER BY task_id LIMIT 25"
+            ).decode((UUID, Date).self)
+            for (task, assigned) in open { try await history.event(task, "resolved", at: assigned.addingTimeInterval(9 * 86_400)) }
+            #expect(try await stale.pending(), "events marked days stale")
+            try await compareAll("after later events")
             // A rollup damaged by hand is put right by a rebuild from the events.
             try await fixture.client.execute("UPDATE stats_rollup_groups SET tasks = tasks + 7 WHERE level = 3")
             try await fixture.client.execute("DELETE FROM stats_rollup_stages WHERE level = 0 AND dimension = 'agency'")

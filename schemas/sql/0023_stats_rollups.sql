@@ -62,26 +62,32 @@ CREATE FUNCTION stats_rollup_day(at timestamptz) RETURNS int LANGUAGE sql IMMUTA
     SELECT ((at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date - date '1970-01-01')
 $$;
 
--- A timeline written or changed: its assignment day is stale, and so are the days of its finding's other
--- tasks (whether a finding is settled depends on all of them).
-CREATE FUNCTION stats_rollup_mark_timelines() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-BEGIN
+-- A task's events, or its duty clocks, changed its timeline: its assignment day is stale, and so are
+-- the days of its finding's other tasks (whether a finding is settled depends on all of them). These
+-- run after the triggers that fold the timelines (named so they sort after them), on the transition
+-- tables those already capture: marking costs a writer one small insert per statement.
+CREATE FUNCTION stats_rollup_mark_tasks(changed uuid[]) RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path FROM CURRENT AS $$
     INSERT INTO stats_rollup_dirty (first_day, last_day)
-    SELECT DISTINCT d, d FROM (
-        SELECT stats_rollup_day(assigned_at) AS d FROM changed_timelines
-        UNION
-        SELECT stats_rollup_day(tl.assigned_at)
-        FROM (SELECT DISTINCT finding_id FROM changed_timelines) c
-        JOIN tasks t ON t.finding_id = c.finding_id JOIN task_timelines tl ON tl.task_id = t.id
-    ) days;
+    SELECT DISTINCT stats_rollup_day(tl.assigned_at), stats_rollup_day(tl.assigned_at)
+    FROM (SELECT DISTINCT t.finding_id FROM tasks t WHERE t.id = ANY(changed)) f
+    JOIN tasks t ON t.finding_id = f.finding_id JOIN task_timelines tl ON tl.task_id = t.id
+$$;
+CREATE FUNCTION stats_rollup_mark_events() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+    PERFORM stats_rollup_mark_tasks(array_agg(DISTINCT task_id)) FROM new_events;
     RETURN NULL;
 END $$;
-CREATE TRIGGER stats_rollup_timelines_inserted AFTER INSERT ON task_timelines
-    REFERENCING NEW TABLE AS changed_timelines FOR EACH STATEMENT EXECUTE FUNCTION stats_rollup_mark_timelines();
-CREATE TRIGGER stats_rollup_timelines_updated AFTER UPDATE ON task_timelines
-    REFERENCING NEW TABLE AS changed_timelines FOR EACH STATEMENT EXECUTE FUNCTION stats_rollup_mark_timelines();
-CREATE TRIGGER stats_rollup_timelines_deleted AFTER DELETE ON task_timelines
-    REFERENCING OLD TABLE AS changed_timelines FOR EACH STATEMENT EXECUTE FUNCTION stats_rollup_mark_timelines();
+CREATE TRIGGER task_events_mark_rollups AFTER INSERT ON task_events
+    REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION stats_rollup_mark_events();
+CREATE FUNCTION stats_rollup_mark_clocks() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+    PERFORM stats_rollup_mark_tasks(array_agg(DISTINCT task_id)) FROM changed_clocks WHERE stage IN ('acknowledge', 'resolve') HAVING count(*) > 0;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER deadlines_started_mark_rollups AFTER INSERT ON deadlines
+    REFERENCING NEW TABLE AS changed_clocks FOR EACH STATEMENT EXECUTE FUNCTION stats_rollup_mark_clocks();
+CREATE TRIGGER deadlines_moved_mark_rollups AFTER UPDATE ON deadlines
+    REFERENCING NEW TABLE AS changed_clocks FOR EACH STATEMENT EXECUTE FUNCTION stats_rollup_mark_clocks();
 
 -- An overdue notice or escalation on an agency's duty: its task's day counts one more.
 CREATE FUNCTION stats_rollup_mark_rungs() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
