@@ -62,26 +62,37 @@ CREATE FUNCTION stats_rollup_day(at timestamptz) RETURNS int LANGUAGE sql IMMUTA
     SELECT ((at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date - date '1970-01-01')
 $$;
 
--- A task's events, or its duty clocks, changed its timeline: its assignment day is stale, and so are
--- the days of its finding's other tasks (whether a finding is settled depends on all of them). These
--- run after the triggers that fold the timelines (named so they sort after them), on the transition
--- tables those already capture: marking costs a writer one small insert per statement.
-CREATE FUNCTION stats_rollup_mark_tasks(changed uuid[]) RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+-- A task's events, or its duty clocks, changed its timeline: its assignment day is stale. A task that
+-- is assigned, ends or is reopened also changes whether its finding is settled, which the days of the
+-- finding's other tasks hold: those are stale too. These run after the triggers that fold the
+-- timelines (named so they sort after them), on the transition tables those already capture.
+-- PL/pgSQL, not SQL: its plans are kept for the session, where a SQL function's are made on every call.
+CREATE FUNCTION stats_rollup_mark_tasks(changed uuid[], settling uuid[]) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+SET search_path FROM CURRENT AS $$
+BEGIN
     INSERT INTO stats_rollup_dirty (first_day, last_day)
-    SELECT DISTINCT stats_rollup_day(tl.assigned_at), stats_rollup_day(tl.assigned_at)
-    FROM (SELECT DISTINCT t.finding_id FROM tasks t WHERE t.id = ANY(changed)) f
-    JOIN tasks t ON t.finding_id = f.finding_id JOIN task_timelines tl ON tl.task_id = t.id
-$$;
+    SELECT DISTINCT d, d FROM (
+        SELECT stats_rollup_day(tl.assigned_at) AS d FROM task_timelines tl WHERE tl.task_id = ANY(changed)
+        UNION ALL
+        SELECT stats_rollup_day(tl.assigned_at)
+        FROM (SELECT DISTINCT t.finding_id FROM tasks t WHERE t.id = ANY(settling)) f
+        JOIN tasks t ON t.finding_id = f.finding_id JOIN task_timelines tl ON tl.task_id = t.id
+    ) days;
+END $$;
 CREATE FUNCTION stats_rollup_mark_events() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
-    PERFORM stats_rollup_mark_tasks(array_agg(DISTINCT task_id)) FROM new_events;
+    PERFORM stats_rollup_mark_tasks(
+        array_agg(DISTINCT task_id),
+        coalesce(array_agg(DISTINCT task_id) FILTER (WHERE kind IN ('assigned', 'resolved', 'declined', 'transferred', 'closed', 'reopened')), '{}'))
+    FROM new_events;
     RETURN NULL;
 END $$;
 CREATE TRIGGER task_events_mark_rollups AFTER INSERT ON task_events
     REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION stats_rollup_mark_events();
 CREATE FUNCTION stats_rollup_mark_clocks() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
-    PERFORM stats_rollup_mark_tasks(array_agg(DISTINCT task_id)) FROM changed_clocks WHERE stage IN ('acknowledge', 'resolve') HAVING count(*) > 0;
+    PERFORM stats_rollup_mark_tasks(array_agg(DISTINCT task_id), '{}') FROM changed_clocks WHERE stage IN ('acknowledge', 'resolve')
+    HAVING count(*) > 0;
     RETURN NULL;
 END $$;
 CREATE TRIGGER deadlines_started_mark_rollups AFTER INSERT ON deadlines
