@@ -46,6 +46,7 @@ public struct StatsStore: Sendable {
         _ filter: StatsFilter, scope: StatsScope, language: Language, source: StatsSource = .rollups, now: Date, on connection: PostgresConnection
     ) async throws -> LatencyReport {
         try await checkFilter(filter, on: connection)
+        let asked = filter
         var filter = filter
         var newsroom: PartyCode?
         let seesTasks: Bool
@@ -66,6 +67,10 @@ public struct StatsStore: Sendable {
         ]
         let results = try await connection.pipeline(taskStatements + shared)
         let tasks = try plan.map { _ in try StatsRollups.figures(results, filter: filter) } ?? exactFigures(results, filter: filter)
+        if plan != nil && tasks.figuresAsOf == nil {
+            // Never folded yet (a database just migrated, its history being folded): the sums are not whole.
+            return try await report(asked, scope: scope, language: language, source: .exact, now: now, on: connection)
+        }
         var names: [String: String] = [:]
         for row in results[taskStatements.count + 1] {
             let (code, name) = try row.decode((String, String).self)
@@ -85,7 +90,7 @@ public struct StatsStore: Sendable {
         return LatencyReport(
             period: filter.period, groupBy: filter.grouping, minimumSample: filter.minimumSample, asOf: now, groups: groups,
             findings: seesTasks ? tasks.findings : nil, newsroomAnswers: answers,
-            figuresAsOf: plan == nil ? nil : tasks.figuresAsOf ?? .distantPast,
+            figuresAsOf: tasks.figuresAsOf,
             hoursRelativeAccuracy: plan == nil ? 0 : HourBuckets.relativeAccuracy)
     }
 
@@ -354,10 +359,12 @@ extension StatsStore {
     public func acknowledgeDistribution(_ filter: StatsFilter, source: StatsSource = .rollups, now: Date = Date()) async throws
         -> [(workingDays: Int, tasks: Int)]
     {
-        let plan = source == .rollups ? RollupPlan(filter, today: WorkingCalendar.dayOf(now)) : nil
+        var plan = source == .rollups ? RollupPlan(filter, today: WorkingCalendar.dayOf(now)) : nil
         if foldsFirst && plan != nil {
             try await DatabaseScope.system { try await StatsRollups(client: client).foldAll(now: now) }
         }
+        // Never folded yet: the sums are not whole, as in `report`.
+        if plan != nil, try await StatsRollups(client: client).watermark() == nil { plan = nil }
         let statement =
             plan.map { StatsRollups.distributionStatement($0, stage: .acknowledge) } ?? Self.acknowledgeDistributionStatement(filter, now: now)
         return try await client.query(statement).decode((Int, Int).self).map { (workingDays: $0.0, tasks: $0.1) }

@@ -428,6 +428,26 @@ struct LatencyTests {
         }
     }
 
+    /// Until the rollups have been folded once (a database just migrated), reports are exact, and say so.
+    @Test func beforeTheFirstFoldReportsTakeTheExactPath() async throws {
+        try await Fixture.with { fixture in
+            try await Self.writeRandomHistory(fixture, seed: 33, tasks: 60)
+            let now = History.hanoi("2026-07-20 12:00")
+            let filter = StatsFilter(period: try StatsPeriod.year(2026), minimumSample: 1)
+            let unfolded = StatsStore(client: fixture.client)
+            let early = try await unfolded.latency(filter, scope: .everything, now: now)
+            let exact = try await unfolded.latency(filter, scope: .everything, source: .exact, now: now)
+            #expect(early == exact && early.figuresAsOf == nil && early.hoursRelativeAccuracy == 0)
+            let agency = StatsFilter(period: filter.period, agency: PartyCode(rawValue: "so-nnmt"))
+            let distribution = try await unfolded.acknowledgeDistribution(agency, now: now)
+            #expect(distribution.map(\.tasks).reduce(0, +) == early.groups.first { $0.key == "so-nnmt" }?[.acknowledge]?.count)
+            try await DatabaseScope.system { try await StatsRollups(client: fixture.service).foldAll(now: now) }
+            let folded = try await unfolded.latency(filter, scope: .everything, now: now)
+            #expect(folded.figuresAsOf != nil && folded.hoursRelativeAccuracy == 0.01)
+            #expect(RollupComparison(rollups: folded, exact: exact).mismatches == [])
+        }
+    }
+
     @Test func aDayMarkedManyTimesIsFoldedOnceAndARangeASliceAtATime() async throws {
         try await Fixture.with { fixture in
             try await Self.writeRandomHistory(fixture, seed: 31, tasks: 40)
