@@ -95,16 +95,19 @@ struct BenchSchema {
             admin: admin, client: client, pgbenchURL: url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(name)", durability: settings)
     }
 
-    /// Turns off the triggers that mark days stale for the rollups (migration 0023), to measure what they
-    /// cost writing: `--rollups off`. The pgbench baselines run without them too.
+    /// Writes without marking days stale for the rollups (migrations 0023 and 0025), to measure what the
+    /// marks cost: `--rollups off`. The folds that keep the timelines mark the days themselves, so off puts
+    /// back the folds as they were before the rollups (migrations 0020 and 0021), and turns off the trigger
+    /// that marks raised rungs. The pgbench baselines run without them too.
     func setRollupMarks(_ on: Bool) async throws {
-        let triggers = [
-            ("task_events", "task_events_mark_rollups"), ("deadlines", "deadlines_started_mark_rollups"),
-            ("deadlines", "deadlines_moved_mark_rollups"), ("deadline_rungs", "stats_rollup_rungs_raised"),
-        ]
-        for (table, trigger) in triggers {
-            try await client.execute(
-                "ALTER TABLE \(identifier: table) \(unescaped: on ? "ENABLE" : "DISABLE") TRIGGER \(identifier: trigger)")
+        if on { return }
+        let before = try PostgresMigrator.load(directory: migrationsDirectory(nil)).filter {
+            $0.name.hasPrefix("0020_") || $0.name.hasPrefix("0021_")
+        }
+        guard before.count == 2 else { throw ValidationError("--rollups off needs migrations 0020 and 0021 in the migrations directory") }
+        try await client.withConnection { connection in
+            for migration in before { try await connection.executeScript(migration.sql) }
+            try await connection.execute("ALTER TABLE deadline_rungs DISABLE TRIGGER stats_rollup_rungs_raised")
         }
     }
 

@@ -419,6 +419,25 @@ struct LatencyTests {
             for (task, assigned) in open { try await history.event(task, "resolved", at: assigned.addingTimeInterval(9 * 86_400)) }
             #expect(try await stale.pending(), "events marked days stale")
             try await compareAll("after later events")
+            // A finding is settled on its first task's day. A task added a month later unsettles it, and that
+            // task's end settles it again: each marks the first task's day, not only its own.
+            let settled = try await fixture.client.query(
+                """
+                SELECT tl.finding_id, tl.agency_code, tl.assigned_at FROM task_timelines tl
+                WHERE tl.ended_at IS NOT NULL AND tl.agency_code <> 'so-xay-dung' AND tl.assigned_at < \(History.hanoi("2026-05-01 00:00"))
+                ORDER BY tl.task_id LIMIT 12
+                """
+            ).decode((UUID, String, Date).self)
+            var added: [(UUID, Date)] = []
+            for (finding, _, assigned) in settled {
+                let later = assigned.addingTimeInterval(35 * 86_400)
+                let task = try await history.task(finding: finding, agency: "so-xay-dung", assigned: later, delivered: later.addingTimeInterval(3600))
+                added.append((task, later))
+            }
+            #expect(try await stale.pending(), "added tasks marked days stale")
+            try await compareAll("after tasks added to settled findings")
+            for (task, assigned) in added { try await history.event(task, "resolved", at: assigned.addingTimeInterval(5 * 86_400)) }
+            try await compareAll("after the added tasks ended")
             // A rollup damaged by hand is put right by a rebuild from the events.
             try await fixture.client.execute("UPDATE stats_rollup_groups SET tasks = tasks + 7 WHERE level = 3")
             try await fixture.client.execute("DELETE FROM stats_rollup_stages WHERE level = 0 AND dimension = 'agency'")
