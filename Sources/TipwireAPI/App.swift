@@ -37,6 +37,7 @@ public func buildRouter(
     dependencies: APIDependencies, checks: [HealthCheck], registry: PrometheusCollectorRegistry, version: String
 ) -> Router<TipwireRequestContext> {
     let router = Router(context: TipwireRequestContext.self)
+    router.add(middleware: UnreadBodyMiddleware(bound: max(64 << 20, 2 * dependencies.maxDocumentSize)))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: ProblemMiddleware(routes: RouteTable.tipwire))

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import TipwireCore
 import TipwireStore
 
@@ -9,10 +10,13 @@ import TipwireStore
 public struct TipwireRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var principal: Principal?
+    /// The connection, for `UnreadBodyMiddleware` to close when a refused body is too long to read away.
+    public let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         principal = nil
+        channel = source.channel
     }
 
     /// Uploads are capped by the documents controller itself, with a clear problem.
