@@ -58,7 +58,12 @@ public func buildRouter(
     DisclosuresController(disclosures: dependencies.stores.disclosures).addRoutes(to: v1)
     ProtectionController(protection: dependencies.stores.protection).addRoutes(to: v1)
     StatsController(stats: dependencies.stores.stats, pages: dependencies.pages).addRoutes(to: v1)
-    DashboardController(stores: dependencies.stores, pages: dependencies.pages).addRoutes(to: router)
+    let stores = dependencies.stores
+    let pages = dependencies.pages
+    WebRoutes.add(
+        to: router,
+        handlers: SignInPages(stores: stores, pages: pages).handlers.merging(CoordinatorPages(stores: stores, pages: pages).handlers) { $1 },
+        sessions: stores.sessions, pages: pages)
     return router
 }
 
@@ -107,52 +112,42 @@ struct RouteTable: Sendable {
         self.routes = routes.map { path, methods in (path.split(separator: "/"), methods) }
     }
 
-    static let tipwire = RouteTable([
-        ("/dashboard", [.get]),
-        ("/dashboard/agencies", [.get]),
-        ("/dashboard/agencies/{code}", [.get]),
-        ("/dashboard/escalations", [.get]),
-        ("/dashboard/escalations/{id}/acknowledge", [.post]),
-        ("/dashboard/overdue", [.get]),
-        ("/dashboard/scorecard", [.get]),
-        ("/dashboard/scorecard.csv", [.get]),
-        ("/dashboard/sign-in", [.get, .post]),
-        ("/dashboard/sign-out", [.post]),
-        ("/dashboard/tasks", [.get]),
-        ("/healthz", [.get]),
-        ("/metrics", [.get]),
-        ("/v1/audit", [.get]),
-        ("/v1/disclosure-requests", [.get, .post]),
-        ("/v1/disclosure-requests/{id}", [.get]),
-        ("/v1/disclosure-requests/{id}/decision", [.post]),
-        ("/v1/disclosure-requests/{id}/written-request", [.get]),
-        ("/v1/documents", [.post]),
-        ("/v1/escalations", [.get]),
-        ("/v1/escalations/{id}/acknowledge", [.post]),
-        ("/v1/documents/{id}", [.get]),
-        ("/v1/findings", [.get, .post]),
-        ("/v1/findings/{id}", [.get]),
-        ("/v1/findings/{id}/questions", [.post]),
-        ("/v1/newsrooms/{code}/source-keys", [.get, .put]),
-        ("/v1/overdue", [.get]),
-        ("/v1/policies", [.get]),
-        ("/v1/protection-cases", [.get, .post]),
-        ("/v1/protection-cases/{id}", [.get]),
-        ("/v1/protection-cases/{id}/acknowledge", [.post]),
-        ("/v1/protection-cases/{id}/resolve", [.post]),
-        ("/v1/protection-figure", [.get]),
-        ("/v1/policies/{stage}", [.put]),
-        ("/v1/requests", [.get]),
-        ("/v1/requests/{id}", [.get]),
-        ("/v1/requests/{id}/answer", [.post]),
-        ("/v1/requests/{id}/decline", [.post]),
-        ("/v1/scorecards/{year}", [.get]),
-        ("/v1/sources/{handle}", [.get]),
-        ("/v1/stats/latency", [.get]),
-        ("/v1/tasks", [.get]),
-        ("/v1/tasks/{id}", [.get]),
-        ("/v1/tasks/{id}/{action}", [.post]),
-    ])
+    static let tipwire = RouteTable(
+        WebRoutes.methods + [
+            ("/healthz", [.get]),
+            ("/metrics", [.get]),
+            ("/v1/audit", [.get]),
+            ("/v1/disclosure-requests", [.get, .post]),
+            ("/v1/disclosure-requests/{id}", [.get]),
+            ("/v1/disclosure-requests/{id}/decision", [.post]),
+            ("/v1/disclosure-requests/{id}/written-request", [.get]),
+            ("/v1/documents", [.post]),
+            ("/v1/escalations", [.get]),
+            ("/v1/escalations/{id}/acknowledge", [.post]),
+            ("/v1/documents/{id}", [.get]),
+            ("/v1/findings", [.get, .post]),
+            ("/v1/findings/{id}", [.get]),
+            ("/v1/findings/{id}/questions", [.post]),
+            ("/v1/newsrooms/{code}/source-keys", [.get, .put]),
+            ("/v1/overdue", [.get]),
+            ("/v1/policies", [.get]),
+            ("/v1/protection-cases", [.get, .post]),
+            ("/v1/protection-cases/{id}", [.get]),
+            ("/v1/protection-cases/{id}/acknowledge", [.post]),
+            ("/v1/protection-cases/{id}/resolve", [.post]),
+            ("/v1/protection-figure", [.get]),
+            ("/v1/policies/{stage}", [.put]),
+            ("/v1/requests", [.get]),
+            ("/v1/requests/{id}", [.get]),
+            ("/v1/requests/{id}/answer", [.post]),
+            ("/v1/requests/{id}/decline", [.post]),
+            ("/v1/scorecards/{year}", [.get]),
+            ("/v1/sources/{handle}", [.get]),
+            ("/v1/stats/latency", [.get]),
+            ("/v1/tasks", [.get]),
+            ("/v1/tasks/{id}", [.get]),
+            ("/v1/tasks/{id}/{action}", [.post]),
+        ])
 
     /// The methods allowed on `path`, or nil when no route has that shape.
     func methods(for path: String) -> [HTTPRequest.Method]? {

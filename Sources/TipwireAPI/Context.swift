@@ -10,12 +10,15 @@ import TipwireStore
 public struct TipwireRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var principal: Principal?
+    /// A page's signed-in reader (`WebSessionMiddleware`).
+    var page: WebVisit?
     /// The connection, for `UnreadBodyMiddleware` to close when a refused body is too long to read away.
     public let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         principal = nil
+        page = nil
         channel = source.channel
     }
 

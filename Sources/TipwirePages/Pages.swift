@@ -14,16 +14,30 @@ public struct Reader: Sendable {
     public var agency: PartyCode?
     /// The page's path and query without `lang`, for the language links.
     public var path: String
+    /// The navigation: the pages the reader's role has a menu entry for.
+    public var menu: [MenuItem]
 
-    public init(language: Language, label: String?, csrf: String, agency: PartyCode?, path: String) {
+    public init(language: Language, label: String?, csrf: String, agency: PartyCode?, path: String, menu: [MenuItem] = []) {
         self.language = language
         self.label = label
         self.csrf = csrf
         self.agency = agency
         self.path = path
+        self.menu = menu
     }
 
     public var wording: Wording { Wording(language) }
+}
+
+/// An entry of the navigation: where it goes and the wording key of its label.
+public struct MenuItem: Sendable, Equatable {
+    public var href: String
+    public var key: String
+
+    public init(href: String, key: String) {
+        self.href = href
+        self.key = key
+    }
 }
 
 /// Renders the dashboard's pages (docs/dashboard.md) from the stores' figures. Pure: no I/O.
@@ -49,16 +63,8 @@ public struct Pages: Sendable {
         context["notice"] = notice
         if let label = reader.label {
             context["signedIn"] = label
-            let items: [(String, String)] =
-                reader.agency.map {
-                    [("/dashboard", "overview"), ("/dashboard/agencies/\($0.rawValue)", "agency"), ("/dashboard/escalations", "escalations")]
-                }
-                ?? [
-                    ("/dashboard", "overview"), ("/dashboard/agencies", "agencies"), ("/dashboard/overdue", "overdue"),
-                    ("/dashboard/escalations", "escalations"), ("/dashboard/scorecard", "scorecard"),
-                ]
             let current = reader.path.split(separator: "?").first.map(String.init) ?? reader.path
-            context["nav"] = items.map { href, key in ["href": href, "label": wording[key], "current": href == current] as [String: Any] }
+            context["nav"] = reader.menu.map { ["href": $0.href, "label": wording[$0.key], "current": $0.href == current] as [String: Any] }
         }
         let separator = reader.path.contains("?") ? "&" : "?"
         context["languages"] = [(Language.vietnamese, "Tiếng Việt"), (.english, "English")].map { language, label in

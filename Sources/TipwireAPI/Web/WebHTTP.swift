@@ -3,32 +3,33 @@ import HTTPTypes
 import Hummingbird
 import TipwireCore
 
-/// The dashboard's HTTP plumbing: the reader's language, cookies, form bodies, safe redirects and the
+/// The web pages' HTTP plumbing: the reader's language, cookies, form bodies, safe redirects and the
 /// headers every page is sent with.
-extension DashboardController {
+enum Web {
+    static let sessionCookie = "tipwire_session"
+    static let languageCookie = "tipwire_lang"
+    static let signInCookie = "tipwire_signin"
+
     /// The language asked for by `lang`, else the remembered one; throws on a `lang` that is neither.
     static func language(_ request: Request) throws -> Language {
         if let asked = request.uri.queryParameters.get("lang") {
-            guard let language = Language(rawValue: asked) else { throw PageFailure(status: .badRequest, title: "400", detail: "lang") }
+            guard let language = Language(rawValue: asked) else { throw PageFailure(status: .badRequest, title: "400", detail: "lang: vi | en") }
             return language
         }
         return cookieLanguage(request)
     }
 
     static func cookieLanguage(_ request: Request) -> Language {
-        cookies(request)[languageCookie].flatMap(Language.init(rawValue:)) ?? .vietnamese
+        request.cookies[languageCookie].flatMap { Language(rawValue: $0.value) } ?? .vietnamese
     }
 
-    static func languageCookieHeader(_ language: Language, _ request: Request) -> String {
+    static func languageCookie(_ language: Language, _ request: Request) -> Cookie {
         cookie(languageCookie, language.rawValue, request, maxAge: 365 * 86_400, httpOnly: false)
     }
 
-    /// A cookie for the whole dashboard: HttpOnly (but the language), SameSite=Strict, Secure over TLS.
-    static func cookie(_ name: String, _ value: String, _ request: Request, maxAge: Int, httpOnly: Bool = true) -> String {
-        var parts = ["\(name)=\(value)", "Path=/", "Max-Age=\(maxAge)", "SameSite=Strict"]
-        if httpOnly { parts.append("HttpOnly") }
-        if isTLS(request) { parts.append("Secure") }
-        return parts.joined(separator: "; ")
+    /// A cookie for the whole site: HttpOnly (but the language), SameSite=Strict, Secure over TLS.
+    static func cookie(_ name: String, _ value: String, _ request: Request, maxAge: Int, httpOnly: Bool = true) -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: isTLS(request), httpOnly: httpOnly, sameSite: .strict)
     }
 
     /// Served over TLS: directly, or behind a proxy that says so.
@@ -36,20 +37,8 @@ extension DashboardController {
         request.uri.scheme == .https || request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
     }
 
-    static func cookies(_ request: Request) -> [String: String] {
-        var cookies: [String: String] = [:]
-        for header in request.headers[values: .cookie] {
-            for pair in header.split(separator: ";") {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2 else { continue }
-                let name = parts[0].trimmingCharacters(in: .whitespaces)
-                if cookies[name] == nil { cookies[name] = parts[1].trimmingCharacters(in: .whitespaces) }
-            }
-        }
-        return cookies
-    }
-
-    /// An `application/x-www-form-urlencoded` body of at most 16 KiB.
+    /// An `application/x-www-form-urlencoded` body of at most 16 KiB, as names and values (a name given
+    /// twice is refused).
     static func form(_ request: Request) async throws -> [String: String] {
         let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
         guard type == "application/x-www-form-urlencoded" else {
@@ -59,27 +48,22 @@ extension DashboardController {
         do { bytes = try await HTTP.body(request, limit: 16 * 1024) } catch {
             throw PageFailure(status: .contentTooLarge, title: "413", detail: "16 KiB")
         }
-        var fields: [String: String] = [:]
-        for pair in String(decoding: bytes, as: UTF8.self).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = decode(String(parts[0]))
-            let value = parts.count > 1 ? decode(String(parts[1])) : ""
-            if let name, fields[name] == nil { fields[name] = value ?? "" }
+        do {
+            return try URLEncodedFormDecoder().decode([String: String].self, from: String(decoding: bytes, as: UTF8.self))
+        } catch {
+            throw PageFailure(status: .badRequest, title: "400", detail: "application/x-www-form-urlencoded")
         }
-        return fields
     }
-
-    static func decode(_ text: String) -> String? { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
 
     static func percentEncoded(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~/"))) ?? "/dashboard"
     }
 
-    /// Where to go after signing in: a dashboard path only, never another site.
-    static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/dashboard"), !next.hasPrefix("//"), !next.contains("\\"), !next.contains("\r"), !next.contains("\n"),
-            !next.hasPrefix("/dashboard/sign-")
-        else { return "/dashboard" }
+    /// Where to go after signing in: one of our pages only, never another site nor the sign-in itself.
+    static func safeNext(_ next: String?, home: String) -> String {
+        guard let next, WebRoutes.prefixes.contains(where: { next == $0 || next.hasPrefix($0 + "/") || next.hasPrefix($0 + "?") }),
+            !next.hasPrefix("//"), !next.contains("\\"), !next.contains("\r"), !next.contains("\n"), !next.hasPrefix("/dashboard/sign-")
+        else { return home }
         return next
     }
 

@@ -1,0 +1,90 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TipwireCore
+import TipwirePages
+import TipwireStore
+
+/// One page: its method and path, who may open it (nil: anyone, e.g. the sign-in form) and, when the
+/// navigation lists it, its wording key and the roles it is listed for.
+struct WebRoute: Sendable {
+    struct Menu: Sendable {
+        var key: String
+        var roles: Set<Role>
+    }
+
+    var method: HTTPRequest.Method
+    var path: String
+    var roles: Set<Role>?
+    var menu: Menu?
+
+    var key: String { "\(method.rawValue) \(path)" }
+}
+
+/// Every page route, in the navigation's order. The router serves these (`WebRoutes.add`), the navigation
+/// lists the ones with a menu entry, `RouteTable` answers 405 from them, and a test opens each one as
+/// every role it names.
+enum WebRoutes {
+    static let signIn: Set<Role> = [.coordinator, .agency]
+    static let dashboard: Set<Role> = [.coordinator, .agency]
+
+    static let all: [WebRoute] = [
+        WebRoute(method: .get, path: "/dashboard/sign-in"),
+        WebRoute(method: .post, path: "/dashboard/sign-in"),
+        WebRoute(method: .post, path: "/dashboard/sign-out", roles: signIn),
+        WebRoute(method: .get, path: "/dashboard", roles: dashboard, menu: .init(key: "overview", roles: dashboard)),
+        WebRoute(method: .get, path: "/dashboard/agencies", roles: dashboard, menu: .init(key: "agencies", roles: [.coordinator])),
+        WebRoute(method: .get, path: "/dashboard/agencies/{code}", roles: dashboard, menu: .init(key: "agency", roles: [.agency])),
+        WebRoute(method: .get, path: "/dashboard/overdue", roles: dashboard, menu: .init(key: "overdue", roles: [.coordinator])),
+        WebRoute(method: .get, path: "/dashboard/escalations", roles: dashboard, menu: .init(key: "escalations", roles: dashboard)),
+        WebRoute(method: .post, path: "/dashboard/escalations/{id}/acknowledge", roles: dashboard),
+        WebRoute(method: .get, path: "/dashboard/scorecard", roles: dashboard, menu: .init(key: "scorecard", roles: [.coordinator])),
+        WebRoute(method: .get, path: "/dashboard/scorecard.csv", roles: dashboard),
+        WebRoute(method: .get, path: "/dashboard/tasks", roles: dashboard),
+    ]
+
+    /// The first segments of the pages' paths: where signing in may send a reader back to.
+    static let prefixes: Set<String> = Set(all.compactMap { $0.path.split(separator: "/").first.map { "/" + $0 } })
+
+    /// The paths and methods, for `RouteTable`.
+    static var methods: [(String, [HTTPRequest.Method])] {
+        var byPath: [String: [HTTPRequest.Method]] = [:]
+        var order: [String] = []
+        for route in all {
+            if byPath[route.path] == nil { order.append(route.path) }
+            byPath[route.path, default: []].append(route.method)
+        }
+        return order.map { ($0, byPath[$0] ?? []) }
+    }
+
+    /// The navigation of `principal`: the pages listed for its role, an agency's own page at its code.
+    static func menu(for principal: Principal) -> [MenuItem] {
+        all.compactMap { route in
+            guard let menu = route.menu, menu.roles.contains(principal.role) else { return nil }
+            let href = route.path.replacingOccurrences(of: "{code}", with: principal.agency?.rawValue ?? "")
+            return MenuItem(href: href, key: menu.key)
+        }
+    }
+
+    /// Serves every route with its handler among `handlers` (keyed by `WebRoute.key`), the signed-in ones
+    /// behind `WebSessionMiddleware`. A route without a handler, or a handler without a route, is a bug
+    /// every test that builds the router finds.
+    static func add(to router: Router<TipwireRequestContext>, handlers: [String: Handler], sessions: SessionStore, pages: Pages) {
+        let unrouted = Set(handlers.keys).subtracting(all.map(\.key))
+        precondition(unrouted.isEmpty, "page handlers without a route in WebRoutes.all: \(unrouted.sorted())")
+        var groups: [Set<Role>: RouterGroup<TipwireRequestContext>] = [:]
+        for route in all {
+            guard let handler = handlers[route.key] else { preconditionFailure("no handler for the page route \(route.key)") }
+            let path = RouterPath(String(route.path.dropFirst()))
+            if let roles = route.roles {
+                let group = groups[roles] ?? router.group().add(middleware: WebSessionMiddleware(sessions: sessions, pages: pages, roles: roles))
+                groups[roles] = group
+                group.on(path, method: route.method, use: handler)
+            } else {
+                router.on(path, method: route.method, use: handler)
+            }
+        }
+    }
+
+    typealias Handler = @Sendable (Request, TipwireRequestContext) async throws -> Response
+}
