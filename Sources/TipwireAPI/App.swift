@@ -46,8 +46,9 @@ public func buildRouter(
     let tokens = dependencies.stores.tokens
     var v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: tokens))
     if let limit = dependencies.rateLimit { v1 = v1.add(middleware: RateLimitMiddleware(limiter: RateLimiter(limit))) }
-    DocumentsController(documents: dependencies.stores.documents, audit: dependencies.stores.audit, maxSize: dependencies.maxDocumentSize).addRoutes(
-        to: v1)
+    let documents = DocumentsController(
+        documents: dependencies.stores.documents, audit: dependencies.stores.audit, maxSize: dependencies.maxDocumentSize)
+    documents.addRoutes(to: v1)
     FindingsController(findings: dependencies.stores.findings).addRoutes(to: v1)
     TasksController(tasks: dependencies.stores.tasks).addRoutes(to: v1)
     RequestsController(requests: dependencies.stores.requests).addRoutes(to: v1)
@@ -62,7 +63,11 @@ public func buildRouter(
     let pages = dependencies.pages
     WebRoutes.add(
         to: router,
-        handlers: SignInPages(stores: stores, pages: pages).handlers.merging(CoordinatorPages(stores: stores, pages: pages).handlers) { $1 },
+        handlers: [
+            SignInPages(stores: stores, pages: pages).handlers, CoordinatorPages(stores: stores, pages: pages).handlers,
+            InboxPages(stores: stores, pages: pages, documents: documents).handlers,
+            DeskPages(stores: stores, pages: pages, maxDocumentSize: dependencies.maxDocumentSize).handlers,
+        ].reduce(into: [:]) { all, some in all.merge(some) { first, _ in first } },
         sessions: stores.sessions, pages: pages)
     return router
 }

@@ -38,7 +38,14 @@ struct DocumentsController {
     @Sendable func download(_ request: Request, context: TipwireRequestContext) async throws -> Response {
         let principal = try context.require(.liaison, .agency, .coordinator)
         let id = try HTTP.uuid(context, "id", what: "document")
-        guard let document = try await documents.describe(id: id, for: principal) else { throw Problem.notFound("document \(id.lowercased)") }
+        guard let response = try await serve(id, to: principal, request: request) else { throw Problem.notFound("document \(id.lowercased)") }
+        return response
+    }
+
+    /// The document `id` for `principal` (nil when it does not exist or is outside the principal's
+    /// scope), with its validators and a `Range` honoured; the API and the pages download through it.
+    func serve(_ id: UUID, to principal: Principal, request: Request) async throws -> Response? {
+        guard let document = try await documents.describe(id: id, for: principal) else { return nil }
         let etag = "\"\(document.sha256)\""
         var headers: HTTPFields = [
             .eTag: etag, .acceptRanges: "bytes", .cacheControl: "private, no-cache",

@@ -3,7 +3,8 @@
 enum Templates {
     static let all: [String: String] = [
         "layout": layout, "sign-in": signIn, "overview": overview, "agencies": agencies, "agency": agency, "tasks": tasks, "overdue": overdue,
-        "escalations": escalations, "scorecard": scorecard, "problem": problem,
+        "escalations": escalations, "scorecard": scorecard, "problem": problem, "inbox": inbox, "inbox-task": inboxTask,
+        "desk": desk, "desk-finding": deskFinding, "desk-submit": deskSubmit,
     ]
 
     static let layout = """
@@ -223,6 +224,148 @@ enum Templates {
           </tbody>
         </table>
         <p class="help">{{asOf}}</p>
+        {{/main}}{{/layout}}
+        """
+
+    static let inbox = """
+        {{<layout}}{{$main}}
+        {{^tasks}}<p>{{t.no-open-tasks}}</p>{{/tasks}}
+        {{#hasTasks}}
+        <table class="data">
+          <caption>{{t.inbox-caption}}</caption>
+          <thead><tr><th scope="col">{{t.finding}}</th><th scope="col">{{t.state}}</th><th scope="col">{{t.stage}}</th><th scope="col">{{t.due}}</th><th scope="col">{{t.assigned}}</th></tr></thead>
+          <tbody>
+          {{#tasks}}<tr{{#late}} class="late"{{/late}}><td><a href="{{href}}">{{title}}</a></td><td>{{state}}</td><td>{{stage}}</td><td>{{#late}}<strong>{{t.overdue}}:</strong> {{/late}}{{due}}</td><td>{{assigned}}</td></tr>{{/tasks}}
+          </tbody>
+        </table>
+        {{/hasTasks}}
+        {{#next}}<p><a rel="next" href="{{next}}">{{t.more}}</a></p>{{/next}}
+        {{/main}}{{/layout}}
+        """
+
+    /// A task and the forms of its allowed actions; a field's error is next to it and named by it.
+    static let inboxTask = """
+        {{<layout}}{{$main}}
+        <dl class="facts">
+          <dt>{{t.state}}</dt><dd>{{state}}</dd>
+          {{#due}}<dt>{{t.due}}</dt><dd>{{due}}</dd>{{/due}}
+          <dt>{{t.newsroom}}</dt><dd>{{newsroom}}</dd>
+          <dt>{{t.category}}</dt><dd>{{category}}</dd>
+          <dt>{{t.jurisdiction}}</dt><dd>{{jurisdiction}}</dd>
+          {{#articleURL}}<dt>{{t.article}}</dt><dd><a href="{{articleURL}}" rel="noreferrer noopener">{{articleURL}}</a></dd>{{/articleURL}}
+        </dl>
+        {{#summary}}<section aria-labelledby="summary-heading"><h2 id="summary-heading">{{t.summary}}</h2><p>{{summary}}</p></section>{{/summary}}
+        <section aria-labelledby="documents-heading">
+        <h2 id="documents-heading">{{t.documents}}</h2>
+        {{^hasDocuments}}<p>{{t.no-documents}}</p>{{/hasDocuments}}
+        {{#hasDocuments}}<ul>{{#documents}}<li><a href="{{href}}">{{t.download}} <span class="code">{{id}}</span></a> ({{type}}, {{size}} {{t.bytes}})</li>{{/documents}}</ul>{{/hasDocuments}}
+        </section>
+        <section aria-labelledby="actions-heading">
+        <h2 id="actions-heading">{{t.actions}}</h2>
+        {{^hasActions}}<p>{{t.no-actions}}</p>{{/hasActions}}
+        {{#actions}}
+        <form method="post" action="/inbox/tasks/{{taskID}}/{{name}}" class="card" aria-labelledby="{{id}}">
+          <h3 id="{{id}}">{{label}}</h3>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="key" value="{{formKey}}">
+          {{#formError}}<p class="error" role="alert">{{formError}}</p>{{/formError}}
+          {{#fields}}
+          <label for="{{id}}">{{label}}{{^required}} ({{t.optional}}){{/required}}</label>
+          {{#textarea}}<textarea id="{{id}}" name="{{name}}" rows="3"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{value}}</textarea>{{/textarea}}
+          {{#number}}<input id="{{id}}" name="{{name}}" type="number" min="1" max="365" value="{{value}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{/number}}
+          {{#select}}<select id="{{id}}" name="{{name}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{#options}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/options}}</select>{{/select}}
+          {{#help}}<p class="help">{{help}}</p>{{/help}}
+          {{#error}}<p class="error" id="{{id}}-error">{{error}}</p>{{/error}}
+          {{/fields}}
+          <button type="submit">{{label}}</button>
+        </form>
+        {{/actions}}
+        </section>
+        <section aria-labelledby="timeline-heading">
+        <h2 id="timeline-heading">{{t.timeline}}</h2>
+        <ol class="timeline">{{#events}}<li><time>{{at}}</time> · {{kind}} · <span class="code">{{actor}}</span></li>{{/events}}</ol>
+        </section>
+        {{/main}}{{/layout}}
+        """
+
+    static let desk = """
+        {{<layout}}{{$main}}
+        <p><a href="/desk/findings/new" class="button">{{t.submit-finding}}</a></p>
+        <ul class="filters">{{#filters}}<li><a href="{{href}}"{{#current}} aria-current="true"{{/current}}>{{label}}</a></li>{{/filters}}</ul>
+        {{^findings}}<p>{{t.no-findings}}</p>{{/findings}}
+        {{#hasFindings}}
+        <table class="data">
+          <caption>{{t.desk-caption}}</caption>
+          <thead><tr><th scope="col">{{t.finding}}</th><th scope="col">{{t.received}}</th><th scope="col">{{t.tasks}}</th><th scope="col">{{t.accounted-for}}</th></tr></thead>
+          <tbody>
+          {{#findings}}<tr><td><a href="{{href}}">{{title}}</a></td><td>{{received}}</td><td>{{tasks}}</td><td>{{accounted}}</td></tr>{{/findings}}
+          </tbody>
+        </table>
+        {{/hasFindings}}
+        {{#next}}<p><a rel="next" href="{{next}}">{{t.more}}</a></p>{{/next}}
+        {{/main}}{{/layout}}
+        """
+
+    static let deskFinding = """
+        {{<layout}}{{$main}}
+        <dl class="facts">
+          <dt>{{t.received}}</dt><dd>{{received}}</dd>
+          <dt>{{t.published}}</dt><dd>{{published}}</dd>
+          <dt>{{t.category}}</dt><dd>{{category}}</dd>
+          <dt>{{t.jurisdiction}}</dt><dd>{{jurisdiction}}</dd>
+          {{#subject}}<dt>{{t.field-subject_agency}}</dt><dd>{{subject}}</dd>{{/subject}}
+          <dt>{{t.article}}</dt><dd><a href="{{articleURL}}" rel="noreferrer noopener">{{articleURL}}</a></dd>
+          <dt>{{t.accounted-for}}</dt><dd>{{accounted}}</dd>
+          {{#sourceHandle}}<dt>{{t.source-sealed}}</dt><dd><span class="code">{{sourceHandle}}</span></dd>{{/sourceHandle}}
+        </dl>
+        <section aria-labelledby="summary-heading"><h2 id="summary-heading">{{t.summary}}</h2><p>{{summary}}</p></section>
+        <section aria-labelledby="documents-heading">
+        <h2 id="documents-heading">{{t.documents}}</h2>
+        {{^hasDocuments}}<p>{{t.no-documents}}</p>{{/hasDocuments}}
+        {{#hasDocuments}}<ul>{{#documents}}<li><span class="code">{{id}}</span> ({{type}}, {{size}} {{t.bytes}})</li>{{/documents}}</ul>{{/hasDocuments}}
+        </section>
+        <section aria-labelledby="tasks-heading">
+        <h2 id="tasks-heading">{{t.tasks}}</h2>
+        {{^hasTasks}}<p>{{t.no-tasks}}</p>{{/hasTasks}}
+        {{#tasks}}
+        <section class="card" aria-labelledby="task-{{id}}">
+          <h3 id="task-{{id}}">{{agency}}: {{state}}</h3>
+          {{#due}}<p>{{t.due}}: {{due}}</p>{{/due}}
+          {{#outcome}}<p>{{t.field-outcome}}: {{outcome}}</p>{{/outcome}}
+          <ol class="timeline">{{#events}}<li><time>{{at}}</time> · {{kind}} · <span class="code">{{actor}}</span></li>{{/events}}</ol>
+        </section>
+        {{/tasks}}
+        </section>
+        {{/main}}{{/layout}}
+        """
+
+    /// One page, plain file inputs: works without a script. The form token rides in the action, since a
+    /// form with files is read as it streams.
+    static let deskSubmit = """
+        {{<layout}}{{$main}}
+        {{#formError}}<p class="error" role="alert">{{formError}}</p>{{/formError}}
+        <form method="post" action="/desk/findings?csrf={{csrf}}" enctype="multipart/form-data" class="card">
+          <input type="hidden" name="key" value="{{formKey}}">
+          {{#fields}}
+          <label for="{{id}}">{{label}}{{^required}} ({{t.optional}}){{/required}}</label>
+          {{#text}}<input id="{{id}}" name="{{name}}" type="text" maxlength="500" value="{{value}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{/text}}
+          {{#url}}<input id="{{id}}" name="{{name}}" type="url" value="{{value}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{/url}}
+          {{#datetime}}<input id="{{id}}" name="{{name}}" type="datetime-local" value="{{value}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{/datetime}}
+          {{#textarea}}<textarea id="{{id}}" name="{{name}}" rows="5"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{value}}</textarea>{{/textarea}}
+          {{#select}}<select id="{{id}}" name="{{name}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{#options}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/options}}</select>{{/select}}
+          {{#help}}<p class="help">{{help}}</p>{{/help}}
+          {{#error}}<p class="error" id="{{id}}-error">{{error}}</p>{{/error}}
+          {{/fields}}
+          <label for="submit-documents">{{t.field-documents}} ({{t.optional}})</label>
+          <input id="submit-documents" name="documents" type="file" multiple aria-describedby="submit-documents-help{{#documentsError}} submit-documents-error{{/documentsError}}">
+          <p class="help" id="submit-documents-help">{{limit}}</p>
+          {{#documentsError}}<p class="error" id="submit-documents-error">{{documentsError}}</p>{{/documentsError}}
+          <label for="submit-envelope">{{t.field-source_envelope}} ({{t.optional}})</label>
+          <input id="submit-envelope" name="source_envelope" type="file" accept="application/json,.json" aria-describedby="submit-envelope-help{{#envelopeError}} submit-envelope-error{{/envelopeError}}">
+          <p class="help" id="submit-envelope-help">{{t.field-source_envelope-help}}</p>
+          {{#envelopeError}}<p class="error" id="submit-envelope-error">{{envelopeError}}</p>{{/envelopeError}}
+          <button type="submit">{{t.submit-finding}}</button>
+        </form>
         {{/main}}{{/layout}}
         """
 

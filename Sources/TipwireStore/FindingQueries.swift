@@ -9,13 +9,16 @@ public struct FindingFilter: Sendable {
     public var jurisdiction: PartyCode?
     public var receivedAfter: Date?
     public var receivedBefore: Date?
+    /// Only findings accounted for (true: it has tasks, and every one has ended) or not (false).
+    public var accountedFor: Bool?
     public var after: PageCursor?
     public var limit: Int
 
     public init(
         newsroom: PartyCode? = nil, category: String? = nil, jurisdiction: PartyCode? = nil, receivedAfter: Date? = nil,
-        receivedBefore: Date? = nil, after: PageCursor? = nil, limit: Int = 20
+        receivedBefore: Date? = nil, accountedFor: Bool? = nil, after: PageCursor? = nil, limit: Int = 20
     ) {
+        self.accountedFor = accountedFor
         self.newsroom = newsroom
         self.category = category
         self.jurisdiction = jurisdiction
@@ -88,6 +91,10 @@ extension FindingStore {
                       AND (\(filter.jurisdiction?.rawValue)::text IS NULL OR f.jurisdiction_code = \(filter.jurisdiction?.rawValue))
                       AND (\(filter.receivedAfter)::timestamptz IS NULL OR f.created_at >= \(filter.receivedAfter))
                       AND (\(filter.receivedBefore)::timestamptz IS NULL OR f.created_at < \(filter.receivedBefore))
+                      AND (\(filter.accountedFor)::boolean IS NULL OR \(filter.accountedFor) = (
+                            EXISTS (SELECT 1 FROM tasks t WHERE t.finding_id = f.id)
+                            AND NOT EXISTS (
+                                SELECT 1 FROM tasks t WHERE t.finding_id = f.id AND t.state <> ALL(\(Array(TaskView.terminalStates))::text[]))))
                       AND (\(filter.after?.time)::timestamptz IS NULL OR (f.created_at, f.id) < (\(filter.after?.time), \(filter.after?.id)))
                     ORDER BY f.created_at DESC, f.id DESC LIMIT \(limit + 1)
                     """, for: scope, on: connection)

@@ -67,3 +67,25 @@ extension TipwireDatabase {
         }
     }
 }
+
+/// What a finding's submission form offers to choose from.
+public struct SubmissionChoices: Sendable {
+    public var categories: [String]
+    public var jurisdictions: [PartyCode]
+    public var agencies: [PartyCode]
+}
+
+extension TipwireDatabase {
+    /// The categories, jurisdictions and agencies a finding may name, in code order.
+    public func submissionChoices() async throws -> SubmissionChoices {
+        let results = try await client.withConnection { connection in
+            try await connection.pipeline([
+                "SELECT code FROM categories ORDER BY code", "SELECT code FROM jurisdictions ORDER BY code",
+                "SELECT code FROM agencies ORDER BY code",
+            ])
+        }
+        return SubmissionChoices(
+            categories: try results[0].decodeColumn(String.self), jurisdictions: try results[1].decodeColumn(String.self).compactMap(PartyCode.init),
+            agencies: try results[2].decodeColumn(String.self).compactMap(PartyCode.init))
+    }
+}

@@ -138,3 +138,53 @@ extension TaskStore {
         }
     }
 }
+
+extension TaskStore {
+    /// Where a task without a running clock of its own (one waiting on the newsroom's answer) sorts in the
+    /// inbox: after every due one.
+    static let inboxNoDue = Date(timeIntervalSince1970: 253_402_214_400)  // 9999-12-31
+
+    /// An agency's open tasks, the one due soonest first, so the overdue ones lead: ordered by the due time
+    /// of the task's running acknowledge or resolve clock, then the tasks whose clock is paused.
+    public func inbox(agency: PartyCode, after cursor: PageCursor?, limit: Int = 50) async throws -> Page<InboxItem> {
+        let limit = min(max(limit, 1), 100)
+        return try await client.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: TaskView.columns), coalesce(o.due_at, \(Self.inboxNoDue)) AS sort_due, f.title
+                FROM tasks t JOIN findings f ON f.id = t.finding_id
+                LEFT JOIN LATERAL (
+                    SELECT d.due_at FROM deadlines d
+                    WHERE d.task_id = t.id AND d.state = 'running' AND d.stage IN ('acknowledge', 'resolve') ORDER BY d.due_at LIMIT 1
+                ) o ON true
+                WHERE t.agency_code = \(agency.rawValue) AND t.state <> ALL(\(Array(TaskView.terminalStates))::text[])
+                  AND (\(cursor?.time)::timestamptz IS NULL
+                       OR (coalesce(o.due_at, \(Self.inboxNoDue)), t.id) > (\(cursor?.time), \(cursor?.id)))
+                ORDER BY sort_due, t.id LIMIT \(limit + 1)
+                """)
+            var tasks: [TaskView] = []
+            var sorting: [(due: Date, title: String)] = []
+            for row in rows {
+                tasks.append(try TaskView(row: row))
+                sorting.append((try row.decode(column: 11, as: Date.self), try row.decode(column: 12, as: String.self)))
+            }
+            try await DutyStore.attachDue(to: &tasks, at: Date(), on: connection)
+            let items = zip(tasks, sorting).map { InboxItem(task: $0, findingTitle: $1.title, sortDue: $1.due) }
+            return Page(rows: items, limit: limit) { ($0.sortDue, $0.task.id) }
+        }
+    }
+}
+
+/// A task in an agency's inbox, with its finding's headline.
+public struct InboxItem: Sendable, Codable {
+    public var task: TaskView
+    public var findingTitle: String
+    /// The due time it is sorted by (`TaskStore.inboxNoDue` without a running clock).
+    public var sortDue: Date
+
+    enum CodingKeys: String, CodingKey {
+        case task
+        case findingTitle = "finding_title"
+        case sortDue = "sort_due"
+    }
+}

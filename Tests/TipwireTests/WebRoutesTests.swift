@@ -27,16 +27,21 @@ struct WebRoutesTests {
             try await fixture.app().test(.router) { client in
                 let sessions: [(Role, String, String)] = [
                     (.coordinator, fixture.token("coordinator", "thanh-tra-tp"), "thanh-tra-tp"),
-                    (.agency, fixture.token("agency", "so-nnmt"), "so-nnmt"),
+                    (.agency, fixture.token("agency", "so-nnmt"), "so-nnmt"), (.liaison, fixture.token("liaison", "tuoitre"), "tuoitre"),
                 ]
                 for (role, token, party) in sessions {
                     var browser = Browser()
                     #expect(try await browser.signIn(client, token: token), "\(role)")
                     for route in WebRoutes.all where route.method == .get && route.roles?.contains(role) == true {
                         let reply = try await browser.get(client, Self.path(route))
-                        #expect([.ok, .seeOther].contains(reply.status), "\(role) GET \(route.path): \(reply.status)")
+                        // A random id is the page's own "not found", never the router's.
+                        let expected: [HTTPResponse.Status] = route.path.contains("{id}") ? [.notFound] : [.ok, .seeOther]
+                        #expect(expected.contains(reply.status), "\(role) GET \(route.path): \(reply.status)")
+                        #expect(
+                            reply.status == .seeOther || reply.headers[.contentType]?.hasPrefix("text/") == true,
+                            "\(role) GET \(route.path) is a page")
                     }
-                    let navigation = Self.navigation(try await browser.get(client, "/dashboard").text)
+                    let navigation = Self.navigation(try await browser.get(client, SignInPages.home(for: role)).text)
                     for route in WebRoutes.all {
                         guard let menu = route.menu else { continue }
                         let href = route.path.replacingOccurrences(of: "{code}", with: party)
@@ -48,6 +53,32 @@ struct WebRoutesTests {
                         #expect(reply.status == .forbidden, "\(role) POST \(route.path) without a form token: \(reply.status)")
                     }
                     #expect(browser.cookies["tipwire_session"] != nil, "still signed in after the refused forms")
+                }
+            }
+        }
+    }
+
+    /// Signing in goes back to the page that asked for it only when the role may open it.
+    @Test func signingInReturnsToThePageAskedForOnlyWhenTheRoleMayOpenIt() async throws {
+        #expect(WebRoutes.opens("/dashboard/agencies/so-nnmt?period=2026-Q3", for: .coordinator))
+        #expect(WebRoutes.opens("/inbox/tasks/0190", for: .agency))
+        #expect(!WebRoutes.opens("/dashboard", for: .liaison))
+        #expect(!WebRoutes.opens("/inbox", for: .coordinator))
+        #expect(!WebRoutes.opens("/dashboard/sign-in", for: .agency))
+        try await Fixture.with { fixture in
+            try await fixture.app().test(.router) { client in
+                let cases = [
+                    (fixture.token("liaison", "tuoitre"), "/dashboard", "/desk"),
+                    (fixture.token("agency", "so-nnmt"), "/dashboard/overdue", "/dashboard/overdue"),
+                    (fixture.token("coordinator", "thanh-tra-tp"), "/inbox", "/dashboard"),
+                    (fixture.token("agency", "so-nnmt"), "https://evil.example/", "/inbox"),
+                ]
+                for (token, next, landing) in cases {
+                    var browser = Browser()
+                    let form = try await browser.get(client, "/dashboard/sign-in")
+                    let reply = try await browser.post(
+                        client, "/dashboard/sign-in", form: ["csrf": Browser.csrf(form.text) ?? "", "token": token, "next": next])
+                    #expect(reply.headers[.location] == landing, "next=\(next)")
                 }
             }
         }

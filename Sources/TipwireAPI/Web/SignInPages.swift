@@ -16,7 +16,13 @@ struct SignInPages: Sendable {
     }
 
     /// Where a role's pages start.
-    static func home(for role: Role) -> String { "/dashboard" }
+    static func home(for role: Role) -> String {
+        switch role {
+        case .agency: "/inbox"
+        case .liaison: "/desk"
+        default: "/dashboard"
+        }
+    }
 
     @Sendable func signInPage(_ request: Request, context: TipwireRequestContext) async throws -> Response {
         let language = (try? Web.language(request)) ?? .vietnamese
@@ -26,7 +32,7 @@ struct SignInPages: Sendable {
     func signInForm(_ request: Request, language: Language, error: String?, status: HTTPResponse.Status = .ok) -> Response {
         // The sign-in form has no session yet: its form token is a random value in a cookie and in the form (double submit).
         let csrf = SessionStore.randomText()
-        let next = Web.safeNext(request.uri.queryParameters.get("next"), home: "/dashboard")
+        let next = Web.safeNext(request.uri.queryParameters.get("next"), home: "")
         let reader = Reader(language: language, label: nil, csrf: csrf, agency: nil, path: Web.pathWithoutLanguage(request))
         var response = Web.html(status, pages.signIn(reader: reader, next: next, error: error))
         response.setCookie(Web.cookie(Web.signInCookie, csrf, request, maxAge: 3600))
@@ -50,8 +56,10 @@ struct SignInPages: Sendable {
         }
         let (secret, _) = try await DatabaseScope.system { try await stores.sessions.open(for: principal) }
         context.logger.info("web session opened", metadata: ["actor": "\(principal.actor)"])
+        // Back to the page that asked for a session, if this role may open it; else the role's home.
         let home = Self.home(for: principal.role)
-        var response = Web.redirect(Web.safeNext(form["next"], home: home))
+        let next = Web.safeNext(form["next"], home: home)
+        var response = Web.redirect(WebRoutes.opens(next, for: principal.role) ? next : home)
         response.setCookie(Web.cookie(Web.sessionCookie, secret, request, maxAge: Int(SessionStore.lifetime)))
         response.setCookie(Web.cookie(Web.signInCookie, "", request, maxAge: 0))
         return response

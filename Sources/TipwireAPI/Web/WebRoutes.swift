@@ -25,13 +25,23 @@ struct WebRoute: Sendable {
 /// lists the ones with a menu entry, `RouteTable` answers 405 from them, and a test opens each one as
 /// every role it names.
 enum WebRoutes {
-    static let signIn: Set<Role> = [.coordinator, .agency]
+    static let signIn: Set<Role> = [.coordinator, .agency, .liaison]
     static let dashboard: Set<Role> = [.coordinator, .agency]
+    static let inbox: Set<Role> = [.agency]
+    static let desk: Set<Role> = [.liaison]
 
     static let all: [WebRoute] = [
         WebRoute(method: .get, path: "/dashboard/sign-in"),
         WebRoute(method: .post, path: "/dashboard/sign-in"),
         WebRoute(method: .post, path: "/dashboard/sign-out", roles: signIn),
+        WebRoute(method: .get, path: "/desk", roles: desk, menu: .init(key: "desk", roles: desk)),
+        WebRoute(method: .get, path: "/desk/findings/new", roles: desk, menu: .init(key: "submit-finding", roles: desk)),
+        WebRoute(method: .post, path: "/desk/findings", roles: desk),
+        WebRoute(method: .get, path: "/desk/findings/{id}", roles: desk),
+        WebRoute(method: .get, path: "/inbox", roles: inbox, menu: .init(key: "inbox", roles: inbox)),
+        WebRoute(method: .get, path: "/inbox/tasks/{id}", roles: inbox),
+        WebRoute(method: .post, path: "/inbox/tasks/{id}/{action}", roles: inbox),
+        WebRoute(method: .get, path: "/inbox/documents/{id}", roles: inbox),
         WebRoute(method: .get, path: "/dashboard", roles: dashboard, menu: .init(key: "overview", roles: dashboard)),
         WebRoute(method: .get, path: "/dashboard/agencies", roles: dashboard, menu: .init(key: "agencies", roles: [.coordinator])),
         WebRoute(method: .get, path: "/dashboard/agencies/{code}", roles: dashboard, menu: .init(key: "agency", roles: [.agency])),
@@ -45,6 +55,18 @@ enum WebRoutes {
 
     /// The first segments of the pages' paths: where signing in may send a reader back to.
     static let prefixes: Set<String> = Set(all.compactMap { $0.path.split(separator: "/").first.map { "/" + $0 } })
+
+    /// Whether `role` may open the page at `target` (a path and query): a GET route of its role matches
+    /// the path, `{…}` standing for any one segment.
+    static func opens(_ target: String, for role: Role) -> Bool {
+        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? target
+        let segments = path.split(separator: "/")
+        return all.contains { route in
+            guard route.method == .get, route.roles?.contains(role) == true else { return false }
+            let pattern = route.path.split(separator: "/")
+            return pattern.count == segments.count && zip(pattern, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+        }
+    }
 
     /// The paths and methods, for `RouteTable`.
     static var methods: [(String, [HTTPRequest.Method])] {

@@ -72,11 +72,19 @@ struct WebSessionMiddleware: RouterMiddleware {
         var response: Response
         do {
             if post {
-                let form = try await Web.form(request)
-                guard let token = form["csrf"], Web.same(token, session.csrf) else {
+                // A form with files (multipart) is left for its page to read as it streams: its token comes
+                // in the form's action, `?csrf=…`. Any other form is read here, token and all.
+                let token: String?
+                if MultipartForm.boundary(request.headers[.contentType] ?? "") != nil {
+                    token = request.uri.queryParameters.get("csrf").map { String($0) }
+                } else {
+                    let form = try await Web.form(request)
+                    token = form["csrf"]
+                    context.page?.form = form
+                }
+                guard let token, Web.same(token, session.csrf) else {
                     throw PageFailure(status: .forbidden, title: "403", detail: reader.wording["csrf"])
                 }
-                context.page?.form = form
                 response = try await DatabaseScope.system { try await next(request, context) }
             } else {
                 response = try await DatabaseScope.principal(session.principal) { try await next(request, context) }
