@@ -96,13 +96,8 @@ struct TasksController {
     }
 
     static func actor(_ principal: Principal) throws -> TaskActor {
-        switch principal.role {
-        case .agency: if let agency = principal.agency { return .agency(agency) }
-        case .coordinator: return .coordinator
-        case .liaison: if let newsroom = principal.newsroom { return .newsroom(newsroom) }
-        case .auditor, .admin: break
-        }
-        throw Problem.forbidden(principal.role, allowed: [.agency, .coordinator, .liaison])
+        guard let actor = TaskActor(principal) else { throw Problem.forbidden(principal.role, allowed: [.agency, .coordinator, .liaison]) }
+        return actor
     }
 
     /// Reads an action's JSON body (an empty body for actions that carry nothing).

@@ -76,6 +76,20 @@ public enum TaskActor: Sendable, Hashable {
     case coordinator
     /// A liaison of the finding's newsroom (answers information requests).
     case newsroom(PartyCode)
+
+    /// Who `principal` is to the lifecycle; nil for a role that takes no part in it (auditor, admin).
+    public init?(_ principal: Principal) {
+        switch principal.role {
+        case .agency:
+            guard let agency = principal.agency else { return nil }
+            self = .agency(agency)
+        case .coordinator: self = .coordinator
+        case .liaison:
+            guard let newsroom = principal.newsroom else { return nil }
+            self = .newsroom(newsroom)
+        case .auditor, .admin: return nil
+        }
+    }
 }
 
 /// The task as the rules need to see it.

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TipwireCore
 
@@ -166,5 +167,17 @@ struct TaskActionFieldsTests {
         #expect(transfer.timelineDetail == ["to": .string("so-xay-dung"), "reason": .string("thẩm quyền")])
         #expect(transfer.text == "thẩm quyền")
         #expect(TaskAction.start.text == "")
+    }
+
+    /// Each role is to the lifecycle what its scope says, and the roles that take no part are none of them.
+    @Test func aPrincipalActsAsItsAgencyItsNewsroomOrTheCoordinator() {
+        let id = UUID()
+        #expect(TaskActor(Principal(tokenID: id, role: .agency, agency: TaskLifecycleTests.ward)) == .agency(TaskLifecycleTests.ward))
+        #expect(TaskActor(Principal(tokenID: id, role: .liaison, newsroom: TaskLifecycleTests.tuoitre)) == .newsroom(TaskLifecycleTests.tuoitre))
+        #expect(TaskActor(Principal(tokenID: id, role: .coordinator, agency: TaskLifecycleTests.department)) == .coordinator)
+        #expect(TaskActor(Principal(tokenID: id, role: .agency)) == nil)
+        #expect(TaskActor(Principal(tokenID: id, role: .liaison)) == nil)
+        #expect(TaskActor(Principal(tokenID: id, role: .auditor)) == nil)
+        #expect(TaskActor(Principal(tokenID: id, role: .admin)) == nil)
     }
 }

@@ -96,7 +96,9 @@ struct DeskTests {
                 let (action, key) = try await Self.form(&liaison, client)
                 var fields = Self.fields.filter { $0.0 != "title" }
                 fields.append(("title", ""))
-                let bad = try await Self.post(&liaison, client, action, Self.multipart(fields + [("key", key)], files: []))
+                let bad = try await Self.post(
+                    &liaison, client, action,
+                    Self.multipart(fields + [("key", key)], files: [("documents", "bien-ban.pdf", "application/pdf", Array("%PDF-1.4 x".utf8))]))
                 #expect(bad.status == .unprocessableContent)
                 #expect(bad.text.contains("id=\"submit-title-error\""))
                 #expect(bad.text.contains("Khu đất công 2.000 m² bị sử dụng sai mục đích.</textarea>"), "what was typed comes back")

@@ -91,26 +91,11 @@ struct DeskPages: Sendable {
             throw PageFailure(status: .badRequest, title: wording["bad-request"], detail: "key")
         }
         var errors: [String: String] = [:]
-        // The documents first, each stored once per content as POST /v1/documents stores it: a form sent
-        // again stores nothing twice.
-        var documentIDs: [JSONValue] = []
-        for file in form.files("documents") {
-            if file.bytes.isEmpty {
-                errors["documents"] = "\(file.filename): \(wording["empty-file"])"
-                continue
-            }
-            let stored = try await stores.documents.store(
-                newsroom: newsroom, bytes: file.bytes, declaredType: file.contentType, idempotency: .unclaimed)
-            switch stored {
-            case .answered(_, let document), .refused(let document): documentIDs.append(.string(document.record.id))
-            case .replayed, .keyReused: break  // unclaimed: neither happens
-            }
-        }
         var object: [String: JSONValue] = [:]
         for (name, value) in values where !(name == "subject_agency" && value.isEmpty) {
             object[name] = .string(name == "published_at" ? Self.hanoiInstant(value) : value)
         }
-        object["document_ids"] = .array(documentIDs)
+        object["document_ids"] = .array([])
         if let envelope = form.files("source_envelope").first {
             do {
                 object["source_envelope"] = try JSONDecoder().decode(JSONValue.self, from: Data(envelope.bytes))
@@ -118,15 +103,35 @@ struct DeskPages: Sendable {
                 errors["source_envelope"] = wording["envelope-not-json"]
             }
         }
+        let documents = form.files("documents")
+        if let empty = documents.first(where: { $0.bytes.isEmpty }) { errors["documents"] = "\(empty.filename): \(wording["empty-file"])" }
+        // Every field is checked before anything is stored: a form refused leaves no document behind.
+        do {
+            _ = try FindingSubmission.parse(.object(object), now: Date())
+        } catch {
+            for failure in error.errors { errors[Self.formField(failure.field)] = errors[Self.formField(failure.field)] ?? failure.reason }
+        }
+        if !errors.isEmpty {
+            errors[""] = wording["form-errors"]
+            return try await formPage(visit, attempt: SubmissionAttempt(values: values, errors: errors), status: .unprocessableContent)
+        }
+        // Then the documents, each stored once per content as POST /v1/documents stores it (a form sent
+        // again stores nothing twice), and the finding with them.
+        var documentIDs: [JSONValue] = []
+        for file in documents {
+            let stored = try await stores.documents.store(
+                newsroom: newsroom, bytes: file.bytes, declaredType: file.contentType, idempotency: .unclaimed)
+            switch stored {
+            case .answered(_, let document), .refused(let document): documentIDs.append(.string(document.record.id))
+            case .replayed, .keyReused: break  // unclaimed: neither happens
+            }
+        }
+        object["document_ids"] = .array(documentIDs)
         let submission: FindingSubmission
         do {
             submission = try FindingSubmission.parse(.object(object), now: Date())
         } catch {
-            for failure in error.errors { errors[Self.formField(failure.field)] = errors[Self.formField(failure.field)] ?? failure.reason }
-            errors[""] = wording["form-errors"]
-            return try await formPage(visit, attempt: SubmissionAttempt(values: values, errors: errors), status: .unprocessableContent)
-        }
-        if !errors.isEmpty {
+            for failure in error.errors { errors[Self.formField(failure.field)] = failure.reason }
             errors[""] = wording["form-errors"]
             return try await formPage(visit, attempt: SubmissionAttempt(values: values, errors: errors), status: .unprocessableContent)
         }

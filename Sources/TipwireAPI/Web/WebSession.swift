@@ -17,11 +17,12 @@ struct PageFailure: Error {
 struct WebVisit: Sendable {
     var session: DashboardSession
     var reader: Reader
+    /// Who the reader is to the task lifecycle: its agency, its newsroom, or the coordinator.
+    var actor: TaskActor
     /// A POST's form, read once by `WebSessionMiddleware` to check its token (a body can be read only once).
     var form: [String: String] = [:]
     var language: Language { reader.language }
     var agency: PartyCode? { reader.agency }
-    var actor: TaskActor { agency.map(TaskActor.agency) ?? .coordinator }
     var scope: StatsScope { agency.map(StatsScope.agency) ?? .everything }
 }
 
@@ -52,7 +53,7 @@ struct WebSessionMiddleware: RouterMiddleware {
         if let secret = request.cookies[Web.sessionCookie]?.value {
             session = try await DatabaseScope.system { try await sessions.session(secret) }
         }
-        guard let session, roles.contains(session.principal.role) else {
+        guard let session, roles.contains(session.principal.role), let actor = TaskActor(session.principal) else {
             if post {
                 return render(
                     request, language ?? .vietnamese, PageFailure(status: .forbidden, title: "403", detail: Wording(language ?? .vietnamese)["csrf"]))
@@ -68,7 +69,7 @@ struct WebSessionMiddleware: RouterMiddleware {
             agency: session.principal.role == .agency ? session.principal.agency : nil,
             path: Web.pathWithoutLanguage(request), menu: WebRoutes.menu(for: session.principal))
         var context = context
-        context.page = WebVisit(session: session, reader: reader)
+        context.page = WebVisit(session: session, reader: reader, actor: actor)
         var response: Response
         do {
             if post {
