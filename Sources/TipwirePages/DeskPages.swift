@@ -100,8 +100,10 @@ extension Pages {
                 "fields": [
                     field("title", kind: "text", required: true), field("article_url", kind: "url", required: true),
                     field("published_at", kind: "datetime", required: true), field("summary", kind: "textarea", required: true),
-                    field("category", kind: "select", required: true, options: choices.categories.map { ($0, $0) }),
-                    field("jurisdiction", kind: "select", required: true, options: choices.jurisdictions.map { ($0.rawValue, $0.rawValue) }),
+                    field("category", kind: "select", required: true, options: [("", w["choose"])] + choices.categories.map { ($0, $0) }),
+                    field(
+                        "jurisdiction", kind: "select", required: true,
+                        options: [("", w["choose"])] + choices.jurisdictions.map { ($0.rawValue, $0.rawValue) }),
                     field(
                         "subject_agency", kind: "select", required: false,
                         options: [("", w["none"])] + choices.agencies.map { ($0.rawValue, $0.rawValue) }),

@@ -160,6 +160,7 @@ public struct Wording: Sendable {
         "findings-accounted-only": ("Đã giải quyết xong", "Accounted for"),
         "source-sealed": ("Thông tin nguồn (đã niêm phong)", "Source details (sealed)"),
         "none": ("Không có", "None"),
+        "choose": ("— Chọn —", "— Choose —"),
         "field-title": ("Tiêu đề", "Title"),
         "field-article_url": ("Địa chỉ bài báo", "Article address"),
         "field-published_at": ("Thời điểm đăng (giờ Hà Nội)", "Published at (Hanoi time)"),

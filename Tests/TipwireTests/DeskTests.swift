@@ -101,6 +101,9 @@ struct DeskTests {
                     Self.multipart(fields + [("key", key)], files: [("documents", "bien-ban.pdf", "application/pdf", Array("%PDF-1.4 x".utf8))]))
                 #expect(bad.status == .unprocessableContent)
                 #expect(bad.text.contains("id=\"submit-title-error\""))
+                #expect(bad.text.contains("<option value=\"land\" selected>"), "the chosen category stays chosen")
+                let blank = try await liaison.get(client, "/desk/findings/new").text
+                #expect(blank.contains("<option value=\"\">— Chọn —</option>"), "a category is chosen, not defaulted to the first")
                 #expect(bad.text.contains("Khu đất công 2.000 m² bị sử dụng sai mục đích.</textarea>"), "what was typed comes back")
                 // Over the document cap: a page that names the limit.
                 let big = Self.multipart(
