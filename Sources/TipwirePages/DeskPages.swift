@@ -45,14 +45,7 @@ extension Pages {
         let finding = view.finding
         let rows: [[String: Any]] = tasks.map { detail in
             let task = detail.task
-            var due: String?
-            if let clock = task.due {
-                due =
-                    clock.paused
-                    ? w["paused"]
-                    : "\(w["stage-\(clock.stage.rawValue)"]): \(w.dateTime(clock.dueAt))"
-                        + (clock.overdueByWorkingDays > 0 || clock.dueAt < Date() ? " · \(Self.lateness(clock, w))" : "")
-            }
+            let due = task.due.map { Self.dueText($0, w) }
             return [
                 "id": task.id, "agency": task.agency.rawValue, "state": w["state-\(task.state)"], "due": due as Any,
                 "outcome": task.outcome.map { w["outcome-\($0.rawValue)"] } as Any,

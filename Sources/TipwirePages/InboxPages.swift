@@ -46,6 +46,15 @@ public struct ActionAttempt: Sendable {
 }
 
 extension Pages {
+    /// A task's due time as the desk and the inbox show it: paused, or its stage, due time and how late
+    /// it is or how long remains.
+    static func dueText(_ clock: DueView, _ w: Wording) -> String {
+        if clock.paused { return w["paused"] }
+        let late = clock.overdueByWorkingDays > 0 || clock.dueAt < Date()
+        return "\(w["stage-\(clock.stage.rawValue)"]): \(w.dateTime(clock.dueAt)) · "
+            + (late ? lateness(clock, w) : "\(w["remaining"]) \(w.workingDays(Double(clock.remainingWorkingDays)))")
+    }
+
     /// "Late by 3 working days", or "late by less than a working day" on the day it fell due.
     static func lateness(_ clock: DueView, _ w: Wording) -> String {
         clock.overdueByWorkingDays > 0 ? "\(w["late-by"]) \(w.workingDays(Double(clock.overdueByWorkingDays)))" : w["late-today"]
@@ -89,16 +98,7 @@ extension Pages {
     ) -> String {
         let w = reader.wording
         let task = detail.task
-        var due: String?
-        if let clock = task.due {
-            due =
-                clock.paused
-                ? w["paused"]
-                : "\(w["stage-\(clock.stage.rawValue)"]): \(w.dateTime(clock.dueAt))"
-                    + (clock.overdueByWorkingDays > 0 || clock.dueAt < Date()
-                        ? " · \(Self.lateness(clock, w))"
-                        : " · \(w["remaining"]) \(w.workingDays(Double(clock.remainingWorkingDays)))")
-        }
+        let due = task.due.map { Self.dueText($0, w) }
         let actions: [[String: Any]] = detail.allowedActions.compactMap { action in
             let fields = ActionField.fields(of: action)
             guard action != .answerInfo, action != .reopen, action != .close else { return nil }
