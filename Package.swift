@@ -179,7 +179,8 @@ let package = Package(
         .testTarget(
             name: "TipwireTests",
             dependencies: [
-                "TipwireAPI", "TipwirePipeline", "TipwireStore", "TipwireCore", "Postgres", "Kafka", "TestSupport", "Fuzzing", "ChildProcesses",
+                "TipwireAPI", "TipwirePages", "TipwirePipeline", "TipwireStore", "TipwireCore", "Postgres", "Kafka", "TestSupport", "Fuzzing",
+                "ChildProcesses",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

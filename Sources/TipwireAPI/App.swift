@@ -65,7 +65,9 @@ public func buildRouter(
         to: router,
         handlers: [
             SignInPages(stores: stores, pages: pages).handlers, CoordinatorPages(stores: stores, pages: pages).handlers,
-            InboxPages(stores: stores, pages: pages, documents: documents).handlers,
+            InboxPages(stores: stores, pages: pages).handlers,
+            RequestPages(stores: stores, pages: pages, documents: documents, maxDocumentSize: dependencies.maxDocumentSize).handlers,
+            DisclosurePages(stores: stores, pages: pages).handlers, ProtectionPages(stores: stores, pages: pages).handlers, Assets().handlers,
             DeskPages(stores: stores, pages: pages, maxDocumentSize: dependencies.maxDocumentSize).handlers,
         ].reduce(into: [:]) { all, some in all.merge(some) { first, _ in first } },
         sessions: stores.sessions, pages: pages)

@@ -113,7 +113,12 @@ struct DisclosuresController {
         guard let (bytes, mediaType) = try await disclosures.writtenRequest(id, for: principal) else {
             throw Problem.notFound("disclosure request \(id.lowercased)")
         }
-        return Response(
+        return Self.letter(bytes, mediaType: mediaType)
+    }
+
+    /// A written request's letter as a download, never shown inline nor cached.
+    static func letter(_ bytes: [UInt8], mediaType: String) -> Response {
+        Response(
             status: .ok,
             headers: [.contentType: mediaType, .contentDisposition: "attachment", .cacheControl: "no-store", .contentLength: "\(bytes.count)"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -50,23 +50,15 @@ struct RequestsController {
         try HTTP.requireJSON(request)
         let bytes = try await HTTP.body(request, limit: 256 * 1024)
         let body = try HTTP.parseJSON(bytes)
-        var reader = FieldReader(object: body, allowed: declined ? ["reason"] : ["answer", "document_ids"])
-        let text = reader.text(declined ? "reason" : "answer", length: 1...20_000, multiline: true)
-        var documents: [UUID] = []
-        for (index, item) in (reader.array("document_ids") ?? []).enumerated() {
-            guard case .string(let value) = item, let document = UUID(uuidString: value) else {
-                reader.fail("document_ids[\(index)]", "must be a document id (a UUID)")
-                continue
-            }
-            if documents.contains(document) {
-                reader.fail("document_ids[\(index)]", "repeats document \(value.lowercased())")
-            } else {
-                documents.append(document)
-            }
+        let reply: RequestReply
+        do {
+            reply = try RequestReply.parse(body, declined: declined)
+        } catch {
+            throw Problem.validation(error)
         }
-        guard reader.errors.isEmpty, let text else { throw Problem.validation(ValidationFailure(reader.errors)) }
         let result = try await requests.answer(
-            id, answer: text, documentIDs: documents, declined: declined, by: try TasksController.actor(principal), actorName: principal.actor,
+            id, answer: reply.text, documentIDs: reply.documentIDs, declined: declined, by: try TasksController.actor(principal),
+            actorName: principal.actor,
             idempotency: try IdempotencyKey.idempotency(request, principal: principal, body: bytes, status: 200) {
                 if case .answered(let view) = $0 { view } else { nil }
             })
@@ -89,12 +81,14 @@ struct RequestsController {
         let id = try HTTP.uuid(context, "id", what: "finding")
         try HTTP.requireJSON(request)
         let bytes = try await HTTP.body(request, limit: 64 * 1024)
-        var reader = FieldReader(object: try HTTP.parseJSON(bytes), allowed: ["question", "agency"])
-        let question = reader.text("question", length: 1...20_000, multiline: true)
-        let agency = reader.code("agency", required: false)
-        guard reader.errors.isEmpty, let question else { throw Problem.validation(ValidationFailure(reader.errors)) }
+        let submission: QuestionSubmission
+        do {
+            submission = try QuestionSubmission.parse(try HTTP.parseJSON(bytes))
+        } catch let failure as ValidationFailure {
+            throw Problem.validation(failure)
+        }
         let result = try await requests.ask(
-            finding: id, agency: agency, questions: question, by: newsroom, actorName: principal.actor,
+            finding: id, agency: submission.agency, questions: submission.question, by: newsroom, actorName: principal.actor,
             idempotency: try IdempotencyKey.idempotency(request, principal: principal, body: bytes, status: 201) {
                 if case .asked(let views) = $0 { Page(items: views, nextCursor: nil) } else { nil }
             })

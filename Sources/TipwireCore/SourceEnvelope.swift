@@ -9,22 +9,41 @@ public struct SourceEnvelope: Sendable, Hashable {
     public static let version = 1
     /// HPKE's `info`: names the purpose and the format's version.
     public static let info = Array("tipwire source envelope v1".utf8)
-    public static var ciphersuite: HPKE.Ciphersuite { HPKE.Ciphersuite(kem: .Curve25519_HKDF_SHA256, kdf: .HKDF_SHA256, aead: .chaChaPoly) }
+    /// The HPKE AEAD an envelope is sealed with, named in its `aead` field. ChaCha20-Poly1305 is what
+    /// `tipwire source seal` uses (and an envelope without the field means); AES-128-GCM is what a
+    /// browser can seal with WebCrypto alone.
+    public enum AEAD: String, Sendable, Hashable, CaseIterable {
+        case chaCha20Poly1305 = "chacha20-poly1305"
+        case aes128GCM = "aes-128-gcm"
+
+        var hpke: HPKE.AEAD {
+            switch self {
+            case .chaCha20Poly1305: .chaChaPoly
+            case .aes128GCM: .AES_GCM_128
+            }
+        }
+    }
+
+    public static func ciphersuite(_ aead: AEAD) -> HPKE.Ciphersuite {
+        HPKE.Ciphersuite(kem: .Curve25519_HKDF_SHA256, kdf: .HKDF_SHA256, aead: aead.hpke)
+    }
     /// Sealed details of at most 64 KiB; the AEAD adds a 16-byte tag.
     public static let maximumPlaintext = 65_536
     static let tagSize = 16
     static let encapsulatedKeySize = 32
-    public static let fields: Set<String> = ["version", "newsroom", "key_id", "enc", "ciphertext"]
+    public static let fields: Set<String> = ["version", "newsroom", "key_id", "aead", "enc", "ciphertext"]
 
     public var newsroom: PartyCode
     public var keyID: SourceKeyID
+    public var aead: AEAD
     /// HPKE's encapsulated key: the sender's ephemeral X25519 public key.
     public var encapsulatedKey: [UInt8]
     public var ciphertext: [UInt8]
 
-    public init(newsroom: PartyCode, keyID: SourceKeyID, encapsulatedKey: [UInt8], ciphertext: [UInt8]) {
+    public init(newsroom: PartyCode, keyID: SourceKeyID, aead: AEAD = .chaCha20Poly1305, encapsulatedKey: [UInt8], ciphertext: [UInt8]) {
         self.newsroom = newsroom
         self.keyID = keyID
+        self.aead = aead
         self.encapsulatedKey = encapsulatedKey
         self.ciphertext = ciphertext
     }
@@ -51,12 +70,15 @@ public struct SourceEnvelope: Sendable, Hashable {
     }
 
     /// Seals `plaintext` to `key`, the newsroom's current source key.
-    public static func seal(_ plaintext: some Collection<UInt8>, to key: SourcePublicKey) throws(SourceEnvelopeError) -> SourceEnvelope {
+    public static func seal(
+        _ plaintext: some Collection<UInt8>, to key: SourcePublicKey, aead: AEAD = .chaCha20Poly1305
+    ) throws(SourceEnvelopeError) -> SourceEnvelope {
         guard plaintext.count <= maximumPlaintext else { throw .tooLarge(plaintext.count) }
         do {
-            var sender = try HPKE.Sender(recipientKey: key.key, ciphersuite: ciphersuite, info: Data(info))
+            var sender = try HPKE.Sender(recipientKey: key.key, ciphersuite: ciphersuite(aead), info: Data(info))
             let sealed = try sender.seal(Array(plaintext), authenticating: associatedData(newsroom: key.newsroom, keyID: key.id))
-            return SourceEnvelope(newsroom: key.newsroom, keyID: key.id, encapsulatedKey: Array(sender.encapsulatedKey), ciphertext: Array(sealed))
+            return SourceEnvelope(
+                newsroom: key.newsroom, keyID: key.id, aead: aead, encapsulatedKey: Array(sender.encapsulatedKey), ciphertext: Array(sealed))
         } catch {
             throw .sealing("\(error)")
         }
@@ -69,7 +91,7 @@ public struct SourceEnvelope: Sendable, Hashable {
         guard keyID == key.publicKey.id else { throw .otherKey(envelope: keyID, key: key.publicKey.id) }
         do {
             var recipient = try HPKE.Recipient(
-                privateKey: key.key, ciphersuite: Self.ciphersuite, info: Data(Self.info), encapsulatedKey: Data(encapsulatedKey))
+                privateKey: key.key, ciphersuite: Self.ciphersuite(aead), info: Data(Self.info), encapsulatedKey: Data(encapsulatedKey))
             return Array(try recipient.open(ciphertext, authenticating: Self.associatedData(newsroom: newsroom, keyID: keyID)))
         } catch {
             throw .doesNotOpen
@@ -82,7 +104,7 @@ public struct SourceEnvelope: Sendable, Hashable {
     public var json: JSONValue {
         .object([
             "version": .number(Double(Self.version)), "newsroom": .string(newsroom.rawValue), "key_id": .string(keyID.rawValue),
-            "enc": .string(Base64URL.encode(encapsulatedKey)), "ciphertext": .string(Base64URL.encode(ciphertext)),
+            "aead": .string(aead.rawValue), "enc": .string(Base64URL.encode(encapsulatedKey)), "ciphertext": .string(Base64URL.encode(ciphertext)),
         ])
     }
 
@@ -99,6 +121,13 @@ public struct SourceEnvelope: Sendable, Hashable {
                 return nil
             }
             return id
+        }
+        let aead = reader.string("aead", required: false).flatMap { text -> AEAD? in
+            guard let aead = AEAD(rawValue: text) else {
+                reader.fail("aead", "must be one of: \(AEAD.allCases.map(\.rawValue).joined(separator: ", "))")
+                return nil
+            }
+            return aead
         }
         let encapsulatedKey = reader.string("enc").flatMap { text -> [UInt8]? in
             guard let bytes = Base64URL.decode(text), bytes.count == encapsulatedKeySize else {
@@ -123,7 +152,8 @@ public struct SourceEnvelope: Sendable, Hashable {
             throw ValidationFailure(
                 reader.errors.map { FieldError($0.field == "body" ? path.isEmpty ? "body" : path : prefix + $0.field, $0.reason) })
         }
-        return SourceEnvelope(newsroom: newsroom, keyID: keyID, encapsulatedKey: encapsulatedKey, ciphertext: ciphertext)
+        return SourceEnvelope(
+            newsroom: newsroom, keyID: keyID, aead: aead ?? .chaCha20Poly1305, encapsulatedKey: encapsulatedKey, ciphertext: ciphertext)
     }
 }
 

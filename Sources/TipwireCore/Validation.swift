@@ -119,7 +119,8 @@ public struct FieldReader {
     /// contain control characters other than newlines and tabs.
     public mutating func text(_ name: String, required: Bool = true, length: ClosedRange<Int>, multiline: Bool = false) -> String? {
         guard let value = string(name, required: required) else { return nil }
-        if let problem = TextRules.problem(value, length: length, multiline: multiline) {
+        // A text that must not be empty must not be blank either: spaces say nothing.
+        if let problem = TextRules.problem(value, length: length, multiline: multiline, blankAllowed: length.lowerBound == 0) {
             fail(name, problem)
             return nil
         }

@@ -2,18 +2,6 @@ import Foundation
 import TipwireCore
 import TipwireStore
 
-/// The submission form as the liaison sent it, to show again beside its errors.
-public struct SubmissionAttempt: Sendable {
-    public var values: [String: String]
-    /// Field name → what is wrong with it; `""` for the form as a whole.
-    public var errors: [String: String]
-
-    public init(values: [String: String], errors: [String: String]) {
-        self.values = values
-        self.errors = errors
-    }
-}
-
 extension Pages {
     /// The newsroom's findings, newest first; `accounted` filters them (nil: all).
     public func desk(reader: Reader, page: Page<FindingView>, accounted: Bool?, notice: String?) -> String {
@@ -40,7 +28,9 @@ extension Pages {
 
     /// One finding of the newsroom's: its facts, documents, and each task as the newsroom may see it, with
     /// its due time and timeline.
-    public func deskFinding(reader: Reader, view: FindingView, tasks: [TaskDetail], notice: String?) -> String {
+    public func deskFinding(reader: Reader, view: FindingView, tasks: [TaskDetail], forms: [PageForm], attempt: FormAttempt?, notice: String?)
+        -> String
+    {
         let w = reader.wording
         let finding = view.finding
         let rows: [[String: Any]] = tasks.map { detail in
@@ -60,48 +50,39 @@ extension Pages {
                 "received": w.dateTime(finding.receivedAt), "published": w.dateTime(finding.publishedAt), "category": finding.category,
                 "jurisdiction": finding.jurisdiction.rawValue, "articleURL": finding.articleURL, "summary": finding.summary,
                 "subject": finding.subjectAgency?.rawValue as Any, "sourceHandle": view.sourceHandle as Any,
-                "documents": view.documents.map { ["id": $0.id, "type": $0.mediaType, "size": w.integer($0.size)] as [String: Any] },
+                "documents": view.documents.map {
+                    ["href": "/desk/documents/\($0.id)", "id": $0.id, "type": $0.mediaType, "size": w.integer($0.size)] as [String: Any]
+                },
+                "forms": forms.map { Self.formValues($0, reader: reader, attempt: attempt) }, "hasForms": !forms.isEmpty,
                 "hasDocuments": !view.documents.isEmpty, "tasks": rows, "hasTasks": !rows.isEmpty,
                 "accounted": w[view.accountedFor ? "accounted-yes" : "accounted-no"],
             ])
     }
 
     /// The form that submits a finding with its documents and, optionally, its sealed source details.
-    public func deskSubmit(reader: Reader, choices: SubmissionChoices, maxDocumentBytes: Int, formKey: String, attempt: SubmissionAttempt?) -> String
-    {
+    public func deskSubmit(
+        reader: Reader, choices: SubmissionChoices, maxDocumentBytes: Int, sealing: (newsroom: String, keyID: String, publicKey: String)?,
+        formKey: String, attempt: FormAttempt?
+    ) -> String {
         let w = reader.wording
-        let values = attempt?.values ?? [:]
-        let errors = attempt?.errors ?? [:]
-        func field(_ name: String, kind: String, required: Bool, options: [(String, String)] = []) -> [String: Any] {
-            let help: String? = Wording.texts["field-\(name)-help"] == nil ? nil : w["field-\(name)-help"]
-            var entry: [String: Any] = [
-                "id": "submit-\(name)", "name": name, "label": w[name == "summary" ? "field-finding_summary" : "field-\(name)"], "required": required,
-                "value": values[name] ?? "",
-                "error": errors[name] as Any, "help": help as Any, kind: true,
-            ]
-            if !options.isEmpty {
-                entry["options"] = options.map { value, label in ["value": value, "label": label, "selected": values[name] == value] as [String: Any]
-                }
-            }
-            return entry
-        }
         let size = maxDocumentBytes >= 1_048_576 ? "\(maxDocumentBytes / 1_048_576) MiB" : "\(maxDocumentBytes / 1024) KiB"
-        return render(
-            "desk-submit", title: w["submit-finding"], reader: reader,
+        let fields =
             [
-                "formError": errors[""] as Any, "formKey": formKey, "limit": w["documents-limit"].replacingOccurrences(of: "{size}", with: size),
-                "fields": [
-                    field("title", kind: "text", required: true), field("article_url", kind: "url", required: true),
-                    field("published_at", kind: "datetime", required: true), field("summary", kind: "textarea", required: true),
-                    field("category", kind: "select", required: true, options: [("", w["choose"])] + choices.categories.map { ($0, $0) }),
-                    field(
-                        "jurisdiction", kind: "select", required: true,
-                        options: [("", w["choose"])] + choices.jurisdictions.map { ($0.rawValue, $0.rawValue) }),
-                    field(
-                        "subject_agency", kind: "select", required: false,
-                        options: [("", w["none"])] + choices.agencies.map { ($0.rawValue, $0.rawValue) }),
-                ],
-                "documentsError": errors["documents"] as Any, "envelopeError": errors["source_envelope"] as Any,
-            ])
+                FormField("title", .text, required: true), FormField("article_url", .url, required: true),
+                FormField("published_at", .datetime, required: true), FormField("summary", .textarea, required: true, label: "field-finding_summary"),
+                FormField("category", Self.choices(choices.categories, labels: nil, blank: "choose", w), required: true),
+                FormField("jurisdiction", Self.choices(choices.jurisdictions.map(\.rawValue), labels: nil, blank: "choose", w), required: true),
+                FormField("subject_agency", Self.choices(choices.agencies.map(\.rawValue), labels: nil, blank: "none", w), required: false),
+                FormField(
+                    "documents", .file(multiple: true, accept: nil), required: false,
+                    help: w["documents-limit"].replacingOccurrences(of: "{size}", with: size)),
+                FormField("source_envelope", .file(multiple: false, accept: "application/json,.json"), required: false),
+            ]
+            + (sealing.map {
+                [FormField("source_envelope_sealed", .sealed(newsroom: $0.newsroom, keyID: $0.keyID, publicKey: $0.publicKey), required: false)]
+            } ?? [])
+        return formPage(
+            reader: reader, title: w["submit-finding"], intro: nil,
+            form: PageForm(id: "submit", action: "/desk/findings", label: w["submit-finding"], fields: fields, key: formKey), attempt: attempt)
     }
 }

@@ -2,46 +2,26 @@ import Foundation
 import TipwireCore
 import TipwireStore
 
-/// A field of a task action's form: the action's JSON field it fills, how it is entered, and what was
-/// entered before when the form comes back with errors.
-struct ActionField {
-    enum Entry { case text, number, lines, choice([String]) }
-
-    var name: String
-    var entry: Entry
-    var required: Bool
-
-    /// The fields each action the agency takes asks for, in the order of `TaskAction.fields(of:)`'s meaning.
-    static func fields(of action: TaskActionName) -> [ActionField] {
-        switch action {
-        case .acknowledge: [ActionField(name: "note", entry: .text, required: false)]
-        case .start: []
-        case .requestInfo:
-            [ActionField(name: "questions", entry: .text, required: true), ActionField(name: "documents_wanted", entry: .lines, required: false)]
-        case .extend: [ActionField(name: "days", entry: .number, required: true), ActionField(name: "reason", entry: .text, required: true)]
-        case .transfer: [ActionField(name: "agency", entry: .choice([]), required: true), ActionField(name: "reason", entry: .text, required: true)]
-        case .decline: [ActionField(name: "reason", entry: .text, required: true)]
-        case .resolve:
-            [
-                ActionField(name: "outcome", entry: .choice(TaskOutcome.allCases.map(\.rawValue)), required: true),
-                ActionField(name: "summary", entry: .text, required: true),
-            ]
-        case .answerInfo, .reopen, .close: []
-        }
-    }
-}
-
-/// A task action's form as the agency sent it, to show again beside its errors.
-public struct ActionAttempt: Sendable {
-    public var action: TaskActionName
-    public var values: [String: String]
-    /// Field name → what is wrong with it; `""` for the form as a whole.
-    public var errors: [String: String]
-
-    public init(action: TaskActionName, values: [String: String], errors: [String: String]) {
-        self.action = action
-        self.values = values
-        self.errors = errors
+/// The fields of the form of each action an agency takes from its inbox (`TaskAction.fields(of:)` names
+/// what each action's JSON holds); `agencies` are those a task may be transferred to.
+func actionFields(_ action: TaskActionName, agencies: [String], _ w: Wording) -> [FormField] {
+    switch action {
+    case .acknowledge: [FormField("note", .textarea, required: false)]
+    case .start: []
+    case .requestInfo: [FormField("questions", .textarea, required: true), FormField("documents_wanted", .lines, required: false)]
+    case .extend: [FormField("days", .number, required: true), FormField("reason", .textarea, required: true)]
+    case .transfer:
+        [
+            FormField("agency", Pages.choices(agencies, labels: nil, blank: "choose", w), required: true),
+            FormField("reason", .textarea, required: true),
+        ]
+    case .decline: [FormField("reason", .textarea, required: true)]
+    case .resolve:
+        [
+            FormField("outcome", Pages.choices(TaskOutcome.allCases.map(\.rawValue), labels: "outcome", blank: "choose", w), required: true),
+            FormField("summary", .textarea, required: true),
+        ]
+    case .answerInfo, .reopen, .close: []
     }
 }
 
@@ -93,43 +73,19 @@ extension Pages {
     /// One task of the agency's: the finding, its documents, the timeline, the due time, and a form for
     /// every action the lifecycle allows now. `attempt` is a form sent back with its errors.
     public func inboxTask(
-        reader: Reader, detail: TaskDetail, finding: FindingView?, agencies: [PartyCode], formKey: String, attempt: ActionAttempt?,
+        reader: Reader, detail: TaskDetail, finding: FindingView?, agencies: [PartyCode], formKey: String, attempt: FormAttempt?,
         notice: String?
     ) -> String {
         let w = reader.wording
         let task = detail.task
         let due = task.due.map { Self.dueText($0, w) }
+        let transferable = agencies.map(\.rawValue).filter { $0 != task.agency.rawValue }
         let actions: [[String: Any]] = detail.allowedActions.compactMap { action in
-            let fields = ActionField.fields(of: action)
             guard action != .answerInfo, action != .reopen, action != .close else { return nil }
-            let sent = attempt?.action == action ? attempt : nil
-            let id = "act-\(action.rawValue)"
-            return [
-                "name": action.rawValue, "label": w["action-\(action.rawValue)"], "id": id,
-                "formError": sent?.errors[""] as Any,
-                "fields": fields.map { field -> [String: Any] in
-                    let fieldID = "\(id)-\(field.name)"
-                    let help: String? = Wording.texts["field-\(field.name)-help"] == nil ? nil : w["field-\(field.name)-help"]
-                    var entry: [String: Any] = [
-                        "id": fieldID, "name": field.name, "label": w["field-\(field.name)"], "required": field.required,
-                        "value": sent?.values[field.name] ?? "", "error": sent?.errors[field.name] as Any, "help": help as Any,
-                    ]
-                    switch field.entry {
-                    case .text, .lines: entry["textarea"] = true
-                    case .number: entry["number"] = true
-                    case .choice(let values):
-                        let choices = field.name == "agency" ? agencies.map(\.rawValue).filter { $0 != task.agency.rawValue } : values
-                        entry["select"] = true
-                        entry["options"] = choices.map { value in
-                            [
-                                "value": value, "label": field.name == "outcome" ? w["outcome-\(value)"] : value,
-                                "selected": sent?.values[field.name] == value,
-                            ] as [String: Any]
-                        }
-                    }
-                    return entry
-                },
-            ]
+            let form = PageForm(
+                id: "act-\(action.rawValue)", action: "/inbox/tasks/\(task.id)/\(action.rawValue)", label: w["action-\(action.rawValue)"],
+                fields: actionFields(action, agencies: transferable, w), key: formKey)
+            return Self.formValues(form, reader: reader, attempt: attempt)
         }
         let events: [[String: Any]] = detail.events.map { event in
             ["at": w.dateTime(event.at), "kind": w["event-\(event.kind)"], "actor": event.actor]
@@ -143,7 +99,7 @@ extension Pages {
                 "taskID": task.id, "state": w["state-\(task.state)"], "due": due as Any, "newsroom": detail.newsroom.rawValue,
                 "category": detail.category, "jurisdiction": detail.jurisdiction.rawValue, "summary": finding?.finding.summary as Any,
                 "articleURL": finding?.finding.articleURL as Any, "documents": documents, "hasDocuments": !documents.isEmpty,
-                "events": events, "actions": actions, "hasActions": !actions.isEmpty, "formKey": formKey,
+                "events": events, "actions": actions, "hasActions": !actions.isEmpty,
             ])
     }
 }

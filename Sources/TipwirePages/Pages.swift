@@ -104,7 +104,8 @@ public struct Pages: Sendable {
     }
 
     public func problem(reader: Reader, title: String, detail: String, errors: [String] = []) -> String {
-        render("problem", title: title, reader: reader, ["detail": detail, "errors": errors, "back": "/dashboard"])
+        render(
+            "problem", title: title, reader: reader, ["detail": detail, "errors": errors, "back": reader.menu.first?.href ?? "/dashboard/sign-in"])
     }
 
     /// The overview's key figures: `whole` and `previous` are the period's and the one before's reports
@@ -314,7 +315,7 @@ public struct Pages: Sendable {
         let base = "/dashboard/tasks?" + (agency.map { "agency=\($0.rawValue)&" } ?? "")
         let rows: [[String: Any]] = page.items.map { task in
             [
-                "id": task.id, "agency": task.agency.rawValue, "state": task.state, "assigned": w.dateTime(task.assignedAt),
+                "id": task.id, "agency": task.agency.rawValue, "state": w["state-\(task.state)"], "assigned": w.dateTime(task.assignedAt),
                 "due": task.due.map { w.dateTime($0.dueAt) } ?? "–",
             ]
         }

@@ -4,8 +4,45 @@ enum Templates {
     static let all: [String: String] = [
         "layout": layout, "sign-in": signIn, "overview": overview, "agencies": agencies, "agency": agency, "tasks": tasks, "overdue": overdue,
         "escalations": escalations, "scorecard": scorecard, "problem": problem, "inbox": inbox, "inbox-task": inboxTask,
-        "desk": desk, "desk-finding": deskFinding, "desk-submit": deskSubmit,
+        "desk": desk, "desk-finding": deskFinding, "fields": fields, "form": form, "form-page": formPage, "list": list, "record": record,
     ]
+
+    /// Every kind of field a form has; a field's error is next to it and named by it.
+    static let fields = """
+        {{#fields}}
+        {{#sealed}}<fieldset class="sealing" id="{{id}}" hidden data-newsroom="{{newsroom}}" data-key-id="{{keyID}}" data-public-key="{{publicKey}}">
+          <legend>{{label}} ({{t.optional}})</legend>
+          <label for="{{id}}-details">{{t.seal-details}}</label>
+          <textarea id="{{id}}-details" rows="3" autocomplete="off" spellcheck="false" aria-describedby="{{id}}-help"></textarea>
+          <input type="hidden" name="{{name}}" value="">
+          <p class="help" id="{{id}}-help">{{help}}</p>
+          <p class="error seal-failed" role="alert" hidden>{{t.seal-failed}}</p>
+        </fieldset>{{/sealed}}
+        {{^sealed}}<label for="{{id}}">{{label}}{{^required}} ({{t.optional}}){{/required}}</label>{{/sealed}}
+        {{#text}}<input id="{{id}}" name="{{name}}" type="text" maxlength="500" value="{{value}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true"{{/error}}{{#describedBy}} aria-describedby="{{describedBy}}"{{/describedBy}}>{{/text}}
+        {{#url}}<input id="{{id}}" name="{{name}}" type="url" value="{{value}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true"{{/error}}{{#describedBy}} aria-describedby="{{describedBy}}"{{/describedBy}}>{{/url}}
+        {{#date}}<input id="{{id}}" name="{{name}}" type="date" value="{{value}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true"{{/error}}{{#describedBy}} aria-describedby="{{describedBy}}"{{/describedBy}}>{{/date}}
+        {{#datetime}}<input id="{{id}}" name="{{name}}" type="datetime-local" value="{{value}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true"{{/error}}{{#describedBy}} aria-describedby="{{describedBy}}"{{/describedBy}}>{{/datetime}}
+        {{#number}}<input id="{{id}}" name="{{name}}" type="number" min="1" max="365" value="{{value}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true"{{/error}}{{#describedBy}} aria-describedby="{{describedBy}}"{{/describedBy}}>{{/number}}
+        {{#textarea}}<textarea id="{{id}}" name="{{name}}" rows="4"{{#required}} required{{/required}}{{#error}} aria-invalid="true"{{/error}}{{#describedBy}} aria-describedby="{{describedBy}}"{{/describedBy}}>{{value}}</textarea>{{/textarea}}
+        {{#select}}<select id="{{id}}" name="{{name}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true"{{/error}}{{#describedBy}} aria-describedby="{{describedBy}}"{{/describedBy}}>{{#options}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/options}}</select>{{/select}}
+        {{#file}}<input id="{{id}}" name="{{name}}" type="file"{{#multiple}} multiple{{/multiple}}{{#accept}} accept="{{accept}}"{{/accept}}{{#required}} required{{/required}}{{#error}} aria-invalid="true"{{/error}}{{#describedBy}} aria-describedby="{{describedBy}}"{{/describedBy}}>{{/file}}
+        {{^sealed}}{{#help}}<p class="help" id="{{id}}-help">{{help}}</p>{{/help}}{{/sealed}}
+        {{#error}}<p class="error" id="{{id}}-error">{{error}}</p>{{/error}}
+        {{/fields}}
+        """
+
+    /// One form as a card: its heading, its token and key, its fields, and its button.
+    static let form = """
+        <form method="post" action="{{action}}" class="card" aria-labelledby="{{id}}"{{#multipart}} enctype="multipart/form-data"{{/multipart}}>
+          <h3 id="{{id}}">{{label}}</h3>
+          {{^multipart}}<input type="hidden" name="csrf" value="{{csrf}}">{{/multipart}}
+          <input type="hidden" name="key" value="{{key}}">
+          {{#formError}}<p class="error" role="alert">{{formError}}</p>{{/formError}}
+          {{> fields}}
+          <button type="submit">{{label}}</button>
+        </form>
+        """
 
     static let layout = """
         <!doctype html>
@@ -14,6 +51,7 @@ enum Templates {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · tipwire</title>
+        {{#script}}<script src="{{src}}" integrity="{{integrity}}" defer></script>{{/script}}
         <style>{{{style}}}</style>
         </head>
         <body>
@@ -263,23 +301,7 @@ enum Templates {
         <section aria-labelledby="actions-heading">
         <h2 id="actions-heading">{{t.actions}}</h2>
         {{^hasActions}}<p>{{t.no-actions}}</p>{{/hasActions}}
-        {{#actions}}
-        <form method="post" action="/inbox/tasks/{{taskID}}/{{name}}" class="card" aria-labelledby="{{id}}">
-          <h3 id="{{id}}">{{label}}</h3>
-          <input type="hidden" name="csrf" value="{{csrf}}">
-          <input type="hidden" name="key" value="{{formKey}}">
-          {{#formError}}<p class="error" role="alert">{{formError}}</p>{{/formError}}
-          {{#fields}}
-          <label for="{{id}}">{{label}}{{^required}} ({{t.optional}}){{/required}}</label>
-          {{#textarea}}<textarea id="{{id}}" name="{{name}}" rows="3"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{value}}</textarea>{{/textarea}}
-          {{#number}}<input id="{{id}}" name="{{name}}" type="number" min="1" max="365" value="{{value}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{/number}}
-          {{#select}}<select id="{{id}}" name="{{name}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{#options}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/options}}</select>{{/select}}
-          {{#help}}<p class="help">{{help}}</p>{{/help}}
-          {{#error}}<p class="error" id="{{id}}-error">{{error}}</p>{{/error}}
-          {{/fields}}
-          <button type="submit">{{label}}</button>
-        </form>
-        {{/actions}}
+        {{#actions}}{{> form}}{{/actions}}
         </section>
         <section aria-labelledby="timeline-heading">
         <h2 id="timeline-heading">{{t.timeline}}</h2>
@@ -322,7 +344,7 @@ enum Templates {
         <section aria-labelledby="documents-heading">
         <h2 id="documents-heading">{{t.documents}}</h2>
         {{^hasDocuments}}<p>{{t.no-documents}}</p>{{/hasDocuments}}
-        {{#hasDocuments}}<ul>{{#documents}}<li><span class="code">{{id}}</span> ({{type}}, {{size}} {{t.bytes}})</li>{{/documents}}</ul>{{/hasDocuments}}
+        {{#hasDocuments}}<ul>{{#documents}}<li><a href="{{href}}">{{t.download}} <span class="code">{{id}}</span></a> ({{type}}, {{size}} {{t.bytes}})</li>{{/documents}}</ul>{{/hasDocuments}}
         </section>
         <section aria-labelledby="tasks-heading">
         <h2 id="tasks-heading">{{t.tasks}}</h2>
@@ -336,36 +358,57 @@ enum Templates {
         </section>
         {{/tasks}}
         </section>
+        {{#hasForms}}<section aria-labelledby="questions-heading"><h2 id="questions-heading">{{t.questions-to-agencies}}</h2>
+        <p><a href="/desk/requests?direction=to-agency">{{t.requests-ours}}</a></p>
+        {{#forms}}{{> form}}{{/forms}}</section>{{/hasForms}}
         {{/main}}{{/layout}}
         """
 
-    /// One page, plain file inputs: works without a script. The form token rides in the action, since a
-    /// form with files is read as it streams.
-    static let deskSubmit = """
+    /// A page that is one form: plain inputs, file inputs too, so it works without a script. A form with
+    /// files carries its token in its action, since it is read as it streams.
+    static let formPage = """
         {{<layout}}{{$main}}
+        {{#intro}}<p>{{intro}}</p>{{/intro}}
+        {{#form}}
         {{#formError}}<p class="error" role="alert">{{formError}}</p>{{/formError}}
-        <form method="post" action="/desk/findings?csrf={{csrf}}" enctype="multipart/form-data" class="card">
-          <input type="hidden" name="key" value="{{formKey}}">
-          {{#fields}}
-          <label for="{{id}}">{{label}}{{^required}} ({{t.optional}}){{/required}}</label>
-          {{#text}}<input id="{{id}}" name="{{name}}" type="text" maxlength="500" value="{{value}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{/text}}
-          {{#url}}<input id="{{id}}" name="{{name}}" type="url" value="{{value}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{/url}}
-          {{#datetime}}<input id="{{id}}" name="{{name}}" type="datetime-local" value="{{value}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{/datetime}}
-          {{#textarea}}<textarea id="{{id}}" name="{{name}}" rows="5"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{value}}</textarea>{{/textarea}}
-          {{#select}}<select id="{{id}}" name="{{name}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>{{#options}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/options}}</select>{{/select}}
-          {{#help}}<p class="help">{{help}}</p>{{/help}}
-          {{#error}}<p class="error" id="{{id}}-error">{{error}}</p>{{/error}}
-          {{/fields}}
-          <label for="submit-documents">{{t.field-documents}} ({{t.optional}})</label>
-          <input id="submit-documents" name="documents" type="file" multiple aria-describedby="submit-documents-help{{#documentsError}} submit-documents-error{{/documentsError}}">
-          <p class="help" id="submit-documents-help">{{limit}}</p>
-          {{#documentsError}}<p class="error" id="submit-documents-error">{{documentsError}}</p>{{/documentsError}}
-          <label for="submit-envelope">{{t.field-source_envelope}} ({{t.optional}})</label>
-          <input id="submit-envelope" name="source_envelope" type="file" accept="application/json,.json" aria-describedby="submit-envelope-help{{#envelopeError}} submit-envelope-error{{/envelopeError}}">
-          <p class="help" id="submit-envelope-help">{{t.field-source_envelope-help}}</p>
-          {{#envelopeError}}<p class="error" id="submit-envelope-error">{{envelopeError}}</p>{{/envelopeError}}
-          <button type="submit">{{t.submit-finding}}</button>
+        <form method="post" action="{{action}}" class="card"{{#multipart}} enctype="multipart/form-data"{{/multipart}}>
+          {{^multipart}}<input type="hidden" name="csrf" value="{{csrf}}">{{/multipart}}
+          <input type="hidden" name="key" value="{{key}}">
+          {{> fields}}
+          <button type="submit">{{label}}</button>
         </form>
+        {{/form}}
+        {{/main}}{{/layout}}
+        """
+
+    /// Records as a table, the first cell of each row linking to the record.
+    static let list = """
+        {{<layout}}{{$main}}
+        {{#links}}<p><a href="{{href}}" class="button">{{label}}</a></p>{{/links}}
+        {{#filters}}<ul class="filters">{{#items}}<li><a href="{{href}}"{{#current}} aria-current="true"{{/current}}>{{label}}</a></li>{{/items}}</ul>{{/filters}}
+        {{^hasRows}}<p>{{empty}}</p>{{/hasRows}}
+        {{#hasRows}}
+        <table class="data">
+          <caption>{{caption}}</caption>
+          <thead><tr>{{#columns}}<th scope="col">{{.}}</th>{{/columns}}</tr></thead>
+          <tbody>
+          {{#rows}}<tr{{#late}} class="late"{{/late}}><td><a href="{{href}}">{{first}}</a>{{#late}} <strong>{{t.overdue}}</strong>{{/late}}</td>{{#rest}}<td>{{.}}</td>{{/rest}}</tr>{{/rows}}
+          </tbody>
+        </table>
+        {{/hasRows}}
+        {{#next}}<p><a rel="next" href="{{next}}">{{t.more}}</a></p>{{/next}}
+        {{/main}}{{/layout}}
+        """
+
+    /// One record: facts, texts, downloads, and the forms the reader may send about it.
+    static let record = """
+        {{<layout}}{{$main}}
+        <dl class="facts">
+        {{#facts}}<dt>{{label}}</dt><dd>{{#late}}<strong>{{t.overdue}}:</strong> {{/late}}{{#href}}<a href="{{href}}">{{value}}</a>{{/href}}{{^href}}{{value}}{{/href}}</dd>{{/facts}}
+        </dl>
+        {{#texts}}<section aria-labelledby="{{id}}"><h2 id="{{id}}">{{heading}}</h2><p class="text">{{text}}</p></section>{{/texts}}
+        {{#hasDownloads}}<ul>{{#downloads}}<li><a href="{{href}}">{{label}}</a></li>{{/downloads}}</ul>{{/hasDownloads}}
+        {{#hasForms}}<section aria-labelledby="actions-heading"><h2 id="actions-heading">{{t.actions}}</h2>{{#forms}}{{> form}}{{/forms}}</section>{{/hasForms}}
         {{/main}}{{/layout}}
         """
 
@@ -395,11 +438,11 @@ enum Templates {
         .chart{width:100%;max-width:640px;height:auto}.bar{fill:var(--bar)}.line{fill:none;stroke:var(--warn);stroke-width:2}.dot{fill:var(--warn)}
         .axis{stroke:var(--ink)}.tick{font-size:11px;fill:var(--ink)}
         table.chart-data{font-size:.9rem;border-collapse:collapse}table.chart-data td,table.chart-data th{padding:.1rem .5rem;border-bottom:1px solid var(--line);text-align:left}
-        .card{max-width:32rem;display:grid;gap:.5rem}input,select{font:inherit;padding:.35rem}button{font:inherit;padding:.35rem .9rem;background:var(--accent);color:#fff;border:0;border-radius:3px;cursor:pointer}
+        .card{max-width:32rem;display:grid;gap:.5rem}.sealing{display:grid;gap:.5rem}[hidden]{display:none!important}textarea{font:inherit}textarea:focus,select:focus{outline:3px solid #f5b400;outline-offset:2px}input,select{font:inherit;padding:.35rem}button{font:inherit;padding:.35rem .9rem;background:var(--accent);color:#fff;border:0;border-radius:3px;cursor:pointer}
         .help{color:var(--muted);font-size:.9rem}.error{color:var(--warn);font-weight:700}.notice{background:#eef5ea;padding:.5rem;border-left:4px solid #2e7d32}
         .inline{display:flex;gap:.5rem;align-items:center}.period{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap;margin-bottom:.5rem}
         .periods{display:flex;gap:0 2rem;flex-wrap:wrap;align-items:baseline}.shown{margin:0 0 1rem;color:var(--muted);flex-basis:100%}
-        .acknowledge{display:grid;gap:.25rem}.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+        .acknowledge{display:grid;gap:.25rem}.text{white-space:pre-wrap}.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
         @media print{.top,.no-print,.period{display:none}body{font-size:11pt}main{max-width:none}}
         """
 }

@@ -89,3 +89,11 @@ extension TipwireDatabase {
             agencies: try results[2].decodeColumn(String.self).compactMap(PartyCode.init))
     }
 }
+
+extension TipwireDatabase {
+    /// Every legal basis a disclosure request may cite, in code order. Which one applies is the letter's
+    /// date's business (a basis no longer in force still covers a letter dated while it was).
+    public func legalBasisCodes() async throws -> [String] {
+        try await client.query("SELECT code FROM legal_bases ORDER BY code").decodeColumn(String.self)
+    }
+}

@@ -34,9 +34,10 @@ enum Inserts {
     static func sourceEnvelopes(_ rows: [(handle: SourceHandle, envelope: SourceEnvelope)]) -> PostgresQuery {
         .prepared(
             """
-            INSERT INTO source_envelopes (handle, newsroom_code, key_id, enc, ciphertext)
+            INSERT INTO source_envelopes (handle, newsroom_code, key_id, aead, enc, ciphertext)
             SELECT * FROM unnest(\(rows.map(\.handle.rawValue))::text[], \(rows.map(\.envelope.newsroom.rawValue))::text[],
-                \(rows.map(\.envelope.keyID.rawValue))::text[], \(rows.map(\.envelope.encapsulatedKey))::bytea[], \(rows.map(\.envelope.ciphertext))::bytea[])
+                \(rows.map(\.envelope.keyID.rawValue))::text[], \(rows.map(\.envelope.aead.rawValue))::text[],
+                \(rows.map(\.envelope.encapsulatedKey))::bytea[], \(rows.map(\.envelope.ciphertext))::bytea[])
             """)
     }
 

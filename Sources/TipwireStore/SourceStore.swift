@@ -60,13 +60,14 @@ public struct StoredEnvelope: Sendable, Codable, Hashable {
     public var version: Int
     public var newsroom: String
     public var keyID: String
+    public var aead: String
     public var enc: String
     public var ciphertext: String
     public var createdAt: Date
     public var findingID: String?
 
     enum CodingKeys: String, CodingKey {
-        case handle, version, newsroom, enc, ciphertext
+        case handle, version, newsroom, aead, enc, ciphertext
         case keyID = "key_id", createdAt = "created_at", findingID = "finding_id"
     }
 
@@ -77,6 +78,7 @@ public struct StoredEnvelope: Sendable, Codable, Hashable {
         try container.encode(version, forKey: .version)
         try container.encode(newsroom, forKey: .newsroom)
         try container.encode(keyID, forKey: .keyID)
+        try container.encode(aead, forKey: .aead)
         try container.encode(enc, forKey: .enc)
         try container.encode(ciphertext, forKey: .ciphertext)
         try container.encode(createdAt, forKey: .createdAt)
@@ -147,15 +149,15 @@ public struct SourceStore: Sendable {
         try await client.withTransaction { connection in
             let rows = try await connection.query(
                 """
-                SELECT e.handle, e.newsroom_code, e.key_id, e.enc, e.ciphertext, e.created_at, f.id
+                SELECT e.handle, e.newsroom_code, e.key_id, e.aead, e.enc, e.ciphertext, e.created_at, f.id
                 FROM source_envelopes e LEFT JOIN findings f ON f.source_handle = e.handle
                 WHERE e.handle = \(handle.rawValue) AND e.newsroom_code = \(newsroom.rawValue)
                 """
-            ).decode((String, String, String, [UInt8], [UInt8], Date, UUID?).self)
-            guard let (handle, newsroom, keyID, enc, ciphertext, createdAt, findingID) = rows.first else { return nil }
+            ).decode((String, String, String, String, [UInt8], [UInt8], Date, UUID?).self)
+            guard let (handle, newsroom, keyID, aead, enc, ciphertext, createdAt, findingID) = rows.first else { return nil }
             try await AuditStore.record([AuditEntry(actor: actor, action: .sourceRead, object: "sources/\(handle)")], on: connection)
             return StoredEnvelope(
-                handle: handle, version: SourceEnvelope.version, newsroom: newsroom, keyID: keyID, enc: Base64URL.encode(enc),
+                handle: handle, version: SourceEnvelope.version, newsroom: newsroom, keyID: keyID, aead: aead, enc: Base64URL.encode(enc),
                 ciphertext: Base64URL.encode(ciphertext), createdAt: createdAt, findingID: findingID?.lowercased)
         }
     }

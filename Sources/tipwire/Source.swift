@@ -11,7 +11,8 @@ struct Source: ParsableCommand {
             (keygen) and registers the public key; a liaison seals the details to it (seal) and sends the
             envelope with the finding as `source_envelope`; the server keeps only the ciphertext, under a
             handle `src_…`, and returns it to the newsroom's liaisons alone; the newsroom opens it with the
-            private key (open). HPKE (RFC 9180): DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305.
+            private key (open). HPKE (RFC 9180): DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, and
+            ChaCha20-Poly1305 or AES-128-GCM (the envelope says which).
             The format is in docs/source-envelopes.md.
 
             Examples:
@@ -61,8 +62,17 @@ struct Source: ParsableCommand {
         @Option(name: .customLong("public-key"), parsing: .unconditional, help: "The newsroom's current source public key (base64url).")
         var publicKey: String
         @Option(name: .customLong("in"), help: "Read the details from this file instead of standard input.") var input: String?
+        @Option(
+            help: """
+                The HPKE AEAD: chacha20-poly1305 (the default) or aes-128-gcm (what the desk's page seals with). \
+                The envelope records it; `tipwire source open` opens either.
+                """)
+        var aead: String = SourceEnvelope.AEAD.chaCha20Poly1305.rawValue
 
         func run() throws {
+            guard let suite = SourceEnvelope.AEAD(rawValue: aead) else {
+                throw ValidationError("--aead: one of \(SourceEnvelope.AEAD.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
             guard let code = PartyCode(rawValue: newsroom) else {
                 throw ValidationError("--newsroom: \(PartyCode.validate(newsroom) ?? "not a code")")
             }
@@ -70,7 +80,7 @@ struct Source: ParsableCommand {
                 throw ValidationError("--public-key: must be a 32-byte X25519 public key in base64url, as `tipwire source keygen` prints it")
             }
             let plaintext = try readInput(input, limit: SourceEnvelope.maximumPlaintext)
-            let envelope = try SourceEnvelope.seal(plaintext, to: key)
+            let envelope = try SourceEnvelope.seal(plaintext, to: key, aead: suite)
             print(String(decoding: try TipwireJSON.encode(envelope.json), as: UTF8.self))
         }
     }

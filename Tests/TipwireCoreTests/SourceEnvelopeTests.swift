@@ -8,16 +8,45 @@ struct SourceEnvelopeTests {
     static let vnexpress = PartyCode(rawValue: "vnexpress")!
     static let details = Array("Nguyễn Văn A, phòng kế toán, 0912 345 678".utf8)
 
-    @Test func anEnvelopeOpensWithItsNewsroomsKeyAndReadsBackFromItsJSON() throws {
+    @Test(arguments: SourceEnvelope.AEAD.allCases)
+    func anEnvelopeOpensWithItsNewsroomsKeyAndReadsBackFromItsJSON(aead: SourceEnvelope.AEAD) throws {
         let key = SourcePrivateKey(newsroom: Self.tuoitre)
-        let envelope = try SourceEnvelope.seal(Self.details, to: key.publicKey)
+        let envelope = try SourceEnvelope.seal(Self.details, to: key.publicKey, aead: aead)
+        guard case .object(let fields) = envelope.json else {
+            Issue.record("an envelope's JSON is an object")
+            return
+        }
+        #expect(envelope.aead == aead && fields["aead"] == .string(aead.rawValue))
         #expect(envelope.keyID == key.publicKey.id && envelope.newsroom == Self.tuoitre)
         #expect(envelope.encapsulatedKey.count == 32 && envelope.ciphertext.count == Self.details.count + 16)
         let read = try SourceEnvelope.parse(envelope.json, path: "source_envelope")
         #expect(read == envelope)
         #expect(try read.open(with: key) == Self.details)
         // Sealing twice gives different envelopes: a fresh ephemeral key each time.
-        #expect(try SourceEnvelope.seal(Self.details, to: key.publicKey).ciphertext != envelope.ciphertext)
+        #expect(try SourceEnvelope.seal(Self.details, to: key.publicKey, aead: aead).ciphertext != envelope.ciphertext)
+        // The other suite's label on the same bytes does not open: the AEAD is bound into the key schedule.
+        var relabelled = envelope
+        relabelled.aead = aead == .aes128GCM ? .chaCha20Poly1305 : .aes128GCM
+        #expect(throws: SourceEnvelopeError.doesNotOpen) { try relabelled.open(with: key) }
+    }
+
+    @Test func anEnvelopeWithoutItsAEADIsChaChaAndAnUnknownOneIsRefused() throws {
+        let key = SourcePrivateKey(newsroom: Self.tuoitre)
+        guard case .object(var fields) = try SourceEnvelope.seal(Self.details, to: key.publicKey).json else {
+            Issue.record("an envelope's JSON is an object")
+            return
+        }
+        fields["aead"] = nil
+        let old = try SourceEnvelope.parse(.object(fields), path: "source_envelope")
+        #expect(old.aead == .chaCha20Poly1305)
+        #expect(try old.open(with: key) == Self.details)
+        fields["aead"] = .string("aes-256-gcm")
+        #expect(throws: ValidationFailure.self) { try SourceEnvelope.parse(.object(fields), path: "source_envelope") }
+        do {
+            _ = try SourceEnvelope.parse(.object(fields), path: "source_envelope")
+        } catch {
+            #expect(error.errors.map(\.field) == ["source_envelope.aead"])
+        }
     }
 
     @Test func theKeyFileReadsBackAndIsCheckedAgainstItself() throws {

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Postgres
 import Testing
 import TipwireCore
+import TipwirePages
 
 /// The newsroom desk: a liaison officer submits a finding with its documents from a page, and follows it.
 @Suite("Newsroom desk")
@@ -121,6 +122,61 @@ struct DeskTests {
                 #expect(hostile.status.code < 500)
                 #expect(try await fixture.count("findings") == 0)
                 #expect(try await fixture.count("documents") == 0)
+            }
+        }
+    }
+
+    /// The page seals in the browser when the newsroom has a key: the box for the details has no name (a
+    /// browser never sends it), the script comes with its hash pinned, and the form's
+    /// `source_envelope_sealed` carries the envelope, AES-128-GCM, which the newsroom's key opens.
+    @Test func anEnvelopeSealedInThePageIsStoredAndOpensWithTheNewsroomsKey() async throws {
+        try await Fixture.with { fixture in
+            try await fixture.app().test(.router) { client in
+                var liaison = Browser()
+                _ = try await liaison.signIn(client, token: fixture.token("liaison", "tuoitre"))
+                let withoutKey = try await liaison.get(client, "/desk/findings/new").text
+                #expect(!withoutKey.contains("class=\"sealing\"") && !withoutKey.contains("<script"), "no key, nothing to seal to")
+                let key = SourcePrivateKey(newsroom: PartyCode(rawValue: "tuoitre")!)
+                #expect(
+                    try await client.send(
+                        .put(
+                            "/v1/newsrooms/tuoitre/source-keys", token: fixture.token("liaison", "tuoitre"),
+                            json: SourceEnvelopeHTTPTests.keyJSON(key))
+                    ).status == .created)
+                let page = try await liaison.get(client, "/desk/findings/new")
+                #expect(page.text.contains("<script src=\"/assets/seal.js\" integrity=\"\(Scripts.sealIntegrity)\" defer></script>"))
+                #expect(page.text.contains("data-public-key=\"\(key.publicKey.base64URL)\""))
+                #expect(page.text.contains("<textarea id=\"submit-source_envelope_sealed-details\" rows=\"3\""))
+                #expect(!page.text.contains("name=\"source_envelope_sealed-details\""), "the details' box has no name")
+                #expect(page.headers[HTTPField.Name("Content-Security-Policy")!]?.contains("script-src 'self'") == true)
+
+                let script = try await client.send(Call(method: .get, path: "/assets/seal.js", token: nil))
+                #expect(script.status == .ok && script.headers[.contentType] == "text/javascript; charset=utf-8")
+                #expect("sha256-" + Data(Digest.sha256(script.body)).base64EncodedString() == Scripts.sealIntegrity)
+                let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/source-envelopes.md")
+                #expect(
+                    try String(contentsOf: docs, encoding: .utf8).contains("`\(Scripts.sealIntegrity)`"),
+                    "docs/source-envelopes.md publishes the hash")
+
+                let envelope = try SourceEnvelope.seal(Array("Nguyễn Văn A, 0912 345 678".utf8), to: key.publicKey, aead: .aes128GCM)
+                let json = try SourceEnvelopeHTTPTests.envelopeJSON(envelope)
+                let (action, formKey) = try await Self.form(&liaison, client)
+                // A file and a page-sealed envelope together: one too many.
+                let twice = try await Self.post(
+                    &liaison, client, action,
+                    Self.multipart(
+                        Self.fields + [("key", formKey), ("source_envelope_sealed", json)],
+                        files: [("source_envelope", "e.json", "application/json", Array(json.utf8))]))
+                #expect(twice.status == .unprocessableContent && twice.text.contains("id=\"submit-source_envelope-error\""))
+                let sent = try await Self.post(
+                    &liaison, client, action, Self.multipart(Self.fields + [("key", formKey), ("source_envelope_sealed", json)], files: []))
+                #expect(sent.status == .seeOther)
+                let stored = try await fixture.client.query("SELECT aead, enc, ciphertext FROM source_envelopes")[0].decode(
+                    (String, [UInt8], [UInt8]).self)
+                #expect(stored.0 == "aes-128-gcm")
+                let back = SourceEnvelope(
+                    newsroom: envelope.newsroom, keyID: envelope.keyID, aead: .aes128GCM, encapsulatedKey: stored.1, ciphertext: stored.2)
+                #expect(String(decoding: try back.open(with: key), as: UTF8.self) == "Nguyễn Văn A, 0912 345 678")
             }
         }
     }

@@ -119,6 +119,26 @@ struct InboxTests {
         }
     }
 
+    /// The agency a finding accuses never handles it, and its inbox neither lists it nor opens it.
+    @Test func theAccusedAgencyCannotOpenItsOwnAccusation() async throws {
+        try await Fixture.with { fixture in
+            try await fixture.app().test(.router) { client in
+                let reply = try await client.send(
+                    .post("/v1/findings", token: fixture.token("liaison", "tuoitre"), json: findingJSON(subject: "so-nnmt")))
+                let tasks = try #require(try reply.json()["tasks"] as? [[String: Any]])
+                #expect(!tasks.contains { $0["agency"] as? String == "so-nnmt" }, "never routed to the agency it concerns")
+                let task = try #require(tasks.first?["id"] as? String)
+                var accused = Browser()
+                #expect(try await accused.signIn(client, token: fixture.token("agency", "so-nnmt")))
+                #expect(!(try await accused.get(client, "/inbox").text.contains(task)))
+                #expect(try await accused.get(client, "/inbox/tasks/\(task)").status == .notFound)
+                let csrf = try #require(Browser.csrf(try await accused.get(client, "/inbox").text))
+                let forged = try await accused.post(client, "/inbox/tasks/\(task)/acknowledge", form: ["csrf": csrf, "key": UUID().uuidString])
+                #expect(forged.status == .notFound)
+            }
+        }
+    }
+
     @Test func overdueTasksComeFirst() async throws {
         try await Fixture.with { fixture in
             try await fixture.app().test(.router) { client in

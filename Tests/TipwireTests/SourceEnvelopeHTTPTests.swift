@@ -197,19 +197,35 @@ struct SourceEnvelopeHTTPTests {
             #expect(keygen.errors.contains("key id \(pythonKeyID.output.trimmingCharacters(in: .whitespacesAndNewlines))"))
 
             let canary = "canary-7f3c Nguyễn Thị C, 0987 654 321"
-            let fromPython = try await runProgram("/usr/bin/env", ["python3", script, "seal", "tuoitre", publicKey, canary])
-            #expect(fromPython.status == 0, "\(fromPython.errors)")
-            try fromPython.output.write(toFile: path("from-python.json"), atomically: true, encoding: .utf8)
-            let opened = try await runProgram(binary, ["source", "open", "--key", path("tuoitre.key"), "--in", path("from-python.json")])
-            #expect(opened.status == 0 && opened.output == canary, "\(opened.errors)")
-
             try canary.write(toFile: path("details.txt"), atomically: true, encoding: .utf8)
-            let sealed = try await runProgram(
-                binary, ["source", "seal", "--newsroom", "tuoitre", "--public-key", publicKey, "--in", path("details.txt")])
-            #expect(sealed.status == 0, "\(sealed.errors)")
-            try sealed.output.write(toFile: path("from-tipwire.json"), atomically: true, encoding: .utf8)
-            let byPython = try await runProgram("/usr/bin/env", ["python3", script, "open", path("tuoitre.key"), path("from-tipwire.json")])
-            #expect(byPython.status == 0 && byPython.output == canary, "\(byPython.errors)")
+            var sealedBySuite: [String: String] = [:]
+            for aead in SourceEnvelope.AEAD.allCases.map(\.rawValue) {
+                let fromPython = try await runProgram("/usr/bin/env", ["python3", script, "seal", "tuoitre", publicKey, canary, aead])
+                #expect(fromPython.status == 0, "\(aead): \(fromPython.errors)")
+                #expect(fromPython.output.contains("\"aead\": \"\(aead)\""))
+                try fromPython.output.write(toFile: path("from-python.json"), atomically: true, encoding: .utf8)
+                let opened = try await runProgram(binary, ["source", "open", "--key", path("tuoitre.key"), "--in", path("from-python.json")])
+                #expect(opened.status == 0 && opened.output == canary, "\(aead): \(opened.errors)")
+
+                let sealed = try await runProgram(
+                    binary, ["source", "seal", "--newsroom", "tuoitre", "--public-key", publicKey, "--in", path("details.txt"), "--aead", aead])
+                #expect(sealed.status == 0, "\(aead): \(sealed.errors)")
+                try sealed.output.write(toFile: path("from-tipwire.json"), atomically: true, encoding: .utf8)
+                let byPython = try await runProgram("/usr/bin/env", ["python3", script, "open", path("tuoitre.key"), path("from-tipwire.json")])
+                #expect(byPython.status == 0 && byPython.output == canary, "\(aead): \(byPython.errors)")
+                sealedBySuite[aead] = sealed.output
+            }
+            let sealed = (output: try #require(sealedBySuite["chacha20-poly1305"]), status: 0)
+            // An envelope whose `aead` is changed does not open: the suite is part of what is sealed.
+            let aesSealed = try #require(sealedBySuite["aes-128-gcm"])
+            var relabelled = try #require(try JSONSerialization.jsonObject(with: Data(aesSealed.utf8)) as? [String: Any])
+            relabelled["aead"] = "chacha20-poly1305"
+            try JSONSerialization.data(withJSONObject: relabelled).write(to: URL(fileURLWithPath: path("relabelled.json")))
+            let wrongSuite = try await runProgram(binary, ["source", "open", "--key", path("tuoitre.key"), "--in", path("relabelled.json")])
+            #expect(wrongSuite.status == 1 && wrongSuite.errors.contains("does not open"), "\(wrongSuite.errors)")
+            let unknown = try await runProgram(
+                binary, ["source", "seal", "--newsroom", "tuoitre", "--public-key", publicKey, "--in", path("details.txt"), "--aead", "rot13"])
+            #expect(unknown.status != 0 && unknown.errors.contains("--aead"))
 
             // Broken envelopes, each opened by tipwire: exit 1 with the reason, never a crash.
             var envelope = try #require(try JSONSerialization.jsonObject(with: Data(sealed.output.utf8)) as? [String: Any])

@@ -2,7 +2,8 @@
 """Seals and opens tipwire source envelopes with pyhpke, an independent HPKE implementation, following
 docs/source-envelopes.md and nothing else from tipwire.
 
-usage: hpke_interop.py seal NEWSROOM PUBLIC_KEY_B64URL PLAINTEXT   prints an envelope (JSON)
+usage: hpke_interop.py seal NEWSROOM PUBLIC_KEY_B64URL PLAINTEXT [AEAD]   prints an envelope (JSON);
+                                                                          AEAD: chacha20-poly1305 (default) or aes-128-gcm
        hpke_interop.py open KEY_FILE ENVELOPE_FILE                 prints the plaintext
        hpke_interop.py key-id PUBLIC_KEY_B64URL                     prints the key id
 """
@@ -13,7 +14,10 @@ import sys
 
 from pyhpke import AEADId, CipherSuite, KDFId, KEMId
 
-SUITE = CipherSuite.new(KEMId.DHKEM_X25519_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId.CHACHA20_POLY1305)
+SUITES = {
+    name: CipherSuite.new(KEMId.DHKEM_X25519_HKDF_SHA256, KDFId.HKDF_SHA256, aead)
+    for name, aead in (("chacha20-poly1305", AEADId.CHACHA20_POLY1305), ("aes-128-gcm", AEADId.AES128_GCM))
+}
 INFO = b"tipwire source envelope v1"
 
 
@@ -33,12 +37,14 @@ def aad(newsroom, kid):
     return f"tipwire-source-envelope/v1/{newsroom}/{kid}".encode()
 
 
-def seal(newsroom, public_key_text, plaintext):
+def seal(newsroom, public_key_text, plaintext, aead="chacha20-poly1305"):
+    suite = SUITES[aead]
     public_key = b64url_decode(public_key_text)
     kid = key_id(public_key)
-    enc, sender = SUITE.create_sender_context(SUITE.kem.deserialize_public_key(public_key), info=INFO)
+    enc, sender = suite.create_sender_context(suite.kem.deserialize_public_key(public_key), info=INFO)
     ciphertext = sender.seal(plaintext.encode(), aad=aad(newsroom, kid))
-    return {"version": 1, "newsroom": newsroom, "key_id": kid, "enc": b64url_encode(enc), "ciphertext": b64url_encode(ciphertext)}
+    return {"version": 1, "newsroom": newsroom, "key_id": kid, "aead": aead, "enc": b64url_encode(enc),
+            "ciphertext": b64url_encode(ciphertext)}
 
 
 def open_envelope(key_file, envelope_file):
@@ -46,15 +52,16 @@ def open_envelope(key_file, envelope_file):
         key = json.load(f)
     with open(envelope_file) as f:
         envelope = json.load(f)
-    recipient = SUITE.create_recipient_context(
-        b64url_decode(envelope["enc"]), SUITE.kem.deserialize_private_key(b64url_decode(key["private_key"])), info=INFO)
+    suite = SUITES[envelope.get("aead", "chacha20-poly1305")]
+    recipient = suite.create_recipient_context(
+        b64url_decode(envelope["enc"]), suite.kem.deserialize_private_key(b64url_decode(key["private_key"])), info=INFO)
     return recipient.open(b64url_decode(envelope["ciphertext"]), aad=aad(envelope["newsroom"], envelope["key_id"]))
 
 
 if __name__ == "__main__":
     command = sys.argv[1:2]
-    if command == ["seal"] and len(sys.argv) == 5:
-        print(json.dumps(seal(sys.argv[2], sys.argv[3], sys.argv[4])))
+    if command == ["seal"] and len(sys.argv) in (5, 6):
+        print(json.dumps(seal(*sys.argv[2:])))
     elif command == ["open"] and len(sys.argv) == 4:
         sys.stdout.buffer.write(open_envelope(sys.argv[2], sys.argv[3]))
     elif command == ["key-id"] and len(sys.argv) == 3:

@@ -74,14 +74,14 @@ struct CoordinatorPages: Sendable {
         let code = context.parameters.get("code") ?? ""
         let wording = visit.reader.wording
         guard let agency = PartyCode(rawValue: code), visit.agency == nil || visit.agency == agency else {
-            throw PageFailure(status: .notFound, title: wording["not-found"], detail: wording["not-found-text"])
+            throw PageFailure.notFound(wording)
         }
         var period = try await period(request, visit)
         let filter = StatsFilter(period: period.period, agency: agency)
         let report = try await report(filter, visit)
         period.figuresAsOf = report.figuresAsOf
         let name = try await stores.stats.agencyName(agency)
-        guard let name else { throw PageFailure(status: .notFound, title: wording["not-found"], detail: wording["not-found-text"]) }
+        guard let name else { throw PageFailure.notFound(wording) }
         let figures =
             report.groups.first
             ?? GroupFigures(
@@ -106,12 +106,7 @@ struct CoordinatorPages: Sendable {
             }
             agency = parsed
         }
-        let cursor = try query.get("cursor").map { text -> PageCursor in
-            guard let cursor = PageCursor(token: text) else {
-                throw PageFailure(status: .badRequest, title: wording["bad-request"], detail: "cursor")
-            }
-            return cursor
-        }
+        let cursor = try Web.cursor(request, visit)
         let openOnly = query.get("open") == "1"
         let page = try await stores.tasks.list(TaskFilter(agency: agency, openOnly: openOnly, after: cursor, limit: 50), for: visit.actor)
         return Web.html(.ok, pages.tasks(reader: visit.reader, page: page, agency: visit.agency ?? agency, openOnly: openOnly))
@@ -127,12 +122,7 @@ struct CoordinatorPages: Sendable {
         let visit = try context.visit()
         let query = request.uri.queryParameters
         let wording = visit.reader.wording
-        let cursor = try query.get("cursor").map { text -> PageCursor in
-            guard let cursor = PageCursor(token: text) else {
-                throw PageFailure(status: .badRequest, title: wording["bad-request"], detail: "cursor")
-            }
-            return cursor
-        }
+        let cursor = try Web.cursor(request, visit)
         let state = query.get("state").flatMap { $0.isEmpty ? nil : $0 }
         let acknowledged: Bool?
         switch state {
@@ -152,7 +142,7 @@ struct CoordinatorPages: Sendable {
         let wording = visit.reader.wording
         guard visit.agency == nil else { throw PageFailure(status: .forbidden, title: "403", detail: wording["not-found-text"]) }
         guard let uuid = UUID(uuidString: id) else {
-            throw PageFailure(status: .notFound, title: wording["not-found"], detail: wording["not-found-text"])
+            throw PageFailure.notFound(wording)
         }
         let note = (visit.form["note"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if let problem = TextRules.problem(note, length: 1...2000, multiline: true, blankAllowed: false) {
@@ -162,7 +152,7 @@ struct CoordinatorPages: Sendable {
         switch result {
         case .answered(_, .acknowledged), .refused(.acknowledged): return Web.redirect("/dashboard/escalations?done=1")
         case .answered(_, .notFound), .refused(.notFound):
-            throw PageFailure(status: .notFound, title: wording["not-found"], detail: wording["not-found-text"])
+            throw PageFailure.notFound(wording)
         case .answered(_, .alreadyAcknowledged(let by, let at)), .refused(.alreadyAcknowledged(let by, let at)):
             throw PageFailure(status: .conflict, title: "409", detail: "\(wording["acknowledged-by"]) \(by), \(wording.dateTime(at))")
         case .replayed, .keyReused:

@@ -13,14 +13,12 @@ import TipwireStore
 struct InboxPages: Sendable {
     let stores: TipwireStores
     let pages: Pages
-    let documents: DocumentsController
 
     var handlers: [String: WebRoutes.Handler] {
         [
             "GET /inbox": list,
             "GET /inbox/tasks/{id}": task,
             "POST /inbox/tasks/{id}/{action}": act,
-            "GET /inbox/documents/{id}": download,
         ]
     }
 
@@ -33,29 +31,24 @@ struct InboxPages: Sendable {
     @Sendable func list(_ request: Request, context: TipwireRequestContext) async throws -> Response {
         let visit = try context.visit()
         let agency = try Self.agency(visit)
-        let cursor = try request.uri.queryParameters.get("cursor").map { text -> PageCursor in
-            guard let cursor = PageCursor(token: text) else {
-                throw PageFailure(status: .badRequest, title: visit.reader.wording["bad-request"], detail: "cursor")
-            }
-            return cursor
-        }
+        let cursor = try Web.cursor(request, visit)
         let page = try await stores.tasks.inbox(agency: agency, after: cursor)
-        let notice = request.uri.queryParameters.get("done") == "1" ? visit.reader.wording["action-done"] : nil
+        let notice = Web.notice(request, visit)
         return Web.html(.ok, pages.inbox(reader: visit.reader, page: page, notice: notice))
     }
 
     @Sendable func task(_ request: Request, context: TipwireRequestContext) async throws -> Response {
         let visit = try context.visit()
-        let notice = request.uri.queryParameters.get("done") == "1" ? visit.reader.wording["action-done"] : nil
-        return try await taskPage(try Self.id(context, visit), visit: visit, attempt: nil, status: .ok, notice: notice)
+        let notice = Web.notice(request, visit)
+        return try await taskPage(try Web.id(context, visit), visit: visit, attempt: nil, status: .ok, notice: notice)
     }
 
     /// The task page; `attempt` shows a form sent back with its errors.
-    func taskPage(_ id: UUID, visit: WebVisit, attempt: ActionAttempt?, status: HTTPResponse.Status, notice: String? = nil) async throws -> Response {
+    func taskPage(_ id: UUID, visit: WebVisit, attempt: FormAttempt?, status: HTTPResponse.Status, notice: String? = nil) async throws -> Response {
         let agency = try Self.agency(visit)
         let wording = visit.reader.wording
         guard let detail = try await stores.tasks.detail(id, for: .agency(agency)) else {
-            throw PageFailure(status: .notFound, title: wording["not-found"], detail: wording["not-found-text"])
+            throw PageFailure.notFound(wording)
         }
         let finding = try await stores.findings.view(id: UUID(uuidString: detail.task.findingID) ?? id, for: visit.session.principal)
         let agencies = try await stores.database.agencyCodes()
@@ -68,72 +61,46 @@ struct InboxPages: Sendable {
     @Sendable func act(_ request: Request, context: TipwireRequestContext) async throws -> Response {
         let visit = try context.visit()
         let agency = try Self.agency(visit)
-        let id = try Self.id(context, visit)
+        let id = try Web.id(context, visit)
         let wording = visit.reader.wording
         guard let name = Self.actions[context.parameters.get("action") ?? ""] else {
-            throw PageFailure(status: .notFound, title: wording["not-found"], detail: wording["not-found-text"])
+            throw PageFailure.notFound(wording)
         }
         let values = visit.form.filter { TaskAction.fields(of: name).contains($0.key) }
         let action: TaskAction
         do {
             action = try TaskAction.parse(name, .object(Self.json(values)))
         } catch {
-            var errors = Dictionary(error.errors.map { (String($0.field.prefix { $0 != "[" }), $0.reason) }) { first, _ in first }
+            var errors = FormVerdict.errors(error)
             errors[""] = wording["form-errors"]
             return try await taskPage(
-                id, visit: visit, attempt: ActionAttempt(action: name, values: values, errors: errors), status: .unprocessableContent)
+                id, visit: visit, attempt: FormAttempt(form: "act-\(name.rawValue)", values: values, errors: errors), status: .unprocessableContent)
         }
         let principal = visit.session.principal
-        let claim = visit.form["key"].flatMap(UUID.init(uuidString:)).map { key in
-            let canonical =
-                "POST /inbox/tasks/\(id.lowercased)/\(name.rawValue)\n"
-                + values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")
-            return IdempotencyClaim(scope: principal.account, key: "page:" + key.lowercased, requestSHA256: Digest.sha256(Array(canonical.utf8)))
-        }
         let done = name == .transfer ? "/inbox?done=1" : "/inbox/tasks/\(id.lowercased)?done=1"
-        let result = try await stores.tasks.perform(
-            action, on: id, by: .agency(agency), actorName: principal.actor,
-            idempotency: Idempotency(claim: claim) { outcome in
-                guard case .applied = outcome else { return nil }
-                return StoredAnswer(status: 303, body: Array(done.utf8))
-            })
-        switch result {
-        case .answered(_, .applied), .refused(.applied):  // an applied outcome is always answered
-            context.logger.info("task action from the inbox", metadata: ["task": "\(id.lowercased)", "action": "\(name.rawValue)"])
-            return Web.redirect(done)
-        case .replayed: return Web.redirect(done)
-        case .keyReused:
-            throw PageFailure(status: .conflict, title: "409", detail: wording["already-done"])
-        case .answered(_, .notFound), .refused(.notFound):
-            throw PageFailure(status: .notFound, title: wording["not-found"], detail: wording["not-found-text"])
-        case .answered(_, .rejected(let rejection)), .refused(.rejected(let rejection)):
-            var errors: [String: String] = ["": rejection.description]
-            if case .invalid(let failure) = rejection {
-                for error in failure.errors {
-                    let field = String(error.field.prefix { $0 != "[" })
-                    errors[field] = errors[field] ?? error.reason
+        let verdict: @Sendable (TaskCommandOutcome) -> FormVerdict = { outcome in
+            switch outcome {
+            case .applied: .done(done)
+            case .notFound: .notFound
+            case .conflict(let detail): .refused(.conflict, ["": detail])
+            case .rejected(let rejection):
+                switch rejection {
+                case .invalid(let failure): .refused(.unprocessableContent, FormVerdict.errors(failure).merging(["": rejection.description]) { $1 })
+                case .forbidden: .refused(.forbidden, ["": rejection.description])
+                case .illegal: .refused(.conflict, ["": rejection.description])
                 }
             }
-            let status: HTTPResponse.Status =
-                switch rejection {
-                case .illegal: .conflict
-                case .forbidden: .forbidden
-                case .invalid: .unprocessableContent
-                }
-            return try await taskPage(id, visit: visit, attempt: ActionAttempt(action: name, values: values, errors: errors), status: status)
-        case .answered(_, .conflict(let detail)), .refused(.conflict(let detail)):
-            return try await taskPage(
-                id, visit: visit, attempt: ActionAttempt(action: name, values: values, errors: ["": detail]), status: .conflict)
         }
-    }
-
-    @Sendable func download(_ request: Request, context: TipwireRequestContext) async throws -> Response {
-        let visit = try context.visit()
-        let wording = visit.reader.wording
-        guard let id = UUID(uuidString: context.parameters.get("id") ?? ""),
-            let response = try await documents.serve(id, to: visit.session.principal, request: request)
-        else { throw PageFailure(status: .notFound, title: wording["not-found"], detail: wording["not-found-text"]) }
-        return response
+        let form = FormBody(fields: visit.form)
+        let result = try await stores.tasks.perform(
+            action, on: id, by: .agency(agency), actorName: principal.actor,
+            idempotency: Web.idempotency(form.claim(visit, path: "POST /inbox/tasks/\(id.lowercased)/\(name.rawValue)"), verdict: verdict))
+        if case .answered(_, .applied) = result {
+            context.logger.info("task action from the inbox", metadata: ["task": "\(id.lowercased)", "action": "\(name.rawValue)"])
+        }
+        return try await Web.answer(result, wording: wording, verdict: verdict) { status, errors in
+            try await taskPage(id, visit: visit, attempt: FormAttempt(form: "act-\(name.rawValue)", values: values, errors: errors), status: status)
+        }
     }
 
     /// The form's values as the action's JSON: `days` a number when it is one, `documents_wanted` one
@@ -157,12 +124,5 @@ struct InboxPages: Sendable {
     static func agency(_ visit: WebVisit) throws -> PartyCode {
         guard let agency = visit.agency else { throw PageFailure(status: .forbidden, title: "403", detail: visit.reader.wording["not-found-text"]) }
         return agency
-    }
-
-    static func id(_ context: TipwireRequestContext, _ visit: WebVisit) throws -> UUID {
-        guard let id = UUID(uuidString: context.parameters.get("id") ?? "") else {
-            throw PageFailure(status: .notFound, title: visit.reader.wording["not-found"], detail: visit.reader.wording["not-found-text"])
-        }
-        return id
     }
 }

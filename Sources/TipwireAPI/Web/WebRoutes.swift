@@ -34,14 +34,39 @@ enum WebRoutes {
         WebRoute(method: .get, path: "/dashboard/sign-in"),
         WebRoute(method: .post, path: "/dashboard/sign-in"),
         WebRoute(method: .post, path: "/dashboard/sign-out", roles: signIn),
+        WebRoute(method: .get, path: "/assets/seal.js"),
         WebRoute(method: .get, path: "/desk", roles: desk, menu: .init(key: "desk", roles: desk)),
         WebRoute(method: .get, path: "/desk/findings/new", roles: desk, menu: .init(key: "submit-finding", roles: desk)),
         WebRoute(method: .post, path: "/desk/findings", roles: desk),
         WebRoute(method: .get, path: "/desk/findings/{id}", roles: desk),
+        WebRoute(method: .post, path: "/desk/findings/{id}/questions", roles: desk),
+        WebRoute(method: .get, path: "/desk/requests", roles: desk, menu: .init(key: "requests", roles: desk)),
+        WebRoute(method: .get, path: "/desk/requests/{id}", roles: desk),
+        WebRoute(method: .post, path: "/desk/requests/{id}/{reply}", roles: desk),
+        WebRoute(method: .get, path: "/desk/documents/{id}", roles: desk),
+        WebRoute(method: .get, path: "/desk/disclosures", roles: desk, menu: .init(key: "disclosures", roles: desk)),
+        WebRoute(method: .get, path: "/desk/disclosures/{id}", roles: desk),
+        WebRoute(method: .get, path: "/desk/disclosures/{id}/letter", roles: desk),
+        WebRoute(method: .post, path: "/desk/disclosures/{id}/decision", roles: desk),
+        WebRoute(method: .get, path: "/desk/protection", roles: desk, menu: .init(key: "protection-cases", roles: desk)),
+        WebRoute(method: .get, path: "/desk/protection/new", roles: desk),
+        WebRoute(method: .post, path: "/desk/protection", roles: desk),
+        WebRoute(method: .get, path: "/desk/protection/{id}", roles: desk),
         WebRoute(method: .get, path: "/inbox", roles: inbox, menu: .init(key: "inbox", roles: inbox)),
         WebRoute(method: .get, path: "/inbox/tasks/{id}", roles: inbox),
         WebRoute(method: .post, path: "/inbox/tasks/{id}/{action}", roles: inbox),
         WebRoute(method: .get, path: "/inbox/documents/{id}", roles: inbox),
+        WebRoute(method: .get, path: "/inbox/requests", roles: inbox, menu: .init(key: "requests", roles: inbox)),
+        WebRoute(method: .get, path: "/inbox/requests/{id}", roles: inbox),
+        WebRoute(method: .post, path: "/inbox/requests/{id}/{reply}", roles: inbox),
+        WebRoute(method: .get, path: "/inbox/disclosures", roles: inbox, menu: .init(key: "disclosures", roles: inbox)),
+        WebRoute(method: .get, path: "/inbox/disclosures/new", roles: inbox),
+        WebRoute(method: .post, path: "/inbox/disclosures", roles: inbox),
+        WebRoute(method: .get, path: "/inbox/disclosures/{id}", roles: inbox),
+        WebRoute(method: .get, path: "/inbox/disclosures/{id}/letter", roles: inbox),
+        WebRoute(method: .get, path: "/inbox/protection", roles: inbox, menu: .init(key: "protection-cases", roles: inbox)),
+        WebRoute(method: .get, path: "/inbox/protection/{id}", roles: inbox),
+        WebRoute(method: .post, path: "/inbox/protection/{id}/{step}", roles: inbox),
         WebRoute(method: .get, path: "/dashboard", roles: dashboard, menu: .init(key: "overview", roles: dashboard)),
         WebRoute(method: .get, path: "/dashboard/agencies", roles: dashboard, menu: .init(key: "agencies", roles: [.coordinator])),
         WebRoute(method: .get, path: "/dashboard/agencies/{code}", roles: dashboard, menu: .init(key: "agency", roles: [.agency])),
@@ -54,7 +79,7 @@ enum WebRoutes {
     ]
 
     /// The first segments of the pages' paths: where signing in may send a reader back to.
-    static let prefixes: Set<String> = Set(all.compactMap { $0.path.split(separator: "/").first.map { "/" + $0 } })
+    static let prefixes: Set<String> = Set(all.filter { $0.roles != nil }.compactMap { $0.path.split(separator: "/").first.map { "/" + $0 } })
 
     /// Whether `role` may open the page at `target` (a path and query): a GET route of its role matches
     /// the path, `{…}` standing for any one segment.

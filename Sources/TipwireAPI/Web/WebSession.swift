@@ -11,6 +11,11 @@ struct PageFailure: Error {
     var title: String
     var detail: String
     var errors: [String] = []
+
+    /// The page for what does not exist, or is not the reader's to see: the two look the same.
+    static func notFound(_ wording: Wording) -> PageFailure {
+        PageFailure(status: .notFound, title: wording["not-found"], detail: wording["not-found-text"])
+    }
 }
 
 /// A signed-in reader: its session, how its pages address it, and a POST's form.
@@ -24,6 +29,33 @@ struct WebVisit: Sendable {
     var language: Language { reader.language }
     var agency: PartyCode? { reader.agency }
     var scope: StatsScope { agency.map(StatsScope.agency) ?? .everything }
+}
+
+extension Web {
+    /// "The action was recorded." after a form's redirect (`?done=1`), else nothing.
+    static func notice(_ request: Request, _ visit: WebVisit) -> String? {
+        request.uri.queryParameters.get("done") == "1" ? visit.reader.wording["action-done"] : nil
+    }
+
+    /// The page's `{id}`, a UUID; anything else is a page that does not exist.
+    static func id(_ context: TipwireRequestContext, _ visit: WebVisit) throws -> UUID {
+        guard let id = UUID(uuidString: context.parameters.get("id") ?? "") else {
+            throw PageFailure.notFound(visit.reader.wording)
+        }
+        return id
+    }
+}
+
+extension Web {
+    /// The page's `?cursor=`, when there is one; a cursor that is not one of ours is a bad request.
+    static func cursor(_ request: Request, _ visit: WebVisit) throws -> PageCursor? {
+        try request.uri.queryParameters.get("cursor").map { text -> PageCursor in
+            guard let cursor = PageCursor(token: String(text)) else {
+                throw PageFailure(status: .badRequest, title: visit.reader.wording["bad-request"], detail: "cursor")
+            }
+            return cursor
+        }
+    }
 }
 
 extension TipwireRequestContext {
