@@ -65,7 +65,7 @@ extension Pages {
         formKey: String, attempt: FormAttempt?
     ) -> String {
         let w = reader.wording
-        let size = maxDocumentBytes >= 1_048_576 ? "\(maxDocumentBytes / 1_048_576) MiB" : "\(maxDocumentBytes / 1024) KiB"
+        let size = Pages.limitText(maxDocumentBytes)
         let fields =
             [
                 FormField("title", .text, required: true), FormField("article_url", .url, required: true),

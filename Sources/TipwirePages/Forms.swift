@@ -127,6 +127,11 @@ extension Pages {
         }
     }
 
+    /// A size limit as a form's help and a refusal name it: "25 MiB", or "256 KiB" below a mebibyte.
+    public static func limitText(_ bytes: Int) -> String {
+        bytes >= 1_048_576 ? "\(bytes / 1_048_576) MiB" : "\(bytes / 1024) KiB"
+    }
+
     /// A choice among `values`, each labelled by the wording `<prefix>-<value>`, after a blank "— Choose —"
     /// when the choice is required (so none is made for the reader).
     public static func choices(_ values: [String], labels prefix: String?, blank: String?, _ w: Wording) -> FormField.Entry {

@@ -111,7 +111,7 @@ struct DisclosurePages: Sendable {
     func filingForm(_ visit: WebVisit, key: String = UUID().uuidString.lowercased()) async throws -> PageForm {
         let w = visit.reader.wording
         let bases = try await stores.database.legalBasisCodes()
-        let size = "\(DisclosureSubmission.maximumWrittenRequest / 1_048_576) MiB"
+        let size = Pages.limitText(DisclosureSubmission.maximumWrittenRequest)
         return PageForm(
             id: "file", action: "/inbox/disclosures", label: w["file-disclosure"],
             fields: [

@@ -69,7 +69,7 @@ struct RequestPages: Sendable {
         let base = Self.base(visit)
         var forms: [PageForm] = []
         if view.state == "open" && view.direction == Self.answered(by: visit) {
-            let size = maxDocumentSize >= 1_048_576 ? "\(maxDocumentSize / 1_048_576) MiB" : "\(maxDocumentSize / 1024) KiB"
+            let size = Pages.limitText(maxDocumentSize)
             var answer = [FormField("answer", .textarea, required: true)]
             if visit.agency == nil {
                 answer.append(
@@ -113,7 +113,7 @@ struct RequestPages: Sendable {
                 status: .unprocessableContent)
         }
         var documentIDs: [UUID] = []
-        if let newsroom = visit.session.principal.newsroom {
+        if !declined, let newsroom = visit.session.principal.newsroom {
             documentIDs = try await form.storeDocuments("documents", newsroom: newsroom, in: stores.documents)
         }
         let done = "\(Self.base(visit))/requests/\(id.lowercased)?done=1"

@@ -106,7 +106,7 @@ extension Web {
 extension MultipartForm.Failure {
     /// The page for a form refused as it streamed, naming the limit it passed.
     func page(_ wording: Wording, maxFileSize: Int) -> PageFailure {
-        let size = maxFileSize >= 1_048_576 ? "\(maxFileSize / 1_048_576) MiB" : "\(maxFileSize / 1024) KiB"
+        let size = Pages.limitText(maxFileSize)
         switch self {
         case .notMultipart: return PageFailure(status: .unsupportedMediaType, title: "415", detail: "multipart/form-data")
         case .malformed: return PageFailure(status: .badRequest, title: wording["bad-request"], detail: "multipart/form-data")
