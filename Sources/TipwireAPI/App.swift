@@ -58,6 +58,7 @@ public func buildRouter(
     SourcesController(sources: dependencies.stores.sources).addRoutes(to: v1)
     DisclosuresController(disclosures: dependencies.stores.disclosures).addRoutes(to: v1)
     ProtectionController(protection: dependencies.stores.protection).addRoutes(to: v1)
+    PeopleController(people: dependencies.stores.people).addRoutes(to: v1)
     StatsController(stats: dependencies.stores.stats, pages: dependencies.pages).addRoutes(to: v1)
     let stores = dependencies.stores
     let pages = dependencies.pages
@@ -137,6 +138,8 @@ struct RouteTable: Sendable {
             ("/v1/findings/{id}/questions", [.post]),
             ("/v1/newsrooms/{code}/source-keys", [.get, .put]),
             ("/v1/overdue", [.get]),
+            ("/v1/people", [.get, .post]),
+            ("/v1/people/{id}", [.get, .put, .delete]),
             ("/v1/policies", [.get]),
             ("/v1/protection-cases", [.get, .post]),
             ("/v1/protection-cases/{id}", [.get]),

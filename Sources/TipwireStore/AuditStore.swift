@@ -20,6 +20,9 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case protectionOpened = "protection.opened"
     case protectionAcknowledged = "protection.acknowledged"
     case protectionResolved = "protection.resolved"
+    case personAdded = "person.added"
+    case personChanged = "person.changed"
+    case personRemoved = "person.removed"
 }
 
 /// One thing that happened, for the audit log: who, what, to which object, and what else matters (never

@@ -42,6 +42,7 @@ public struct TipwireStores: Sendable {
     public let protection: ProtectionStore
     public let stats: StatsStore
     public let sessions: SessionStore
+    public let people: PeopleStore
 
     /// `statsFoldFirst`: reports fold the stale days into the rollups before reading them (read your own
     /// writes: the command line, and tests, which run no deadline engine).
@@ -65,5 +66,6 @@ public struct TipwireStores: Sendable {
         protection = ProtectionStore(client: client)
         stats = StatsStore(client: client, foldsFirst: statsFoldFirst)
         sessions = SessionStore(client: client)
+        people = PeopleStore(client: client)
     }
 }

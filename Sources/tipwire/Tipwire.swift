@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TipwireCommandLine
 
 @main
@@ -21,7 +22,10 @@ struct Tipwire: AsyncParsableCommand {
         version: TipwireVersion.current,
         subcommands: [
             Dev.self, Serve.self, Relay.self, Responses.self, Deadlines.self, Overdue.self, Agency.self, CalendarCommand.self, Migrate.self,
-            Token.self, Audit.self, Source.self, Stats.self, ScorecardCommand.self, Demo.self, Broker.self, Provision.self,
+            Token.self, People.self, Audit.self, Source.self, Stats.self, ScorecardCommand.self, Demo.self, Broker.self, Provision.self,
         ]
     )
 }
+
+/// `text` padded with spaces to `width`, for the command line's tables (never cut).
+func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }

@@ -112,7 +112,6 @@ struct Token: AsyncParsableCommand {
             }
         }
 
-        func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
     }
 
     struct Rotate: AsyncParsableCommand {

@@ -43,7 +43,7 @@ struct AuthorizationMatrixTests {
     /// information request so-nnmt sent tuoitre, vks-tp's disclosure request about the source, and the
     /// protection case tuoitre opened for its journalist, which the City Police hold.
     struct World {
-        var finding, task, document, request, handle, disclosure, protection: String
+        var finding, task, document, request, handle, disclosure, protection, person: String
     }
 
     struct Endpoint: Sendable {
@@ -123,6 +123,11 @@ struct AuthorizationMatrixTests {
         Endpoint(method: .get, path: { _ in "/v1/scorecards/2026" }, through: agencies.union([.coordinator]), label: "GET /v1/scorecards/{year}"),
         Endpoint(method: .get, path: { _ in "/v1/policies" }, through: all, label: "GET /v1/policies"),
         Endpoint(method: .put, path: { _ in "/v1/policies/resolve" }, body: "{}", through: [.admin], label: "PUT /v1/policies/{stage}"),
+        Endpoint(method: .get, path: { _ in "/v1/people" }, through: [.admin], label: "GET /v1/people"),
+        Endpoint(method: .post, path: { _ in "/v1/people" }, body: "{}", through: [.admin], label: "POST /v1/people"),
+        Endpoint(method: .get, path: { "/v1/people/\($0.person)" }, through: [.admin], label: "GET /v1/people/{id}"),
+        Endpoint(method: .put, path: { "/v1/people/\($0.person)" }, body: "{}", through: [.admin], label: "PUT /v1/people/{id}"),
+        Endpoint(method: .delete, path: { "/v1/people/\($0.person)" }, through: [.admin], label: "DELETE /v1/people/{id}"),
         Endpoint(method: .get, path: { _ in "/v1/audit" }, through: [.auditor], label: "GET /v1/audit"),
         Endpoint(
             // Agencies read the public keys to seal a protection case's details to the newsroom.
@@ -177,8 +182,10 @@ struct AuthorizationMatrixTests {
         let opened = try await http.send(
             .post("/v1/protection-cases", token: liaison, json: #"{"person":"journalist","retaliation":"threat","jurisdiction":"cau-giay"}"#))
         let protection = try #require(try opened.json()["id"] as? String, "\(opened.text)")
+        let person = try await http.send(.post("/v1/people", token: fixture.token("admin"), json: PeopleHTTPTests.person()))
         return World(
-            finding: finding, task: task, document: document, request: request, handle: handle, disclosure: disclosure, protection: protection)
+            finding: finding, task: task, document: document, request: request, handle: handle, disclosure: disclosure, protection: protection,
+            person: try #require(try person.json()["id"] as? String))
     }
 
     /// One world per caller, so one caller's changes cannot change what the next one sees.
